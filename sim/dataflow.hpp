@@ -1,0 +1,63 @@
+#pragma once
+// The mapping description (Timeloop's "mapping"): how one layer is tiled, ordered and spread
+// over the three levels of an ArchSpec. Three levels, outermost first:
+//   levels[0] L2: `tile` is the chunk resident in the global buffer; `order` is the loop order
+//                 over L2 tiles (DRAM -> L2 steps); the L2 tile is split along `spatial_dim`
+//                 over `fanout` clusters.
+//   levels[1] L1: `tile` is one cluster's chunk in L1; `order` is the loop order over L1 tiles
+//                 inside an L2 tile (NoC steps); split along `spatial_dim` over `fanout` PEs.
+//   levels[2] L0: `tile` is one PE's chunk in L0; `order` is the loop order over L0 tiles inside
+//                 an L1 tile; split along `spatial_dim` over `fanout` MAC lanes of the PE.
+// Tiles nest: L0 <= L1 <= L2 <= layer, dim by dim. Edge tiles are clipped to the layer.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp {
+
+constexpr int kNumLevels = 3;
+const char* level_name(int level);  // "L2", "L1", "L0"
+
+struct LevelMapping {
+  Dim spatial_dim = Dim::K;
+  int64_t fanout = 1;
+  std::array<Dim, kNumDims> order = kAllDims;  // outermost loop first
+  DimArray tile = {1, 1, 1, 1, 1, 1};
+};
+
+struct Dataflow {
+  std::string name;
+  std::array<LevelMapping, kNumLevels> levels;
+  bool operator==(const Dataflow& other) const;
+};
+
+// Elements of `tensor` touched by a tile of the layer (input includes the halo:
+// rows = (ty - 1) * stride + tr). Unclipped at padded borders, so it never undercounts.
+int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor);
+// Bytes one unit at `level` must hold: all three tensors of its tile, doubled when the arch
+// double-buffers.
+int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                        int level);
+// Capacity of one unit at `level` (L2: global buffer, L1: per cluster, L0: per PE).
+int64_t level_capacity_bytes(const ArchSpec& arch, int level);
+
+// All reasons the dataflow is illegal for this layer on this arch, each a one-line message
+// naming the field (e.g. "levels[1].tile.K: 64 exceeds the L2 tile 32 (allowed: 1..32)").
+// Empty means legal.
+std::vector<std::string> legality_violations(const Layer& layer, const ArchSpec& arch,
+                                             const Dataflow& dataflow);
+// Throws InputError(source, ...) with the first violation.
+void require_legal(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                   const std::string& source);
+
+// YAML round trip (schema in sim/README.md). load_dataflow throws InputError naming file/field.
+Dataflow load_dataflow(const std::string& path);
+std::string dataflow_to_yaml(const Dataflow& dataflow);
+// MAESTRO directives (SpatialMap / TemporalMap / Cluster) for this layer.
+std::string dataflow_to_maestro(const Dataflow& dataflow, const Layer& layer);
+
+}  // namespace dcp

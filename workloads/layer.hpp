@@ -1,0 +1,87 @@
+#pragma once
+// The problem description: one layer as a 6-D loop nest (K, C, Y, X, R, S) plus its type, and a
+// network as an ordered list of layers. Y and X are *output* rows and columns; the input size
+// follows from stride and padding. Nothing here knows about hardware or dataflows.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dcp {
+
+// Loop dimensions, MAESTRO/DCP naming. K: output channels, C: input channels per group,
+// Y/X: output rows/cols, R/S: filter rows/cols.
+enum class Dim { K = 0, C = 1, Y = 2, X = 3, R = 4, S = 5 };
+constexpr int kNumDims = 6;
+using DimArray = std::array<int64_t, kNumDims>;
+constexpr std::array<Dim, kNumDims> kAllDims = {Dim::K, Dim::C, Dim::Y, Dim::X, Dim::R, Dim::S};
+
+inline int dim_index(Dim dim) { return static_cast<int>(dim); }
+char dim_letter(Dim dim);  // 'K', 'C', ...
+// Parses "K".."S"; returns false on anything else.
+bool parse_dim(const std::string& text, Dim& dim);
+
+// Timeloop's names: M (=K), C, P (=Y), Q (=X), R, S, and N for the batch (our `repeat`).
+char timeloop_letter(Dim dim);
+bool parse_timeloop_dim(char letter, Dim& dim);
+
+enum class Tensor { Input = 0, Weight = 1, Output = 2 };
+constexpr int kNumTensors = 3;
+const char* tensor_name(Tensor tensor);  // "input", "weight", "output"
+
+// conv covers grouped convolution (groups > 1); dwconv is the groups == channels case;
+// gemm is an FC layer or a linear projection; matmul is an attention matmul whose second
+// operand is an activation (it takes the weight slot of the loop nest).
+enum class LayerType { Conv, DepthwiseConv, Gemm, Matmul };
+const char* layer_type_name(LayerType type);  // "conv", "dwconv", "gemm", "matmul"
+
+struct Layer {
+  std::string name;
+  LayerType type = LayerType::Conv;
+  int64_t K = 1;  // output channels (gemm: output features)
+  int64_t C = 1;  // input channels *per group* (gemm: input features)
+  int64_t Y = 1;  // output rows (gemm: tokens / rows of the output)
+  int64_t X = 1;  // output cols
+  int64_t R = 1;  // filter rows
+  int64_t S = 1;  // filter cols
+  int64_t stride = 1;
+  int64_t pad = 0;
+  int64_t groups = 1;  // K and C*groups are both divisible by groups
+  int64_t repeat = 1;  // independent instances (batch, attention heads); cost scales linearly
+  int64_t in_h = 1;    // input rows, before padding
+  int64_t in_w = 1;    // input cols, before padding
+
+  DimArray dims() const { return {K, C, Y, X, R, S}; }
+  int64_t dim(Dim d) const { return dims()[dim_index(d)]; }
+  int64_t output_channels_per_group() const { return K / groups; }
+  int64_t input_channels() const { return C * groups; }
+  // MACs of all repeats.
+  int64_t macs() const;
+  // Elements of each whole tensor for one repeat (input counts the unpadded tensor).
+  int64_t tensor_elements(Tensor tensor) const;
+};
+
+// Builds a conv/dwconv layer from its input size, computing Y and X. Throws InputError (naming
+// `source` and the layer) if the output would be empty or the channel/group counts don't divide.
+Layer make_conv(const std::string& source, const std::string& name, int64_t in_channels,
+                int64_t out_channels, int64_t in_h, int64_t in_w, int64_t kernel_h,
+                int64_t kernel_w, int64_t stride, int64_t pad, int64_t groups);
+// rows x in_features times in_features x out_features.
+Layer make_gemm(const std::string& name, LayerType type, int64_t rows, int64_t in_features,
+                int64_t out_features, int64_t repeat);
+
+struct Network {
+  std::string name;
+  std::string source;        // file it was loaded from
+  int64_t stated_macs = 0;   // total the model file states (published figure)
+  std::vector<Layer> layers;
+  int64_t macs() const;
+};
+
+// Loads a model YAML (see workloads/README.md for the schema). Errors are InputErrors naming
+// the file and the field (e.g. "layers[3].K").
+Network load_network(const std::string& path);
+// "path/to/net.yaml:layer_name" -> that layer. Throws InputError naming the file if absent.
+Layer load_layer_ref(const std::string& reference);
+
+}  // namespace dcp
