@@ -48,6 +48,7 @@ struct Layer {
   int64_t pad = 0;
   int64_t groups = 1;  // K and C*groups are both divisible by groups
   int64_t repeat = 1;  // independent instances (batch, attention heads); cost scales linearly
+  int64_t count = 1;   // identical occurrences in the network; network totals multiply by it
   int64_t in_h = 1;    // input rows, before padding
   int64_t in_w = 1;    // input cols, before padding
 
@@ -75,7 +76,7 @@ struct Network {
   std::string source;        // file it was loaded from
   int64_t stated_macs = 0;   // total the model file states (published figure)
   std::vector<Layer> layers;
-  int64_t macs() const;
+  int64_t macs() const;      // sum of layer.macs() * layer.count
 };
 
 // Loads a model YAML (see workloads/README.md for the schema). Errors are InputErrors naming
