@@ -1,0 +1,129 @@
+#include "arch/arch_spec.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "common/yaml_fields.hpp"
+
+namespace dcp {
+namespace {
+
+// Upper limits are far beyond any real design; they exist to catch unit mistakes (a size in bits,
+// a bandwidth in bytes/second) and to keep products such as PEs x bytes inside int64.
+constexpr int64_t kMaxPes = int64_t{1} << 20;
+constexpr int64_t kMaxMacsPerPe = 1024;
+constexpr int64_t kMaxWordBytes = 8;
+constexpr int64_t kMaxPipelineDepth = 1024;
+constexpr int64_t kMaxL0Bytes = int64_t{1} << 24;  // 16 MiB per PE
+constexpr int64_t kMaxL1Bytes = int64_t{1} << 30;  // 1 GiB per cluster
+constexpr int64_t kMaxL2Bytes = int64_t{1} << 36;  // 64 GiB
+// A bandwidth must be strictly positive (the simulator divides by it); read_double's minimum is
+// inclusive, so the floor is one byte per thousand cycles, slower than any real link.
+constexpr double kMinBandwidth = 1e-3;
+constexpr double kMaxBandwidth = 1e6;
+constexpr int64_t kMaxDramLatency = 1'000'000;
+constexpr double kMaxEnergyPj = 1e6;
+
+// A nested map of the schema (array, buffers, bandwidth, energy) with its location for errors.
+struct Section {
+  YAML::Node node;
+  FieldPath where;
+};
+
+Section open_section(const YAML::Node& parent, const std::string& key,
+                     const FieldPath& parent_where, const std::vector<std::string>& known_keys) {
+  Section section{parent[key], parent_where.child(key)};
+  // yaml-cpp throws its own InvalidNode when asked the type of an absent key, so absence is
+  // reported here first.
+  if (!section.node.IsDefined()) section.where.fail("missing required field");
+  require_map(section.node, section.where);
+  require_known_keys(section.node, section.where, known_keys);
+  return section;
+}
+
+// The PE count follows from the array shape; an explicit num_pes is optional and only
+// cross-checks the shape, so a preset can state the headline figure without risking drift.
+void read_array_shape(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
+  const Section array = open_section(root, "array", where, {"rows", "cols"});
+  arch.array_rows = read_int(array.node, "rows", array.where, 1, kMaxPes);
+  arch.array_cols = read_int(array.node, "cols", array.where, 1, kMaxPes);
+  arch.num_pes = arch.array_rows * arch.array_cols;
+  if (arch.num_pes > kMaxPes) {
+    array.where.fail("rows * cols = " + std::to_string(arch.num_pes) + " PEs",
+                     "rows * cols in 1.." + std::to_string(kMaxPes));
+  }
+  const int64_t stated_pes = read_int(root, "num_pes", where, 1, kMaxPes, arch.num_pes);
+  if (stated_pes != arch.num_pes) {
+    where.child("num_pes").fail(
+        "is " + std::to_string(stated_pes) + " but array.rows * array.cols = " +
+            std::to_string(arch.array_rows) + " * " + std::to_string(arch.array_cols),
+        "exactly " + std::to_string(arch.num_pes) + ", or omit it");
+  }
+}
+
+// Every level must hold at least one word, which is why word_bytes is read before this.
+void read_buffers(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
+  const Section buffers =
+      open_section(root, "buffers", where, {"l0_bytes", "l1_bytes", "l2_bytes"});
+  arch.l0_bytes = read_int(buffers.node, "l0_bytes", buffers.where, arch.word_bytes, kMaxL0Bytes);
+  arch.l1_bytes = read_int(buffers.node, "l1_bytes", buffers.where, arch.word_bytes, kMaxL1Bytes);
+  arch.l2_bytes = read_int(buffers.node, "l2_bytes", buffers.where, arch.word_bytes, kMaxL2Bytes);
+}
+
+void read_bandwidths(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
+  const Section bandwidth =
+      open_section(root, "bandwidth", where, {"l1", "l2", "noc", "dram", "dram_latency"});
+  const auto read_bandwidth = [&bandwidth](const std::string& key) {
+    return read_double(bandwidth.node, key, bandwidth.where, kMinBandwidth, kMaxBandwidth);
+  };
+  arch.l1_bandwidth = read_bandwidth("l1");
+  arch.l2_bandwidth = read_bandwidth("l2");
+  arch.noc_bandwidth = read_bandwidth("noc");
+  arch.dram_bandwidth = read_bandwidth("dram");
+  arch.dram_latency = read_int(bandwidth.node, "dram_latency", bandwidth.where, 0, kMaxDramLatency);
+}
+
+void read_energy(const YAML::Node& root, const FieldPath& where, EnergyTable& energy) {
+  const Section table = open_section(
+      root, "energy", where, {"mac", "l0", "l1", "l2", "noc_hop", "dram", "leakage_per_cycle"});
+  const auto read_pj = [&table](const std::string& key) {
+    return read_double(table.node, key, table.where, 0.0, kMaxEnergyPj);
+  };
+  energy.mac_pj = read_pj("mac");
+  energy.l0_pj = read_pj("l0");
+  energy.l1_pj = read_pj("l1");
+  energy.l2_pj = read_pj("l2");
+  energy.noc_hop_pj = read_pj("noc_hop");
+  energy.dram_pj = read_pj("dram");
+  energy.leakage_pj_per_cycle = read_pj("leakage_per_cycle");
+}
+
+}  // namespace
+
+ArchSpec load_arch(const std::string& path) {
+  const YAML::Node root = load_yaml_file(path);
+  const FieldPath where{path, ""};
+  require_map(root, where);
+  require_known_keys(root, where,
+                     {"name", "num_pes", "array", "macs_per_pe", "word_bytes", "double_buffered",
+                      "systolic", "mac_pipeline_depth", "buffers", "bandwidth", "energy"});
+
+  ArchSpec arch;
+  arch.source = path;
+  arch.name = read_string(root, "name", where);
+  if (arch.name.empty()) where.child("name").fail("is empty", "a non-empty name");
+  read_array_shape(root, where, arch);
+  arch.macs_per_pe = read_int(root, "macs_per_pe", where, 1, kMaxMacsPerPe);
+  arch.word_bytes = read_int(root, "word_bytes", where, 1, kMaxWordBytes);
+  arch.double_buffered = read_bool(root, "double_buffered", where);
+  arch.systolic = read_bool(root, "systolic", where);
+  arch.mac_pipeline_depth = read_int(root, "mac_pipeline_depth", where, 1, kMaxPipelineDepth);
+  read_buffers(root, where, arch);
+  read_bandwidths(root, where, arch);
+  read_energy(root, where, arch.energy);
+  return arch;
+}
+
+}  // namespace dcp

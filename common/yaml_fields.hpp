@@ -29,6 +29,10 @@ YAML::Node load_yaml_file(const std::string& path);
 // Required map / sequence at `node`.
 void require_map(const YAML::Node& node, const FieldPath& where);
 void require_sequence(const YAML::Node& node, const FieldPath& where);
+// Fails on any key of `map` outside `known`, so that a misspelt optional field is reported
+// instead of silently taking its default.
+void require_known_keys(const YAML::Node& map, const FieldPath& where,
+                        const std::vector<std::string>& known);
 
 // Integer field in [min_value, max_value]. With no default the field is required.
 int64_t read_int(const YAML::Node& map, const std::string& key, const FieldPath& where,

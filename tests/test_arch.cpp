@@ -1,0 +1,218 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "arch/arch_spec.hpp"
+#include "common/input_error.hpp"
+
+namespace fs = std::filesystem;
+using dcp::ArchSpec;
+using dcp::InputError;
+using dcp::load_arch;
+
+namespace {
+
+// A complete, valid arch file; each error case breaks exactly one line of it.
+const std::string kValidArch = R"(name: fixture
+num_pes: 168
+array: {rows: 12, cols: 14}
+macs_per_pe: 1
+word_bytes: 2
+double_buffered: true
+systolic: false
+mac_pipeline_depth: 2
+buffers:
+  l0_bytes: 512
+  l1_bytes: 1024
+  l2_bytes: 110592
+bandwidth:
+  l1: 8
+  l2: 16
+  noc: 16
+  dram: 8
+  dram_latency: 20
+energy:
+  mac: 1
+  l0: 1
+  l1: 2
+  l2: 6
+  noc_hop: 2
+  dram: 200
+  leakage_per_cycle: 50
+)";
+
+// The fixtures live in a fresh directory per test case, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device seed;
+    path_ = fs::temp_directory_path() / ("dcp_test_arch_" + std::to_string(seed()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string write(const std::string& file_name, const std::string& text) const {
+    const fs::path file = path_ / file_name;
+    std::ofstream(file) << text;
+    return file.string();
+  }
+
+ private:
+  fs::path path_;
+};
+
+std::string replace_line(std::string text, const std::string& old_line,
+                         const std::string& new_line) {
+  const std::size_t at = text.find(old_line + "\n");
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, old_line.size() + 1, new_line.empty() ? "" : new_line + "\n");
+}
+
+// Loads `text` saved as `file_name` and returns the InputError message (empty if none was thrown).
+std::string load_error(const TempDir& dir, const std::string& file_name, const std::string& text) {
+  const std::string path = dir.write(file_name, text);
+  try {
+    load_arch(path);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+void check_one_line_naming(const std::string& message, const std::string& file_name,
+                           const std::string& field) {
+  INFO("message: " << message);
+  CHECK(message.find(file_name) != std::string::npos);
+  CHECK(message.find(field) != std::string::npos);
+  CHECK(message.find('\n') == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("all presets load with their stated shapes and sizes", "[arch]") {
+  const ArchSpec eyeriss = load_arch("arch/presets/eyeriss.yaml");
+  CHECK(eyeriss.name == "eyeriss");
+  CHECK(eyeriss.num_pes == 168);
+  CHECK(eyeriss.array_rows == 12);
+  CHECK(eyeriss.array_cols == 14);
+  CHECK(eyeriss.word_bytes == 2);
+  CHECK(eyeriss.l0_bytes == 512);
+  CHECK(eyeriss.l2_bytes == 108 * 1024);
+  CHECK_FALSE(eyeriss.systolic);
+
+  const ArchSpec edge = load_arch("arch/presets/edge.yaml");
+  CHECK(edge.num_pes == 256);
+  CHECK(edge.array_rows == 16);
+  CHECK(edge.array_cols == 16);
+
+  const ArchSpec cloud = load_arch("arch/presets/cloud.yaml");
+  CHECK(cloud.num_pes == 4096);
+  CHECK(cloud.array_rows == 64);
+  CHECK(cloud.array_cols == 64);
+
+  const ArchSpec tpu = load_arch("arch/presets/tpu.yaml");
+  CHECK(tpu.num_pes == 128 * 128);
+  CHECK(tpu.array_rows == 128);
+  CHECK(tpu.array_cols == 128);
+  CHECK(tpu.systolic);
+  CHECK(tpu.word_bytes == 1);
+  CHECK(tpu.l2_bytes >= 24 * 1024 * 1024);
+
+  for (const ArchSpec* arch : {&eyeriss, &edge, &cloud, &tpu}) {
+    INFO(arch->source);
+    CHECK(arch->source.find(arch->name + ".yaml") != std::string::npos);
+    CHECK(arch->energy.mac_pj > 0);
+    CHECK(arch->energy.leakage_pj_per_cycle > 0);
+  }
+}
+
+TEST_CASE("eyeriss energies follow the Eyeriss normalisation", "[arch]") {
+  // Chen et al., ISCA 2016: MAC 1x, register file 1x, PE-to-PE 2x, global buffer 6x, DRAM 200x.
+  const dcp::EnergyTable energy = load_arch("arch/presets/eyeriss.yaml").energy;
+  const auto relative_to_mac = [&energy](double pj) { return pj / energy.mac_pj; };
+  CHECK(relative_to_mac(energy.l0_pj) == Approx(1).epsilon(0.05));
+  CHECK(relative_to_mac(energy.l1_pj) == Approx(2).epsilon(0.05));
+  CHECK(relative_to_mac(energy.noc_hop_pj) == Approx(2).epsilon(0.05));
+  CHECK(relative_to_mac(energy.l2_pj) == Approx(6).epsilon(0.05));
+  CHECK(relative_to_mac(energy.dram_pj) == Approx(200).epsilon(0.05));
+}
+
+TEST_CASE("the fixture itself is valid", "[arch]") {
+  const TempDir dir;
+  const ArchSpec arch = load_arch(dir.write("valid.yaml", kValidArch));
+  CHECK(arch.num_pes == 168);
+  CHECK(arch.noc_bandwidth == 16);
+  CHECK(arch.dram_latency == 20);
+  CHECK(arch.energy.l2_pj == 6);
+}
+
+TEST_CASE("num_pes is optional and derived from the array shape", "[arch]") {
+  const TempDir dir;
+  const std::string text = replace_line(kValidArch, "num_pes: 168", "");
+  CHECK(load_arch(dir.write("derived.yaml", text)).num_pes == 12 * 14);
+}
+
+TEST_CASE("bad arch files give one-line errors naming the file and the field", "[arch]") {
+  const TempDir dir;
+
+  SECTION("malformed YAML") {
+    const std::string text =
+        replace_line(kValidArch, "array: {rows: 12, cols: 14}", "array: {rows: 12, cols: 14");
+    const std::string message = load_error(dir, "malformed.yaml", text);
+    INFO("message: " << message);
+    CHECK(message.find("malformed.yaml") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  SECTION("missing field") {
+    const std::string text = replace_line(kValidArch, "word_bytes: 2", "");
+    check_one_line_naming(load_error(dir, "missing.yaml", text), "missing.yaml", "word_bytes");
+  }
+  SECTION("missing section") {
+    std::string text = kValidArch;
+    text.erase(text.find("energy:"));
+    check_one_line_naming(load_error(dir, "no_energy.yaml", text), "no_energy.yaml", "energy");
+  }
+  SECTION("negative size") {
+    const std::string text = replace_line(kValidArch, "  l1_bytes: 1024", "  l1_bytes: -4");
+    check_one_line_naming(load_error(dir, "negative.yaml", text), "negative.yaml",
+                          "buffers.l1_bytes");
+  }
+  SECTION("size below one word") {
+    const std::string text = replace_line(kValidArch, "  l0_bytes: 512", "  l0_bytes: 1");
+    check_one_line_naming(load_error(dir, "tiny.yaml", text), "tiny.yaml", "buffers.l0_bytes");
+  }
+  SECTION("zero bandwidth") {
+    const std::string text = replace_line(kValidArch, "  noc: 16", "  noc: 0");
+    check_one_line_naming(load_error(dir, "zero_bw.yaml", text), "zero_bw.yaml", "bandwidth.noc");
+  }
+  SECTION("negative energy") {
+    const std::string text = replace_line(kValidArch, "  dram: 200", "  dram: -1");
+    check_one_line_naming(load_error(dir, "energy.yaml", text), "energy.yaml", "energy.dram");
+  }
+  SECTION("rows * cols does not match num_pes") {
+    const std::string text = replace_line(kValidArch, "num_pes: 168", "num_pes: 169");
+    check_one_line_naming(load_error(dir, "mismatch.yaml", text), "mismatch.yaml", "num_pes");
+  }
+  SECTION("word size out of range") {
+    const std::string text = replace_line(kValidArch, "word_bytes: 2", "word_bytes: 16");
+    check_one_line_naming(load_error(dir, "word.yaml", text), "word.yaml", "word_bytes");
+  }
+  SECTION("misspelt field") {
+    const std::string text = replace_line(kValidArch, "  l2_bytes: 110592", "  l2_byte: 110592");
+    check_one_line_naming(load_error(dir, "typo.yaml", text), "typo.yaml", "buffers.l2_byte");
+  }
+  SECTION("missing file") {
+    const std::string missing = (fs::temp_directory_path() / "dcp_no_such_arch.yaml").string();
+    std::string message;
+    try {
+      load_arch(missing);
+    } catch (const InputError& error) {
+      message = error.what();
+    }
+    CHECK(message.find("dcp_no_such_arch.yaml") != std::string::npos);
+  }
+}
