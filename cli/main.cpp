@@ -1,0 +1,30 @@
+// The `dcp` command: parses, calls the libraries, prints. Every InputError becomes one line on
+// stderr and exit status 2.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <systemc>
+
+#include "cli/simulate_command.hpp"
+#include "common/input_error.hpp"
+
+// SystemC's library refers to sc_main; dcp has its own main, so this is never called.
+int sc_main(int, char*[]) {
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "dcp: find the best dataflow for each layer of a neural network on a spatial "
+      "accelerator"};
+  app.require_subcommand(1);
+  dcp::cli::add_simulate_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  } catch (const dcp::InputError& error) {
+    std::cerr << "dcp: error: " << error.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

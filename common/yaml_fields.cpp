@@ -17,6 +17,8 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 std::string describe(const YAML::Node& node) {
+  // A missing key yields an invalid node whose Type() throws; IsDefined() is safe on it.
+  if (!node.IsDefined()) return "nothing";
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
       return "nothing";

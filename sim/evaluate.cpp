@@ -1,0 +1,141 @@
+#include "sim/evaluate.hpp"
+
+#include <algorithm>
+
+#include "common/input_error.hpp"
+#include "sim/model.hpp"
+#include "sim/schedule.hpp"
+
+namespace dcp {
+
+const char* cost_level_name(CostLevel level) {
+  static const char* const kNames[] = {"DRAM", "L2", "NoC", "L1", "L0"};
+  return kNames[static_cast<int>(level)];
+}
+
+const char* stall_cause_name(StallCause cause) {
+  static const char* const kNames[] = {"dram", "noc", "l1_fill", "writeback"};
+  return kNames[static_cast<int>(cause)];
+}
+
+const char* bound_name(Bound bound) {
+  static const char* const kNames[] = {"compute", "L2", "NoC", "DRAM"};
+  return kNames[static_cast<int>(bound)];
+}
+
+AccessCounts& AccessCounts::operator+=(const AccessCounts& other) {
+  for (int level = 0; level < kNumCostLevels; ++level)
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      reads[level][tensor] += other.reads[level][tensor];
+      writes[level][tensor] += other.writes[level][tensor];
+    }
+  return *this;
+}
+
+AccessCounts AccessCounts::scaled(int64_t factor) const {
+  AccessCounts result = *this;
+  for (int level = 0; level < kNumCostLevels; ++level)
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      result.reads[level][tensor] *= factor;
+      result.writes[level][tensor] *= factor;
+    }
+  return result;
+}
+
+bool AccessCounts::operator==(const AccessCounts& other) const {
+  return reads == other.reads && writes == other.writes;
+}
+
+int64_t compulsory_dram_bytes(const Layer& layer, const ArchSpec& arch) {
+  int64_t elements = 0;
+  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output})
+    elements += layer.tensor_elements(tensor);
+  return elements * arch.word_bytes * layer.repeat;
+}
+
+namespace {
+
+double table_entry(const EnergyTable& energy, CostLevel level) {
+  switch (level) {
+    case CostLevel::Dram:
+      return energy.dram_pj;
+    case CostLevel::L2:
+      return energy.l2_pj;
+    case CostLevel::Noc:
+      return energy.noc_hop_pj;
+    case CostLevel::L1:
+      return energy.l1_pj;
+    case CostLevel::L0:
+      return energy.l0_pj;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                const EvalOptions& options, const std::string& source) {
+  require_legal(layer, arch, dataflow, source);
+  sim::ScheduleCompiler compiler(layer, arch, dataflow);
+  std::vector<sim::TimelineEvent> timeline;
+  const sim::PipelineResult pipeline =
+      sim::run_pipeline(compiler, arch, options.skip_steady_state,
+                        options.timeline_path.empty() ? nullptr : &timeline);
+  if (!options.timeline_path.empty()) sim::write_timeline(timeline, options.timeline_path);
+
+  // One instance was simulated; repeats (batch, heads) are independent and run back to back.
+  const int64_t repeat = layer.repeat;
+  Result result;
+  result.macs = layer.macs();
+  result.cycles = pipeline.cycles * repeat;
+  result.counts = pipeline.counts;
+  // Every MAC reads its two operands and the partial sum from L0 and writes the sum back.
+  const int64_t instance_macs = result.macs / repeat;
+  const int l0 = static_cast<int>(CostLevel::L0);
+  result.counts.reads[l0][static_cast<int>(Tensor::Input)] += instance_macs;
+  result.counts.reads[l0][static_cast<int>(Tensor::Weight)] += instance_macs;
+  result.counts.reads[l0][static_cast<int>(Tensor::Output)] += instance_macs;
+  result.counts.writes[l0][static_cast<int>(Tensor::Output)] += instance_macs;
+  result.counts = result.counts.scaled(repeat);
+
+  const int64_t noc_hops = compiler.noc_hops();
+  for (int level = 0; level < kNumCostLevels; ++level) {
+    double per_access = table_entry(arch.energy, static_cast<CostLevel>(level));
+    if (static_cast<CostLevel>(level) == CostLevel::Noc) per_access *= noc_hops;
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      const int64_t accesses =
+          result.counts.reads[level][tensor] + result.counts.writes[level][tensor];
+      result.energy_pj[level][tensor] = static_cast<double>(accesses) * per_access;
+      result.total_energy_pj += result.energy_pj[level][tensor];
+    }
+  }
+  result.mac_energy_pj = static_cast<double>(result.macs) * arch.energy.mac_pj;
+  result.leakage_energy_pj = static_cast<double>(result.cycles) * arch.energy.leakage_pj_per_cycle;
+  result.total_energy_pj += result.mac_energy_pj + result.leakage_energy_pj;
+
+  for (int cause = 0; cause < kNumStallCauses; ++cause)
+    result.stall_cycles[cause] = pipeline.stall_cycles[cause] * repeat;
+  result.compute_busy_cycles = pipeline.compute_busy_cycles * repeat;
+  result.l2_busy_cycles = pipeline.l2_busy_cycles * repeat;
+  result.noc_busy_cycles = pipeline.noc_busy_cycles * repeat;
+  result.dram_busy_cycles = pipeline.dram_busy_cycles * repeat;
+  const std::array<std::pair<int64_t, Bound>, 4> busy = {
+      {{result.compute_busy_cycles, Bound::Compute},
+       {result.l2_busy_cycles, Bound::L2},
+       {result.noc_busy_cycles, Bound::Noc},
+       {result.dram_busy_cycles, Bound::Dram}}};
+  result.bound = std::max_element(busy.begin(), busy.end(), [](const auto& a, const auto& b) {
+                   return a.first < b.first;
+                 })->second;
+  result.pe_utilization = static_cast<double>(result.macs) /
+                          (static_cast<double>(result.cycles) * arch.num_pes * arch.macs_per_pe);
+  const int dram = static_cast<int>(CostLevel::Dram);
+  for (int tensor = 0; tensor < kNumTensors; ++tensor)
+    result.dram_bytes +=
+        (result.counts.reads[dram][tensor] + result.counts.writes[dram][tensor]) * arch.word_bytes;
+  result.simulated_steps = pipeline.walked_steps;
+  result.total_steps = compiler.total_steps();
+  return result;
+}
+
+}  // namespace dcp

@@ -1,0 +1,389 @@
+#include "sim/schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dcp::sim {
+
+int64_t ceil_div(int64_t numerator, int64_t denominator) {
+  return (numerator + denominator - 1) / denominator;
+}
+
+bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim) {
+  switch (tensor) {
+    case Tensor::Input:
+      return dim != Dim::K || layer.groups > 1;
+    case Tensor::Weight:
+      return dim == Dim::K || dim == Dim::C || dim == Dim::R || dim == Dim::S;
+    case Tensor::Output:
+      return dim == Dim::K || dim == Dim::Y || dim == Dim::X;
+  }
+  return true;
+}
+
+bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, const TileRange& b) {
+  for (Dim dim : kAllDims) {
+    const int d = dim_index(dim);
+    if (tensor_uses_dim(layer, tensor, dim) &&
+        (a.origin[d] != b.origin[d] || a.size[d] != b.size[d]))
+      return false;
+  }
+  return true;
+}
+
+bool first_reduction_visit(const TileRange& range) {
+  return range.origin[dim_index(Dim::C)] == 0 && range.origin[dim_index(Dim::R)] == 0 &&
+         range.origin[dim_index(Dim::S)] == 0;
+}
+
+int64_t transfer_cycles(int64_t bytes, double bytes_per_cycle) {
+  return static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
+}
+
+DimArray LevelSplit::trips(const DimArray& parent_size) const {
+  DimArray result;
+  for (int d = 0; d < kNumDims; ++d) result[d] = ceil_div(parent_size[d], child_tile[d]);
+  const int s = dim_index(spatial_dim);
+  result[s] = ceil_div(result[s], fanout);
+  return result;
+}
+
+bool LevelSplit::unit_range(const TileRange& parent, const DimArray& index, int64_t unit,
+                            TileRange& range) const {
+  for (int d = 0; d < kNumDims; ++d) {
+    const int64_t tile_index = d == dim_index(spatial_dim) ? index[d] * fanout + unit : index[d];
+    const int64_t offset = tile_index * child_tile[d];
+    if (offset >= parent.size[d]) return false;
+    range.origin[d] = parent.origin[d] + offset;
+    range.size[d] = std::min(child_tile[d], parent.size[d] - offset);
+  }
+  return true;
+}
+
+TileRange LevelSplit::step_union(const TileRange& parent, const DimArray& index) const {
+  TileRange range;
+  unit_range(parent, index, 0, range);
+  const int s = dim_index(spatial_dim);
+  const int64_t offset = index[s] * fanout * child_tile[s];
+  range.size[s] = std::min(fanout * child_tile[s], parent.size[s] - offset);
+  return range;
+}
+
+int64_t LevelSplit::active_units(const TileRange& parent, const DimArray& index) const {
+  const int s = dim_index(spatial_dim);
+  const int64_t remaining = parent.size[s] - index[s] * fanout * child_tile[s];
+  return std::min(fanout, ceil_div(remaining, child_tile[s]));
+}
+
+bool LevelSplit::next_index(const DimArray& trips, DimArray& index) const {
+  for (int position = kNumDims - 1; position >= 0; --position) {
+    const int d = dim_index(order[position]);
+    if (++index[d] < trips[d]) return true;
+    index[d] = 0;
+  }
+  return false;
+}
+
+namespace {
+
+void add_access(AccessCounts& counts, CostLevel level, Tensor tensor, int64_t reads,
+                int64_t writes) {
+  counts.reads[static_cast<int>(level)][static_cast<int>(tensor)] += reads;
+  counts.writes[static_cast<int>(level)][static_cast<int>(tensor)] += writes;
+}
+
+constexpr std::array<Tensor, 2> kOperands = {Tensor::Input, Tensor::Weight};
+
+}  // namespace
+
+ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
+                                   const Dataflow& dataflow)
+    : layer_(layer), arch_(arch), dataflow_(dataflow) {
+  const auto& levels = dataflow.levels;
+  l2_split_ = {levels[0].tile, Dim::K, 1, levels[0].order};
+  l1_split_ = {levels[1].tile, levels[0].spatial_dim, levels[0].fanout, levels[1].order};
+  l0_split_ = {levels[2].tile, levels[1].spatial_dim, levels[1].fanout, levels[2].order};
+  // A multicast or reduction tree over F clusters is log2(F) hops deep, plus the hop into L2.
+  for (int64_t reach = 1; reach < levels[0].fanout; reach *= 2) ++noc_hops_;
+  for (int level = 0; level < 2; ++level)
+    for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
+  layer_range_.size = layer.dims();
+}
+
+int64_t ScheduleCompiler::l2_fetch_bytes(const TileRange* current, const TileRange& next,
+                                         AccessCounts& counts) const {
+  int64_t total = 0;
+  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
+    const bool moved = current == nullptr || !same_tensor_tile(layer_, tensor, *current, next);
+    if (moved && (tensor != Tensor::Output || !first_reduction_visit(next))) {
+      const int64_t words = footprint_elements(layer_, next.size, tensor);
+      total += bytes(words);
+      add_access(counts, CostLevel::Dram, tensor, words, 0);
+      add_access(counts, CostLevel::L2, tensor, 0, words);
+    }
+  }
+  return total;
+}
+
+int64_t ScheduleCompiler::total_steps() const {
+  // L1 trips factor per dim, and along each dim the L2 tiles are all full but the last, so the
+  // sum over L2 tiles of their L1 steps is a product of per-dim sums.
+  int64_t total = 1;
+  for (int d = 0; d < kNumDims; ++d) {
+    const int64_t extent = layer_range_.size[d], tile = l2_split_.child_tile[d];
+    const int64_t full_tiles = extent / tile, edge = extent % tile;
+    auto l1_trips = [&](int64_t l2_size) {
+      DimArray size = l2_split_.child_tile;
+      size[d] = l2_size;
+      return l1_split_.trips(size)[d];
+    };
+    total *= full_tiles * l1_trips(tile) + (edge > 0 ? l1_trips(edge) : 0);
+  }
+  return total;
+}
+
+void ScheduleCompiler::walk(StepSink& sink, bool skip_steady_state) {
+  skip_ = skip_steady_state;
+  has_pending_ = false;
+  emitted_ = 0;
+  l2_sequence_ = -1;
+  l2_index_ = {};
+  l1_index_ = {};
+  walk_loop(0, sink);
+  finish(sink);
+}
+
+void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
+  if (loop_position == loops_.size()) {
+    emit(sink);
+    return;
+  }
+  const Loop loop = loops_[loop_position];
+  const int d = dim_index(loop.dim);
+  if (loop_position == kNumDims) l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile_);
+  DimArray& index = loop.level == 0 ? l2_index_ : l1_index_;
+  const int64_t trips =
+      loop.level == 0 ? l2_split_.trips(layer_range_.size)[d] : l1_split_.trips(l2_tile_.size)[d];
+  // Iterations 1 .. trips-2 see identical step records (same tile sizes, same reuse pattern),
+  // and so does the last one when the dim divides evenly. Once the state at the start of two
+  // consecutive such iterations matches, all remaining ones repeat with the same period.
+  const DimArray& split_tile = loop.level == 0 ? l2_split_.child_tile : l1_split_.child_tile;
+  const DimArray& parent_size = loop.level == 0 ? layer_range_.size : l2_tile_.size;
+  const int64_t step_extent =
+      split_tile[d] * (loop.level == 1 && loop.dim == l1_split_.spatial_dim ? l1_split_.fanout : 1);
+  const bool last_is_full = parent_size[d] % step_extent == 0;
+  // At L2 loops each tile posts the fetch of the tile after it, so the last iteration (whose
+  // successor lies in the next outer iteration) and the one before an edge iteration differ too.
+  const int64_t lookahead = loop.level == 0 ? 1 : 0;
+  const int64_t last_repeating = (last_is_full ? trips - 1 : trips - 2) - lookahead;
+  SinkSnapshot previous;
+  for (int64_t i = 0; i < trips; ++i) {
+    index[d] = i;
+    if (loop.level == 0) l1_index_ = {};
+    // Counts reach the sink one step late (a step is final once the next one is known), so the
+    // window between snapshots at iterations 1 and 2 still holds iteration 0's last step; compare
+    // from iteration 3 on.
+    if (skip_ && i >= 2 && i <= last_repeating) {
+      SinkSnapshot current = sink.snapshot();
+      if (i >= 3 && current.state == previous.state) {
+        const int64_t skipped = last_repeating - i + 1;
+        sink.advance(previous, current, skipped);
+        shift_pending(loop.level, loop.dim, skipped);
+        i += skipped;
+        if (i >= trips) break;
+        index[d] = i;
+      } else {
+        previous = std::move(current);
+      }
+    }
+    walk_loop(loop_position + 1, sink);
+  }
+  index[d] = 0;
+}
+
+void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
+  // The pending step was the last of the last simulated iteration; after skipping it stands for
+  // the last step of the last skipped one, `iterations` tiles further along `dim`.
+  const int d = dim_index(dim);
+  const int64_t extent =
+      level == 0 ? l2_split_.child_tile[d]
+                 : l1_split_.child_tile[d] * (dim == l1_split_.spatial_dim ? l1_split_.fanout : 1);
+  if (level == 0) pending_.l2_tile.origin[d] += iterations * extent;
+  pending_.l1_union.origin[d] += iterations * extent;
+}
+
+void ScheduleCompiler::emit(StepSink& sink) {
+  StepRecord step;
+  step.l2_tile = l2_tile_;
+  step.l1_union = l1_split_.step_union(l2_tile_, l1_index_);
+  const int64_t active_clusters = l1_split_.active_units(l2_tile_, l1_index_);
+  TileRange cluster_tile, last_cluster_tile;
+  l1_split_.unit_range(l2_tile_, l1_index_, 0, cluster_tile);
+  l1_split_.unit_range(l2_tile_, l1_index_, active_clusters - 1, last_cluster_tile);
+  auto per_cluster = [&](Tensor tensor) {
+    return (active_clusters - 1) * footprint_elements(layer_, cluster_tile.size, tensor) +
+           footprint_elements(layer_, last_cluster_tile.size, tensor);
+  };
+
+  const bool new_l2_tile = !has_pending_ || pending_.l2_tile.origin != step.l2_tile.origin;
+  if (new_l2_tile) {
+    ++l2_sequence_;
+    if (!has_pending_)
+      sink.prefetch({l2_sequence_, l2_fetch_bytes(nullptr, l2_tile_, step.counts)});
+    // Post the fetch of the following L2 tile now, so it overlaps this tile's work.
+    DimArray next_index = l2_index_;
+    if (l2_split_.next_index(l2_split_.trips(layer_range_.size), next_index)) {
+      TileRange next_tile;
+      l2_split_.unit_range(layer_range_, next_index, 0, next_tile);
+      sink.prefetch({l2_sequence_ + 1, l2_fetch_bytes(&l2_tile_, next_tile, step.counts)});
+    }
+  }
+  step.l2_sequence = l2_sequence_;
+  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
+    // L2 -> L1 over the NoC, once per step for data the clusters share.
+    const bool l1_moved =
+        !has_pending_ || !same_tensor_tile(layer_, tensor, pending_.l1_union, step.l1_union);
+    if (l1_moved && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
+      const int64_t words = footprint_elements(layer_, step.l1_union.size, tensor);
+      step.noc_in_bytes += bytes(words);
+      add_access(step.counts, CostLevel::L2, tensor, words, 0);
+      add_access(step.counts, CostLevel::Noc, tensor, words, 0);
+      add_access(step.counts, CostLevel::L1, tensor, 0, per_cluster(tensor));
+    }
+  }
+  if (has_pending_) {
+    // The previous step's outputs leave L1 (and L2) once this step works on other outputs.
+    if (!same_tensor_tile(layer_, Tensor::Output, pending_.l1_union, step.l1_union)) {
+      const int64_t words = footprint_elements(layer_, pending_.l1_union.size, Tensor::Output);
+      pending_.noc_out_bytes = bytes(words);
+      add_access(pending_.counts, CostLevel::Noc, Tensor::Output, 0, words);
+      add_access(pending_.counts, CostLevel::L2, Tensor::Output, 0, words);
+      // Each cluster reads its own partial sums out of L1; the tree reduces them on the way.
+      add_access(pending_.counts, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
+    }
+    if (new_l2_tile) {
+      pending_.ends_l2_tile = true;
+      if (!same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, step.l2_tile)) {
+        const int64_t words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
+        pending_.dram_write_bytes = bytes(words);
+        add_access(pending_.counts, CostLevel::L2, Tensor::Output, words, 0);
+        add_access(pending_.counts, CostLevel::Dram, Tensor::Output, 0, words);
+      }
+    }
+    sink.consume(pending_);
+  }
+
+  step.cluster_output_words = per_cluster(Tensor::Output);
+  const BurstCost& cost = burst(cluster_tile);
+  step.counts += cost.counts.scaled(active_clusters);
+  if (arch_.systolic) {
+    // Weight-stationary fold: weights shift in one row per cycle, then operand vectors stream
+    // through one per cycle, skewed across the rows and columns in use (fill and drain).
+    const int64_t rows_used = active_clusters;
+    const int64_t cols_used = l0_split_.active_units(cluster_tile, DimArray{});
+    step.compute_cycles = rows_used + cost.mac_cycles + rows_used + cols_used - 2;
+  } else {
+    step.compute_cycles = cost.cycles;
+    step.fill_stall_cycles = cost.fill_stall_cycles;
+  }
+  step.index = emitted_++;
+  pending_ = step;
+  has_pending_ = true;
+}
+
+void ScheduleCompiler::finish(StepSink& sink) {
+  if (!has_pending_) return;
+  const int64_t l1_words = footprint_elements(layer_, pending_.l1_union.size, Tensor::Output);
+  pending_.noc_out_bytes = bytes(l1_words);
+  add_access(pending_.counts, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
+  add_access(pending_.counts, CostLevel::Noc, Tensor::Output, 0, l1_words);
+  add_access(pending_.counts, CostLevel::L2, Tensor::Output, 0, l1_words);
+  const int64_t l2_words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
+  pending_.ends_l2_tile = true;
+  pending_.dram_write_bytes = bytes(l2_words);
+  add_access(pending_.counts, CostLevel::L2, Tensor::Output, l2_words, 0);
+  add_access(pending_.counts, CostLevel::Dram, Tensor::Output, 0, l2_words);
+  sink.consume(pending_);
+  has_pending_ = false;
+}
+
+const BurstCost& ScheduleCompiler::burst(const TileRange& cluster_tile) {
+  const auto key = std::make_pair(cluster_tile.size, first_reduction_visit(cluster_tile));
+  auto found = burst_memo_.find(key);
+  if (found == burst_memo_.end())
+    found = burst_memo_.emplace(key, compute_burst(cluster_tile)).first;
+  return found->second;
+}
+
+BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile) const {
+  // One cluster's L0 loop nest. Per L0 step: fills of operands whose L0 tile moved and partial
+  // sums read back, over the cluster bus (multicast to the PEs that share them), then the MACs
+  // of the busiest PE. With double buffering the fill of step i+1 overlaps the MACs of step i;
+  // the bus carries one transfer at a time.
+  BurstCost cost;
+  const LevelMapping& lanes = dataflow_.levels[2];
+  const DimArray trips = l0_split_.trips(cluster_tile.size);
+  const int lane_dim = dim_index(lanes.spatial_dim);
+  DimArray index{};
+  TileRange previous_union;
+  bool first = true;
+  int64_t fill_done = 0, compute_done = 0, compute_done_before = 0;
+  const bool double_buffered = arch_.double_buffered;
+  do {
+    const TileRange step_union = l0_split_.step_union(cluster_tile, index);
+    const int64_t active_pes = l0_split_.active_units(cluster_tile, index);
+    TileRange pe_tile, last_pe_tile;
+    l0_split_.unit_range(cluster_tile, index, 0, pe_tile);
+    l0_split_.unit_range(cluster_tile, index, active_pes - 1, last_pe_tile);
+    auto per_pe = [&](Tensor tensor) {
+      return (active_pes - 1) * footprint_elements(layer_, pe_tile.size, tensor) +
+             footprint_elements(layer_, last_pe_tile.size, tensor);
+    };
+    int64_t bus_words = 0;
+    for (Tensor tensor : kOperands) {
+      if (first || !same_tensor_tile(layer_, tensor, previous_union, step_union)) {
+        const int64_t words = footprint_elements(layer_, step_union.size, tensor);
+        bus_words += words;
+        add_access(cost.counts, CostLevel::L1, tensor, words, 0);
+        add_access(cost.counts, CostLevel::L0, tensor, 0, per_pe(tensor));
+      }
+    }
+    const bool new_outputs =
+        first || !same_tensor_tile(layer_, Tensor::Output, previous_union, step_union);
+    if (new_outputs && !first) {
+      const int64_t words = footprint_elements(layer_, previous_union.size, Tensor::Output);
+      bus_words += words;
+      add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, words);
+    }
+    if (new_outputs && !first_reduction_visit(step_union)) {
+      const int64_t words = footprint_elements(layer_, step_union.size, Tensor::Output);
+      bus_words += words;
+      add_access(cost.counts, CostLevel::L1, Tensor::Output, words, 0);
+      add_access(cost.counts, CostLevel::L0, Tensor::Output, 0, per_pe(Tensor::Output));
+    }
+    int64_t mac_cycles = ceil_div(pe_tile.size[lane_dim], lanes.fanout);
+    for (int d = 0; d < kNumDims; ++d)
+      if (d != lane_dim) mac_cycles *= pe_tile.size[d];
+    const int64_t fill_cycles = transfer_cycles(bytes(bus_words), arch_.l1_bandwidth);
+    // A fill may start once the bus is free and a buffer slot is: with two slots, the slot of
+    // step i-2; with one, the slot of step i-1.
+    const int64_t slot_free = double_buffered ? compute_done_before : compute_done;
+    fill_done = std::max(fill_done, slot_free) + fill_cycles;
+    const int64_t start = std::max(fill_done, compute_done);
+    cost.fill_stall_cycles += start - compute_done;
+    compute_done_before = compute_done;
+    compute_done = start + mac_cycles;
+    cost.mac_cycles += mac_cycles;
+    previous_union = step_union;
+    first = false;
+    ++cost.l0_steps;
+  } while (l0_split_.next_index(trips, index));
+  // Final partial sums go back to L1 after the last MAC leaves the pipeline.
+  const int64_t out_words = footprint_elements(layer_, previous_union.size, Tensor::Output);
+  add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, out_words);
+  const int64_t drain = transfer_cycles(bytes(out_words), arch_.l1_bandwidth);
+  cost.cycles = compute_done + arch_.mac_pipeline_depth + drain;
+  return cost;
+}
+
+}  // namespace dcp::sim

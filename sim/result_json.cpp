@@ -1,0 +1,41 @@
+#include "sim/result_json.hpp"
+
+namespace dcp {
+
+nlohmann::json result_to_json(const Result& result) {
+  nlohmann::json energy = nlohmann::json::object();
+  nlohmann::json accesses = nlohmann::json::object();
+  for (int level = 0; level < kNumCostLevels; ++level) {
+    const char* level_name = cost_level_name(static_cast<CostLevel>(level));
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      const char* name = tensor_name(static_cast<Tensor>(tensor));
+      energy[level_name][name] = result.energy_pj[level][tensor];
+      accesses[level_name][name] = {{"reads", result.counts.reads[level][tensor]},
+                                    {"writes", result.counts.writes[level][tensor]}};
+    }
+  }
+  energy["MAC"] = result.mac_energy_pj;
+  energy["leakage"] = result.leakage_energy_pj;
+  nlohmann::json stalls = nlohmann::json::object();
+  for (int cause = 0; cause < kNumStallCauses; ++cause)
+    stalls[stall_cause_name(static_cast<StallCause>(cause))] = result.stall_cycles[cause];
+  return {{"cycles", result.cycles},
+          {"macs", result.macs},
+          {"energy_pj", result.total_energy_pj},
+          {"edp", result.edp()},
+          {"energy_breakdown_pj", energy},
+          {"accesses_words", accesses},
+          {"stall_cycles", stalls},
+          {"busy_cycles",
+           {{"compute", result.compute_busy_cycles},
+            {"L2", result.l2_busy_cycles},
+            {"NoC", result.noc_busy_cycles},
+            {"DRAM", result.dram_busy_cycles}}},
+          {"bound", bound_name(result.bound)},
+          {"pe_utilization", result.pe_utilization},
+          {"dram_bytes", result.dram_bytes},
+          {"simulated_steps", result.simulated_steps},
+          {"total_steps", result.total_steps}};
+}
+
+}  // namespace dcp

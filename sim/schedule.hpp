@@ -1,0 +1,155 @@
+#pragma once
+// Schedule compiler: turns (layer, arch, dataflow) into the stream of L1 steps the event model
+// consumes. An L1 step is one iteration of the L1 loops: every active cluster receives its L1
+// tile over the NoC and runs a compute burst on it. Reuse follows from comparing tile coordinates
+// with the previous step: a tensor whose tile did not move is not fetched again. Multicast and
+// spatial reduction follow from the union tile of a step: data shared by clusters moves once.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "sim/dataflow.hpp"
+#include "sim/evaluate.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp::sim {
+
+int64_t ceil_div(int64_t numerator, int64_t denominator);
+// Whole cycles to move `bytes` at `bytes_per_cycle`.
+int64_t transfer_cycles(int64_t bytes, double bytes_per_cycle);
+
+struct TileRange {
+  DimArray origin{};
+  DimArray size{};
+};
+
+// Whether `tensor` depends on loop dim `dim` (input depends on K only for grouped layers).
+bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim);
+// Same tile of `tensor`: equal origin and size on every dim the tensor depends on.
+bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, const TileRange& b);
+// First visit of an output tile: all its reduction coordinates (C, R, S) start at zero, so no
+// partial sum exists yet to be read back.
+bool first_reduction_visit(const TileRange& range);
+
+// How a parent range splits at one level: temporal loops over child tiles, with the spatial dim
+// advancing `fanout` child tiles per iteration (one per unit).
+struct LevelSplit {
+  DimArray child_tile{};
+  Dim spatial_dim = Dim::K;
+  int64_t fanout = 1;
+  std::array<Dim, kNumDims> order = kAllDims;
+
+  static LevelSplit of(const LevelMapping& mapping) {
+    return {mapping.tile, mapping.spatial_dim, mapping.fanout, mapping.order};
+  }
+  // Temporal trip count per dim over a parent of `parent_size`.
+  DimArray trips(const DimArray& parent_size) const;
+  // Tile of spatial unit `unit` at temporal index `index`; false if that unit idles.
+  bool unit_range(const TileRange& parent, const DimArray& index, int64_t unit,
+                  TileRange& range) const;
+  // Union over the units of one step, and how many units are active.
+  TileRange step_union(const TileRange& parent, const DimArray& index) const;
+  int64_t active_units(const TileRange& parent, const DimArray& index) const;
+  // Advances `index` in loop order (innermost fastest); returns false after the last step.
+  bool next_index(const DimArray& trips, DimArray& index) const;
+};
+
+// What one cluster's compute burst on an L1 tile costs: L1 -> L0 fills over the cluster bus,
+// double-buffered against the MAC pipeline, and partial sums written back to L1.
+struct BurstCost {
+  int64_t cycles = 0;
+  int64_t mac_cycles = 0;         // the busiest PE's MAC cycles alone
+  int64_t fill_stall_cycles = 0;  // MACs idle while waiting for L0 fills
+  AccessCounts counts;            // L1 and L0 accesses of one cluster
+  int64_t l0_steps = 0;
+};
+
+// DRAM -> L2 fetch of one L2 tile. Posted when the tile before it starts, so that with double
+// buffering the fetch overlaps that tile's work.
+struct TileFetch {
+  int64_t l2_sequence = 0;  // which L2 tile (counting only those walked, not skipped)
+  int64_t dram_read_bytes = 0;
+};
+
+struct StepRecord {
+  int64_t index = 0;  // position in the walked step stream
+  int64_t l2_sequence = 0;
+  bool ends_l2_tile = false;
+  int64_t dram_write_bytes = 0;  // after this step: outputs evicted from L2
+  int64_t noc_in_bytes = 0;      // L2 -> L1 before this step (multicast counted once)
+  int64_t noc_out_bytes = 0;     // L1 -> L2 after this step (partial sums, reduced in the NoC)
+  int64_t compute_cycles = 0;    // the cluster burst
+  int64_t fill_stall_cycles = 0;
+  int64_t cluster_output_words = 0;  // partial sums held in the clusters' L1s
+  AccessCounts counts;               // every access this step causes, all levels
+  // Coordinates, used to derive reuse for the next step.
+  TileRange l2_tile;
+  TileRange l1_union;
+};
+
+// The sink's state at a loop-iteration boundary. `state` is everything that decides its future
+// timing, relative to `time`; `totals` are its cumulative counters.
+struct SinkSnapshot {
+  int64_t time = 0;
+  std::vector<int64_t> state;
+  std::vector<int64_t> totals;
+};
+
+// Receives the step stream. snapshot/advance let the walker skip repeating loop iterations: when
+// two consecutive iterations start in the same state, advance() accounts `times` more iterations,
+// each costing what happened between the two snapshots.
+class StepSink {
+ public:
+  virtual ~StepSink() = default;
+  virtual void prefetch(const TileFetch& fetch) = 0;
+  virtual void consume(const StepRecord& step) = 0;
+  virtual SinkSnapshot snapshot() = 0;
+  virtual void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) = 0;
+};
+
+class ScheduleCompiler {
+ public:
+  ScheduleCompiler(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow);
+  // Walks every L1 step in order; with `skip_steady_state`, loop iterations whose timing state
+  // repeats are advanced in one call to sink.advance().
+  void walk(StepSink& sink, bool skip_steady_state);
+  int64_t total_steps() const;
+  int64_t noc_hops() const { return noc_hops_; }
+
+ private:
+  struct Loop {
+    int level;  // 0: L2 loops (over L2 tiles), 1: L1 loops (over L1 steps)
+    Dim dim;
+  };
+  void walk_loop(std::size_t loop_position, StepSink& sink);
+  void emit(StepSink& sink);
+  void finish(StepSink& sink);
+  void shift_pending(int level, Dim dim, int64_t iterations);
+  // DRAM bytes to bring `next` into L2 after `current` (data that moved, partial sums that
+  // exist), with the matching DRAM/L2 counts added to `counts`.
+  int64_t l2_fetch_bytes(const TileRange* current, const TileRange& next,
+                         AccessCounts& counts) const;
+  const BurstCost& burst(const TileRange& cluster_tile);
+  BurstCost compute_burst(const TileRange& cluster_tile) const;
+  int64_t bytes(int64_t elements) const { return elements * arch_.word_bytes; }
+
+  const Layer& layer_;
+  const ArchSpec& arch_;
+  const Dataflow& dataflow_;
+  LevelSplit l2_split_, l1_split_, l0_split_;
+  int64_t noc_hops_ = 1;
+  bool skip_ = true;
+  std::vector<Loop> loops_;  // L2 loops outermost, then L1 loops, trivial (1-trip) loops kept
+  // Walk state: current L2 tile index/range and L1 index.
+  DimArray l2_index_{}, l1_index_{};
+  TileRange layer_range_, l2_tile_;
+  int64_t l2_sequence_ = -1;
+  bool has_pending_ = false;
+  StepRecord pending_;
+  int64_t emitted_ = 0;
+  std::map<std::pair<DimArray, bool>, BurstCost> burst_memo_;
+};
+
+}  // namespace dcp::sim
