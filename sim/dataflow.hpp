@@ -44,6 +44,11 @@ int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow
                         int level);
 // Capacity of one unit at `level` (L2: global buffer, L1: per cluster, L0: per PE).
 int64_t level_capacity_bytes(const ArchSpec& arch, int level);
+// The most units `level`'s fan-out along `dim` can keep busy: the next level's tiles inside this
+// level's tile along `dim` (L0: single elements, one per MAC lane). Tiles must be positive.
+int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim);
+// PEs the dataflow occupies: clusters x PEs per cluster (saturates instead of overflowing).
+int64_t pes_used(const Dataflow& dataflow);
 
 // All reasons the dataflow is illegal for this layer on this arch, each a one-line message
 // naming the field (e.g. "levels[1].tile.K: 64 exceeds the L2 tile 32 (allowed: 1..32)").

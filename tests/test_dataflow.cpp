@@ -1,0 +1,534 @@
+// The mapping description (footprints, legality, YAML, MAESTRO export) and the dataflow
+// generators in mapper/ (repair, random, fixed). Run from the repository root.
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "common/input_error.hpp"
+#include "mapper/fixed_dataflows.hpp"
+#include "mapper/random_dataflow.hpp"
+#include "mapper/repair.hpp"
+#include "sim/dataflow.hpp"
+#include "workloads/layer.hpp"
+
+namespace fs = std::filesystem;
+using namespace dcp;
+
+namespace {
+
+// Small enough that tests can reason about every number.
+ArchSpec small_arch() {
+  ArchSpec arch;
+  arch.name = "small";
+  arch.source = "small.yaml";
+  arch.array_rows = 4;
+  arch.array_cols = 4;
+  arch.num_pes = 16;
+  arch.macs_per_pe = 2;
+  arch.word_bytes = 2;
+  arch.l0_bytes = 512;
+  arch.l1_bytes = 4096;
+  arch.l2_bytes = 65536;
+  arch.double_buffered = true;
+  return arch;
+}
+
+Layer conv_layer() {
+  return make_conv("test", "conv", 16, 32, 16, 16, 3, 3, 1, 1, 1);  // K32 C16 Y16 X16 R3 S3
+}
+
+// A legal dataflow on small_arch for conv_layer: K over 4 clusters, C over 4 PEs, 2 lanes on X.
+Dataflow legal_conv_dataflow() {
+  Dataflow dataflow;
+  dataflow.name = "hand";
+  dataflow.levels[0] = {Dim::K, 4, kAllDims, {32, 16, 8, 8, 3, 3}};
+  dataflow.levels[1] = {Dim::C, 4, kAllDims, {8, 8, 4, 4, 3, 3}};
+  dataflow.levels[2] = {Dim::X, 2, kAllDims, {2, 2, 2, 2, 3, 3}};
+  return dataflow;
+}
+
+std::vector<std::string> yaml_files(const std::string& folder) {
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() == ".yaml") paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+// A uniquely named file in the temporary directory, removed when this goes out of scope.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    static int counter = 0;
+    path_ = (fs::temp_directory_path() / ("dcp_test_dataflow_" + std::to_string(::getpid()) + "_" +
+                                          std::to_string(counter++) + ".yaml"))
+                .string();
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { fs::remove(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The one-line message load_dataflow throws for `text`.
+std::string load_error(const std::string& text, std::string* path = nullptr) {
+  const TempFile file(text);
+  if (path != nullptr) *path = file.path();
+  try {
+    load_dataflow(file.path());
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  FAIL("no InputError for:\n" << text);
+  return "";
+}
+
+bool mentions(const std::vector<std::string>& violations, const std::string& text) {
+  return std::any_of(violations.begin(), violations.end(),
+                     [&text](const std::string& v) { return v.find(text) != std::string::npos; });
+}
+
+const char* const kValidYaml = R"(name: my_dataflow
+levels:
+  - level: L2
+    spatial: {dim: K, fanout: 4}
+    order: [K, C, Y, X, R, S]
+    tile: {K: 32, C: 16, Y: 8, X: 8, R: 3, S: 3}
+  - level: L1
+    spatial: {dim: C, fanout: 4}
+    order: [K, C, Y, X, R, S]
+    tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3}
+  - level: L0
+    spatial: {dim: X, fanout: 2}
+    order: [K, C, Y, X, R, S]
+    tile: {K: 2, C: 2, Y: 2, X: 2, R: 3, S: 3}
+)";
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("footprint of a strided convolution tile includes the halo") {
+  Layer layer = make_conv("test", "strided", 8, 16, 32, 32, 3, 3, 2, 1, 1);
+  REQUIRE(layer.stride == 2);
+  const DimArray tile = {4, 2, 3, 5, 3, 3};  // K C Y X R S
+  // rows (3-1)*2+3 = 7, cols (5-1)*2+3 = 11
+  CHECK(footprint_elements(layer, tile, Tensor::Input) == 2 * 7 * 11);
+  CHECK(footprint_elements(layer, tile, Tensor::Weight) == 4 * 2 * 3 * 3);
+  CHECK(footprint_elements(layer, tile, Tensor::Output) == 4 * 3 * 5);
+}
+
+TEST_CASE("footprint of a depthwise tile counts one input channel per output channel") {
+  const Layer layer = make_conv("test", "dw", 32, 32, 16, 16, 3, 3, 1, 1, 32);
+  REQUIRE(layer.C == 1);
+  const DimArray tile = {8, 1, 2, 2, 3, 3};
+  CHECK(footprint_elements(layer, tile, Tensor::Input) == 8 * 4 * 4);
+  CHECK(footprint_elements(layer, tile, Tensor::Weight) == 8 * 9);
+  CHECK(footprint_elements(layer, tile, Tensor::Output) == 8 * 4);
+}
+
+TEST_CASE("footprint of a grouped tile counts the groups its K range spans") {
+  // 4 groups of 8 output channels and 4 input channels each.
+  const Layer layer = make_conv("test", "grouped", 16, 32, 8, 8, 1, 1, 1, 0, 4);
+  REQUIRE(layer.C == 4);
+  CHECK(footprint_elements(layer, {16, 4, 1, 1, 1, 1}, Tensor::Input) == 4 * 2);  // aligned
+  CHECK(footprint_elements(layer, {12, 4, 1, 1, 1, 1}, Tensor::Input) == 4 * 3);  // may straddle
+  CHECK(footprint_elements(layer, {32, 4, 1, 1, 1, 1}, Tensor::Input) == 4 * 4);
+}
+
+TEST_CASE("footprint of a gemm tile is plain matrix blocks") {
+  const Layer layer = make_gemm("fc", LayerType::Gemm, 128, 768, 3072, 1);
+  const DimArray tile = {64, 32, 16, 1, 1, 1};
+  CHECK(footprint_elements(layer, tile, Tensor::Input) == 32 * 16);
+  CHECK(footprint_elements(layer, tile, Tensor::Weight) == 64 * 32);
+  CHECK(footprint_elements(layer, tile, Tensor::Output) == 64 * 16);
+}
+
+TEST_CASE("footprint saturates instead of overflowing") {
+  Layer layer = make_gemm("huge", LayerType::Gemm, 1, 1, 1, 1);
+  layer.K = layer.C = layer.Y = int64_t{1} << 31;  // beyond what the loaders accept
+  const DimArray tile = layer.dims();
+  CHECK(footprint_elements(layer, tile, Tensor::Weight) > (int64_t{1} << 61));
+  Dataflow dataflow;
+  for (LevelMapping& mapping : dataflow.levels) mapping.tile = tile;
+  CHECK(footprint_bytes(layer, small_arch(), dataflow, 0) == std::numeric_limits<int64_t>::max());
+}
+
+TEST_CASE("footprint_bytes doubles for double buffering; capacities follow the level") {
+  const Layer layer = conv_layer();
+  ArchSpec arch = small_arch();
+  const Dataflow dataflow = legal_conv_dataflow();
+  const DimArray& l0 = dataflow.levels[2].tile;
+  const int64_t words = footprint_elements(layer, l0, Tensor::Input) +
+                        footprint_elements(layer, l0, Tensor::Weight) +
+                        footprint_elements(layer, l0, Tensor::Output);
+  CHECK(footprint_bytes(layer, arch, dataflow, 2) == words * 2 * 2);
+  arch.double_buffered = false;
+  CHECK(footprint_bytes(layer, arch, dataflow, 2) == words * 2);
+  CHECK(level_capacity_bytes(arch, 0) == arch.l2_bytes);
+  CHECK(level_capacity_bytes(arch, 1) == arch.l1_bytes);
+  CHECK(level_capacity_bytes(arch, 2) == arch.l0_bytes);
+}
+
+TEST_CASE("legality accepts a hand-built dataflow") {
+  CHECK(legality_violations(conv_layer(), small_arch(), legal_conv_dataflow()).empty());
+  CHECK_NOTHROW(require_legal(conv_layer(), small_arch(), legal_conv_dataflow(), "test"));
+}
+
+TEST_CASE("legality names the field of each broken rule") {
+  const Layer layer = conv_layer();
+  const ArchSpec arch = small_arch();
+  Dataflow dataflow = legal_conv_dataflow();
+
+  SECTION("tile larger than its parent") {
+    dataflow.levels[1].tile[dim_index(Dim::K)] = 64;
+    const auto violations = legality_violations(layer, arch, dataflow);
+    CHECK(mentions(violations, "levels[1].tile.K: 64 exceeds the L2 tile 32 (allowed: 1..32)"));
+  }
+  SECTION("L2 tile larger than the layer") {
+    dataflow.levels[0].tile[dim_index(Dim::Y)] = 17;
+    CHECK(mentions(legality_violations(layer, arch, dataflow),
+                   "levels[0].tile.Y: 17 exceeds the layer's Y 16 (allowed: 1..16)"));
+  }
+  SECTION("non-positive tile") {
+    dataflow.levels[2].tile[dim_index(Dim::R)] = 0;
+    CHECK(mentions(legality_violations(layer, arch, dataflow), "levels[2].tile.R: 0 is below 1"));
+  }
+  SECTION("order not a permutation") {
+    dataflow.levels[0].order[1] = Dim::K;
+    CHECK(mentions(legality_violations(layer, arch, dataflow),
+                   "levels[0].order: K appears 2 times, C is missing"));
+  }
+  SECTION("fan-out beyond the sub-tiles") {
+    dataflow.levels[0].fanout = 5;  // 32 / 8 = 4 L1 tiles along K
+    CHECK(mentions(legality_violations(layer, arch, dataflow),
+                   "levels[0].spatial.fanout: 5 exceeds the 4 L1 tiles along K in the L2 tile"));
+  }
+  SECTION("L0 fan-out beyond the L0 tile") {
+    dataflow.levels[2].tile[dim_index(Dim::X)] = 1;
+    CHECK(mentions(legality_violations(layer, arch, dataflow),
+                   "levels[2].spatial.fanout: 2 exceeds the L0 tile's 1 elements along X"));
+  }
+  SECTION("L0 fan-out beyond the MAC lanes") {
+    dataflow.levels[2].fanout = 2;
+    ArchSpec one_lane = arch;
+    one_lane.macs_per_pe = 1;
+    CHECK(mentions(legality_violations(layer, one_lane, dataflow),
+                   "levels[2].spatial.fanout: 2 exceeds the arch's 1 MAC lanes per PE"));
+  }
+  SECTION("zero fan-out") {
+    dataflow.levels[1].fanout = 0;
+    CHECK(mentions(legality_violations(layer, arch, dataflow),
+                   "levels[1].spatial.fanout: 0 is below 1"));
+  }
+  SECTION("too many PEs") {
+    ArchSpec eight = arch;
+    eight.num_pes = 8;
+    CHECK(mentions(legality_violations(layer, eight, dataflow),
+                   "levels[0].spatial.fanout x levels[1].spatial.fanout: uses 16 PEs, the arch "
+                   "has 8"));
+  }
+  SECTION("buffer overflow") {
+    ArchSpec tight = arch;
+    tight.l1_bytes = 1000;
+    const auto violations = legality_violations(layer, tight, dataflow);
+    REQUIRE(violations.size() == 1);
+    // L1 tile: input 8*6*6 + weight 8*8*9 + output 8*4*4 words, x 2 B x 2.
+    CHECK(violations[0] ==
+          "levels[1].tile: L1 footprint 3968 B (input 288 + weight 576 + output 128 words x 2 B, "
+          "x2 double-buffered) exceeds the 1000 B buffer (allowed: footprint <= 1000 B)");
+  }
+  for (const std::string& message : legality_violations(layer, arch, dataflow)) {
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("require_legal throws the first violation with the source") {
+  Dataflow dataflow = legal_conv_dataflow();
+  dataflow.levels[1].tile[dim_index(Dim::K)] = 64;
+  try {
+    require_legal(conv_layer(), small_arch(), dataflow, "df.yaml");
+    FAIL("no InputError");
+  } catch (const InputError& error) {
+    CHECK(std::string(error.what()).rfind("df.yaml: levels[1].tile.K: 64 exceeds", 0) == 0);
+  }
+}
+
+TEST_CASE("YAML loads the documented schema") {
+  const TempFile file(kValidYaml);
+  const Dataflow dataflow = load_dataflow(file.path());
+  Dataflow expected = legal_conv_dataflow();
+  expected.name = "my_dataflow";
+  CHECK(dataflow == expected);
+}
+
+TEST_CASE("YAML round trip of random legal dataflows") {
+  std::vector<Layer> layers = {conv_layer(),
+                               make_conv("test", "dw", 32, 32, 16, 16, 3, 3, 2, 1, 32),
+                               make_gemm("fc", LayerType::Gemm, 128, 768, 3072, 1),
+                               make_gemm("qk", LayerType::Matmul, 128, 64, 128, 12)};
+  const ArchSpec arch = small_arch();
+  std::mt19937_64 rng(7);
+  for (const Layer& layer : layers) {
+    for (int draw = 0; draw < 25; ++draw) {
+      Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
+      dataflow.name = "draw " + std::to_string(draw) + ": 'quoted' # not a comment";
+      const TempFile file(dataflow_to_yaml(dataflow));
+      CHECK(load_dataflow(file.path()) == dataflow);
+    }
+  }
+}
+
+TEST_CASE("YAML example in sim/README.md loads") {
+  std::ifstream readme("sim/README.md");
+  REQUIRE(readme);
+  const std::string text((std::istreambuf_iterator<char>(readme)),
+                         std::istreambuf_iterator<char>());
+  const std::size_t start = text.find("```yaml\n");
+  REQUIRE(start != std::string::npos);
+  const std::size_t body = start + std::string("```yaml\n").size();
+  const TempFile file(text.substr(body, text.find("```", body) - body));
+  const Dataflow dataflow = load_dataflow(file.path());
+  CHECK(dataflow.name == "my_dataflow");
+  CHECK(dataflow.levels[1].spatial_dim == Dim::C);
+  CHECK(dataflow.levels[1].fanout == 12);
+}
+
+TEST_CASE("YAML name defaults to the file name") {
+  const TempFile file(replaced(kValidYaml, "name: my_dataflow\n", ""));
+  CHECK(load_dataflow(file.path()).name == fs::path(file.path()).stem().string());
+}
+
+TEST_CASE("YAML errors are one line naming the file and the field") {
+  const std::vector<std::pair<std::string, std::string>> broken = {
+      {"name: x\nlevels: [\n", "line "},
+      {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {dim: Q, fanout: 4}"),
+       "levels[0].spatial.dim: expected one of the allowed values, got 'Q' (allowed: K, C, Y, X, "
+       "R, S)"},
+      {replaced(kValidYaml, "spatial: {dim: X, fanout: 2}\n    order: [K, C, Y, X, R, S]",
+                "spatial: {dim: X, fanout: 2}\n    order: [K, C, Y, Q, R, S]"),
+       "levels[2].order[3]: unknown dim 'Q' (allowed: K, C, Y, X, R, S)"},
+      {replaced(kValidYaml, "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, S]",
+                "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, K]"),
+       "levels[1].order[5]: K appears twice"},
+      {replaced(kValidYaml, "order: [K, C, Y, X, R, S]", "order: [K, C, Y, X, R]"),
+       "levels[0].order: has 5 dims"},
+      {replaced(kValidYaml, "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3}",
+                "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3}"),
+       "levels[1].tile.S: missing required field"},
+      {replaced(kValidYaml, "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3}",
+                "tile: {K: 0, C: 8, Y: 4, X: 4, R: 3, S: 3}"),
+       "levels[1].tile.K: 0 is out of range (allowed: >= 1)"},
+      {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {dim: K, fanout: -1}"),
+       "levels[0].spatial.fanout: -1 is out of range (allowed: >= 1)"},
+      {replaced(kValidYaml, "  - level: L1", "  - level: L0"),
+       "levels[1].level: expected one of the allowed values, got 'L0' (allowed: L1)"},
+      {kValidYaml + std::string("  - level: L0\n"),
+       "levels: has 4 levels (allowed: exactly 3 levels: L2, L1, L0 in that order)"},
+      {"name: x\n", "levels: missing required field"},
+      {replaced(kValidYaml, "    spatial: {dim: X, fanout: 2}\n", ""),
+       "levels[2].spatial: missing required field"},
+      {replaced(kValidYaml, "tile: {K: 2,", "tiles: {K: 2,"), "levels[2].tiles: unknown field"},
+  };
+  for (const auto& [text, expected] : broken) {
+    std::string path;
+    const std::string message = load_error(text, &path);
+    INFO(message);
+    CHECK(message.rfind(path + ": " + expected, 0) == 0);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("YAML missing file is an InputError naming it") {
+  CHECK_THROWS_WITH(load_dataflow("no/such/dataflow.yaml"),
+                    Catch::StartsWith("no/such/dataflow.yaml"));
+}
+
+TEST_CASE("MAESTRO export has the layer, dimensions and one block per level") {
+  const Layer layer = conv_layer();
+  const std::string text = dataflow_to_maestro(legal_conv_dataflow(), layer);
+  INFO(text);
+  CHECK(text.rfind("// dcp dataflow 'hand' for layer 'conv' (conv)", 0) == 0);
+  CHECK_THAT(text, Catch::Contains("Layer conv {"));
+  CHECK_THAT(text, Catch::Contains("Type: CONV"));
+  CHECK_THAT(text, Catch::Contains("Stride { X: 1, Y: 1 }"));
+  // Input extent: (16 - 1) * 1 + 3 = 18.
+  CHECK_THAT(text, Catch::Contains("Dimensions { K: 32, C: 16, Y: 18, X: 18, R: 3, S: 3 }"));
+  CHECK_THAT(text, Catch::Contains("num_pes = 32"));
+  // L2 block: whole-array temporal maps of the L2 tile.
+  CHECK_THAT(text, Catch::Contains("TemporalMap(32,32) K;\n      TemporalMap(16,16) C;\n"
+                                   "      TemporalMap(8,8) Y';\n      TemporalMap(8,8) X';"));
+  CHECK_THAT(text, Catch::Contains("Cluster(4, P);\n      // L1"));
+  CHECK_THAT(text, Catch::Contains("SpatialMap(8,8) K;"));
+  CHECK_THAT(text, Catch::Contains("SpatialMap(2,2) C;"));
+  CHECK_THAT(text, Catch::Contains("Cluster(2, P);"));
+  CHECK_THAT(text, Catch::Contains("SpatialMap(1,1) X';"));
+  CHECK(text.find("SpatialMap") > text.find("Cluster(4, P)"));
+}
+
+TEST_CASE("MAESTRO export names depthwise channels as MAESTRO does") {
+  const Layer layer = make_conv("test", "dw", 32, 32, 16, 16, 3, 3, 2, 1, 32);
+  std::mt19937_64 rng(3);
+  const std::string text =
+      dataflow_to_maestro(random_legal_dataflow(layer, small_arch(), rng), layer);
+  CHECK_THAT(text, Catch::Contains("Type: DSCONV"));
+  CHECK_THAT(text, Catch::Contains("Stride { X: 2, Y: 2 }"));
+  CHECK_THAT(text, Catch::Contains("Dimensions { K: 1, C: 32, Y: 17, X: 17, R: 3, S: 3 }"));
+}
+
+TEST_CASE("repair shrinks overflowing tiles and keeps nesting") {
+  const Layer layer = conv_layer();
+  const ArchSpec arch = small_arch();
+  Dataflow dataflow = legal_conv_dataflow();
+  for (LevelMapping& mapping : dataflow.levels) mapping.tile = layer.dims();
+  dataflow.levels[0].fanout = 100;
+  repair_dataflow(layer, arch, dataflow);
+  CHECK(legality_violations(layer, arch, dataflow).empty());
+}
+
+TEST_CASE("repair halves only until the level fits") {
+  const Layer layer = conv_layer();
+  const ArchSpec arch = small_arch();
+  Dataflow dataflow = legal_conv_dataflow();
+  dataflow.levels[2].tile = dataflow.levels[1].tile;  // only L0 overflows
+  repair_dataflow(layer, arch, dataflow);
+  CHECK(legality_violations(layer, arch, dataflow).empty());
+  // One halving at most halves the footprint, so the last one left over half the buffer used.
+  CHECK(footprint_bytes(layer, arch, dataflow, 2) * 2 > arch.l0_bytes);
+  CHECK(dataflow.levels[1].tile == legal_conv_dataflow().levels[1].tile);
+}
+
+TEST_CASE("repair keeps the fan-outs when other tiles can shrink") {
+  const Layer layer = conv_layer();
+  const ArchSpec arch = small_arch();
+  Dataflow dataflow = legal_conv_dataflow();
+  dataflow.levels[1].tile = {8, 16, 16, 16, 3, 3};  // C 16 over 4 PEs of L0 tile C 2: 8 sub-tiles
+  dataflow.levels[0].tile = layer.dims();
+  repair_dataflow(layer, arch, dataflow);
+  CHECK(legality_violations(layer, arch, dataflow).empty());
+  CHECK(dataflow.levels[0].fanout == 4);
+  CHECK(dataflow.levels[1].fanout == 4);
+  CHECK(dataflow.levels[2].fanout == 2);
+}
+
+TEST_CASE("repair leaves legal dataflows unchanged") {
+  const Layer layer = conv_layer();
+  const ArchSpec arch = small_arch();
+  Dataflow dataflow = legal_conv_dataflow();
+  repair_dataflow(layer, arch, dataflow);
+  CHECK(dataflow == legal_conv_dataflow());
+  std::mt19937_64 rng(5);
+  for (int draw = 0; draw < 50; ++draw) {
+    const Dataflow legal = random_legal_dataflow(layer, arch, rng);
+    Dataflow repaired = legal;
+    repair_dataflow(layer, arch, repaired);
+    CHECK(repaired == legal);
+  }
+}
+
+TEST_CASE("repair names the arch buffer when even 1-element tiles overflow") {
+  ArchSpec arch = small_arch();
+  arch.l0_bytes = 8;  // 1 input + 1 weight + 1 output word x 2 B x 2 = 12 B
+  Dataflow dataflow = legal_conv_dataflow();
+  CHECK_THROWS_WITH(repair_dataflow(conv_layer(), arch, dataflow),
+                    Catch::StartsWith("small.yaml: buffers.l0_bytes: 8 B is too small") &&
+                        Catch::Contains("needs 12 B at L0"));
+}
+
+TEST_CASE("random legal dataflows are legal and reproducible") {
+  const std::vector<Layer> layers = {conv_layer(),
+                                     make_conv("test", "dw", 32, 32, 16, 16, 3, 3, 2, 1, 32),
+                                     make_conv("test", "grouped", 16, 32, 8, 8, 3, 3, 1, 1, 4),
+                                     make_gemm("fc", LayerType::Gemm, 1, 2048, 1000, 1)};
+  const ArchSpec arch = small_arch();
+  for (const Layer& layer : layers) {
+    std::mt19937_64 rng(11);
+    std::mt19937_64 same_rng(11);
+    for (int draw = 0; draw < 200; ++draw) {
+      const Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
+      INFO(layer.name << " draw " << draw << "\n" << dataflow_to_yaml(dataflow));
+      CHECK(legality_violations(layer, arch, dataflow).empty());
+      CHECK(random_legal_dataflow(layer, arch, same_rng) == dataflow);
+    }
+  }
+}
+
+TEST_CASE("fixed dataflow names") {
+  CHECK(fixed_dataflow_names() ==
+        std::vector<std::string>{"nvdla", "eyeriss-rs", "shidiannao", "tpu-ws"});
+  CHECK(is_fixed_dataflow_name("tpu-ws"));
+  CHECK_FALSE(is_fixed_dataflow_name("tpu"));
+  CHECK_THROWS_WITH(make_fixed_dataflow("tpu", conv_layer(), small_arch()),
+                    "--dataflow: unknown fixed dataflow 'tpu' (allowed: nvdla, eyeriss-rs, "
+                    "shidiannao, tpu-ws)");
+}
+
+TEST_CASE("fixed dataflows keep their defining spatial dims") {
+  const Layer layer = make_conv("test", "conv3x3", 64, 64, 56, 56, 3, 3, 1, 1, 1);
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  const auto spatial = [&](const std::string& name, int level) {
+    return make_fixed_dataflow(name, layer, arch).levels[level].spatial_dim;
+  };
+  CHECK(spatial("nvdla", 0) == Dim::K);
+  CHECK(spatial("nvdla", 1) == Dim::C);
+  CHECK(spatial("eyeriss-rs", 0) == Dim::Y);
+  CHECK(spatial("eyeriss-rs", 1) == Dim::R);
+  CHECK(spatial("shidiannao", 0) == Dim::Y);
+  CHECK(spatial("shidiannao", 1) == Dim::X);
+  CHECK(spatial("tpu-ws", 0) == Dim::C);
+  CHECK(spatial("tpu-ws", 1) == Dim::K);
+  const Dataflow eyeriss = make_fixed_dataflow("eyeriss-rs", layer, arch);
+  CHECK(eyeriss.levels[1].fanout == 3);                   // one PE per filter row
+  CHECK(eyeriss.levels[2].tile[dim_index(Dim::S)] == 3);  // the whole filter row in the PE
+  const Layer pointwise = make_conv("test", "conv1x1", 64, 64, 56, 56, 1, 1, 1, 0, 1);
+  CHECK(make_fixed_dataflow("eyeriss-rs", pointwise, arch).levels[1].spatial_dim == Dim::C);
+}
+
+TEST_CASE("every fixed dataflow is legal for every model layer on every preset") {
+  const std::vector<std::string> presets = yaml_files("arch/presets");
+  const std::vector<std::string> models = yaml_files("workloads/models");
+  REQUIRE_FALSE(presets.empty());
+  REQUIRE_FALSE(models.empty());
+  for (const std::string& preset : presets) {
+    const ArchSpec arch = load_arch(preset);
+    for (const std::string& model : models) {
+      for (const Layer& layer : load_network(model).layers) {
+        for (const std::string& name : fixed_dataflow_names()) {
+          const Dataflow dataflow = make_fixed_dataflow(name, layer, arch);
+          INFO(preset << " " << model << ":" << layer.name << " " << name << "\n"
+                      << dataflow_to_yaml(dataflow));
+          CHECK(legality_violations(layer, arch, dataflow).empty());
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("fixed dataflows use most PEs on big ResNet-50 layers") {
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  const Network network = load_network("workloads/models/resnet50.yaml");
+  for (const Layer& layer : network.layers) {
+    if (layer.name != "conv2_1b" && layer.name != "conv4_1c") continue;
+    for (const std::string& name : fixed_dataflow_names()) {
+      const Dataflow dataflow = make_fixed_dataflow(name, layer, arch);
+      INFO(layer.name << " " << name << "\n" << dataflow_to_yaml(dataflow));
+      CHECK(pes_used(dataflow) * 2 > arch.num_pes);
+    }
+  }
+}

@@ -1,0 +1,18 @@
+#pragma once
+// Random legal dataflows: the random-search baseline, and test inputs for the simulator.
+#include <random>
+
+#include "arch/arch_spec.hpp"
+#include "sim/dataflow.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp {
+
+// Draws each level's spatial dim and loop order uniformly, its fan-out log-uniformly within the
+// PEs left (L0: the MAC lanes), and its tiles log-uniformly inside the parent tile, bounded so
+// that every fan-out has as many sub-tiles as units; then repairs (repair_dataflow) whatever
+// overflows a buffer. The same rng state gives the same dataflow. Throws InputError like
+// repair_dataflow when the layer cannot fit the arch at all.
+Dataflow random_legal_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_64& rng);
+
+}  // namespace dcp

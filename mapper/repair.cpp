@@ -1,0 +1,143 @@
+#include "mapper/repair.hpp"
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+
+#include "common/input_error.hpp"
+
+namespace dcp {
+namespace {
+
+// A halving that costs less than this share of the spatial efficiency counts as idling no
+// units. Splits rarely divide evenly, so most halvings along a spatial dim shift the efficiency
+// a little; refusing all of them would shrink every reuse dim to 1 first and end up worse.
+constexpr double kEfficiencyTolerance = 0.1;
+
+const char* buffer_field(int level) {
+  static const char* const kFields[kNumLevels] = {"buffers.l2_bytes", "buffers.l1_bytes",
+                                                  "buffers.l0_bytes"};
+  return kFields[level];
+}
+
+// Keeps every tile inside its parent (the layer for L2), from the outermost level in.
+void clamp_tiles(const Layer& layer, Dataflow& dataflow) {
+  for (int level = 0; level < kNumLevels; ++level) {
+    const DimArray parent = level == 0 ? layer.dims() : dataflow.levels[level - 1].tile;
+    for (int d = 0; d < kNumDims; ++d) {
+      dataflow.levels[level].tile[d] =
+          std::clamp<int64_t>(dataflow.levels[level].tile[d], 1, parent[d]);
+    }
+  }
+}
+
+// Halves one tile. The tiles inside it shrink to stay nested and, along a spatial dim, to stay
+// one unit's share, so that a fan-out keeps its sub-tiles when its parent tile shrinks.
+void halve_tile(Dataflow& dataflow, int level, int d) {
+  int64_t& tile = dataflow.levels[level].tile[d];
+  tile = (tile + 1) / 2;
+  for (int inner = level + 1; inner < kNumLevels; ++inner) {
+    const LevelMapping& parent = dataflow.levels[inner - 1];
+    int64_t limit = parent.tile[d];
+    if (dim_index(parent.spatial_dim) == d) {
+      limit = limit / parent.fanout + (limit % parent.fanout != 0 ? 1 : 0);
+    }
+    dataflow.levels[inner].tile[d] = std::min(dataflow.levels[inner].tile[d], limit);
+  }
+}
+
+int innermost_overflowing_level(const Layer& layer, const ArchSpec& arch,
+                                const Dataflow& dataflow) {
+  for (int level = kNumLevels - 1; level >= 0; --level) {
+    if (footprint_bytes(layer, arch, dataflow, level) > level_capacity_bytes(arch, level)) {
+      return level;
+    }
+  }
+  return -1;
+}
+
+// Share of unit-steps doing work along the spatial dims, over all levels. A split into fewer
+// sub-tiles than units idles units; a split whose sub-tiles don't fill the last round of units
+// idles them in that round (64 channels over 12 PEs in tiles of 6: one round, 64 / 72 busy).
+double spatial_efficiency(const Dataflow& dataflow) {
+  double efficiency = 1;
+  for (int level = 0; level < kNumLevels; ++level) {
+    const LevelMapping& mapping = dataflow.levels[level];
+    const int d = dim_index(mapping.spatial_dim);
+    const int64_t child_tile = level == kNumLevels - 1 ? 1 : dataflow.levels[level + 1].tile[d];
+    const int64_t sub_tiles = available_fanout(dataflow, level, mapping.spatial_dim);
+    const int64_t rounds = sub_tiles / mapping.fanout + (sub_tiles % mapping.fanout != 0 ? 1 : 0);
+    efficiency *= static_cast<double>(mapping.tile[d]) /
+                  (static_cast<double>(rounds) * static_cast<double>(mapping.fanout) *
+                   static_cast<double>(child_tile));
+  }
+  return efficiency;
+}
+
+// Halves the tile at `level` that best relieves its buffer; false if every tile there is 1.
+bool halve_best_tile(const Layer& layer, const ArchSpec& arch, const ShrinkLast& shrink_last,
+                     int level, Dataflow& dataflow) {
+  // Lexicographic: avoid idling units, then avoid shrink_last tiles, then free the most bytes,
+  // then prefer the larger tile.
+  using Rank = std::tuple<bool, bool, int64_t, int64_t>;
+  const double tolerable_efficiency = spatial_efficiency(dataflow) * (1 - kEfficiencyTolerance);
+  bool found = false;
+  Rank best_rank{};
+  Dataflow best;
+  for (int d = 0; d < kNumDims; ++d) {
+    const int64_t tile = dataflow.levels[level].tile[d];
+    if (tile <= 1) continue;
+    Dataflow candidate = dataflow;
+    halve_tile(candidate, level, d);
+    const Rank rank{spatial_efficiency(candidate) < tolerable_efficiency, shrink_last[level][d],
+                    footprint_bytes(layer, arch, candidate, level), -tile};
+    if (!found || rank < best_rank) {
+      found = true;
+      best_rank = rank;
+      best = candidate;
+    }
+  }
+  if (found) dataflow = best;
+  return found;
+}
+
+void clamp_fanouts(const ArchSpec& arch, Dataflow& dataflow) {
+  for (int level = 0; level < kNumLevels; ++level) {
+    LevelMapping& mapping = dataflow.levels[level];
+    mapping.fanout = std::clamp<int64_t>(mapping.fanout, 1,
+                                         available_fanout(dataflow, level, mapping.spatial_dim));
+  }
+  LevelMapping& lanes = dataflow.levels[kNumLevels - 1];
+  lanes.fanout = std::min(lanes.fanout, arch.macs_per_pe);
+  LevelMapping& clusters = dataflow.levels[0];
+  clusters.fanout = std::min(clusters.fanout, arch.num_pes);
+  LevelMapping& pes_per_cluster = dataflow.levels[1];
+  pes_per_cluster.fanout = std::min(pes_per_cluster.fanout, arch.num_pes / clusters.fanout);
+}
+
+}  // namespace
+
+void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflow,
+                     const ShrinkLast& shrink_last) {
+  clamp_tiles(layer, dataflow);
+  for (LevelMapping& mapping : dataflow.levels) {
+    mapping.fanout = std::max<int64_t>(1, mapping.fanout);
+  }
+
+  // Every pass halves a tile above 1 and nothing ever grows, so this ends.
+  for (int level = innermost_overflowing_level(layer, arch, dataflow); level >= 0;
+       level = innermost_overflowing_level(layer, arch, dataflow)) {
+    if (!halve_best_tile(layer, arch, shrink_last, level, dataflow)) {
+      const int64_t needed = footprint_bytes(layer, arch, dataflow, level);
+      throw InputError(arch.source.empty() ? arch.name : arch.source, buffer_field(level),
+                       std::to_string(level_capacity_bytes(arch, level)) +
+                           " B is too small: layer '" + layer.name + "' needs " +
+                           std::to_string(needed) + " B at " + level_name(level) +
+                           " even with 1-element tiles",
+                       ">= " + std::to_string(needed));
+    }
+  }
+  clamp_fanouts(arch, dataflow);
+}
+
+}  // namespace dcp
