@@ -31,6 +31,7 @@ struct Design {
   int64_t clusters = 1;                   // L2 fan-out wanted
   int64_t pes_per_cluster = 1;            // L1 fan-out wanted
   std::array<Order, kNumLevels> order{};
+  DimArray l2_tile_cap{kUncapped, kUncapped, kUncapped, kUncapped, kUncapped, kUncapped};
   DimArray l0_tile_cap{kUncapped, kUncapped, kUncapped, kUncapped, kUncapped, kUncapped};
   ShrinkLast shrink_last{};
 };
@@ -86,6 +87,10 @@ Design tpu_ws(const Layer& layer, const ArchSpec& arch) {
   design.order = {kWeightStationary, kWeightStationary, kWeightStationary};
   design.shrink_last[kL1][dim_index(Dim::Y)] = true;
   design.shrink_last[kL1][dim_index(Dim::X)] = true;
+  // One fold of weights per global-buffer tile, so the next fold's data streams in from DRAM
+  // while this one computes instead of the whole layer arriving before the first MAC.
+  design.l2_tile_cap[dim_index(Dim::C)] = design.clusters;
+  design.l2_tile_cap[dim_index(Dim::K)] = design.pes_per_cluster;
   return design;
 }
 
@@ -96,6 +101,7 @@ Dataflow build(const std::string& name, const Design& design, const Layer& layer
   const std::array<int64_t, kNumLevels> fanouts = {design.clusters, design.pes_per_cluster,
                                                    arch.macs_per_pe};
   DimArray tile = layer.dims();
+  for (int d = 0; d < kNumDims; ++d) tile[d] = std::min(tile[d], design.l2_tile_cap[d]);
   for (int level = 0; level < kNumLevels; ++level) {
     LevelMapping& mapping = dataflow.levels[level];
     mapping.spatial_dim = design.spatial[level];

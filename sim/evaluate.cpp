@@ -46,10 +46,31 @@ bool AccessCounts::operator==(const AccessCounts& other) const {
   return reads == other.reads && writes == other.writes;
 }
 
+namespace {
+
+// Input rows (or cols) some output actually reads: with a stride larger than the kernel, or
+// padding, not every row of the input is touched and none of those need to leave DRAM.
+int64_t touched_input_extent(int64_t outputs, int64_t kernel, int64_t stride, int64_t pad,
+                             int64_t input_extent) {
+  std::vector<bool> touched(static_cast<std::size_t>(input_extent), false);
+  for (int64_t out = 0; out < outputs; ++out)
+    for (int64_t tap = 0; tap < kernel; ++tap) {
+      const int64_t position = out * stride + tap - pad;
+      if (position >= 0 && position < input_extent)
+        touched[static_cast<std::size_t>(position)] = true;
+    }
+  return std::count(touched.begin(), touched.end(), true);
+}
+
+}  // namespace
+
 int64_t compulsory_dram_bytes(const Layer& layer, const ArchSpec& arch) {
-  int64_t elements = 0;
-  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output})
-    elements += layer.tensor_elements(tensor);
+  const int64_t input =
+      layer.input_channels() *
+      touched_input_extent(layer.Y, layer.R, layer.stride, layer.pad, layer.in_h) *
+      touched_input_extent(layer.X, layer.S, layer.stride, layer.pad, layer.in_w);
+  const int64_t elements =
+      input + layer.tensor_elements(Tensor::Weight) + layer.tensor_elements(Tensor::Output);
   return elements * arch.word_bytes * layer.repeat;
 }
 

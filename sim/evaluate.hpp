@@ -79,9 +79,9 @@ int64_t compulsory_dram_bytes(const Layer& layer, const ArchSpec& arch);
 // compares with a plain reference convolution.
 struct FunctionalReport {
   bool outputs_match = false;
-  int64_t macs_performed = 0;      // MACs the schedule issued
-  int64_t macs_expected = 0;       // layer.macs() for one repeat
-  int64_t duplicated_macs = 0;     // (k,c,y,x,r,s) points visited more than once
+  int64_t macs_performed = 0;   // MACs the schedule issued
+  int64_t macs_expected = 0;    // layer.macs() for one repeat
+  int64_t duplicated_macs = 0;  // (k,c,y,x,r,s) points visited more than once
   int64_t mismatched_outputs = 0;
   bool ok() const {
     return outputs_match && macs_performed == macs_expected && duplicated_macs == 0;

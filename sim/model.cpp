@@ -237,6 +237,11 @@ class PeArray : public sc_module {
   PeArray(sc_module_name name, Job& job) : sc_module(name), steps(2), done(2), job_(job) {
     SC_THREAD(compute);
   }
+  // Until the first step arrives the PEs wait for the first tile from DRAM.
+  void reset() {
+    wait_start_ = now_cycles();
+    stall_cause_ = waiting_for = StallCause::Dram;
+  }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
     auto append = [newest_sequence](std::vector<int64_t>& out, const StepRecord& step) {
       append_step(out, step, newest_sequence);
@@ -245,6 +250,8 @@ class PeArray : public sc_module {
     done.append_items(state, append);
     append(state, current_);
     activity_.append(state, now);
+    // A stall is booked when it ends, so how long the current one has lasted is state too.
+    state.push_back(activity_.phase == kWaitStep ? now - wait_start_ : 0);
   }
   Queue<StepRecord> steps;
   Queue<StepRecord> done;
@@ -252,29 +259,33 @@ class PeArray : public sc_module {
   StallCause waiting_for = StallCause::Noc;
 
  private:
+  enum Phase { kWaitStep, kCompute, kHandOver };
   void compute() {
     while (true) {
-      activity_.set(0);
-      const int64_t wait_start = now_cycles();
-      const StallCause cause = waiting_for;
+      activity_.set(kWaitStep);
+      wait_start_ = now_cycles();
+      stall_cause_ = waiting_for;
       current_ = steps.pop();
       const StepRecord& step = current_;
-      const int64_t stalled = now_cycles() - wait_start;
-      job_.totals.stall_cycles[static_cast<int>(cause)] += stalled;
-      job_.record("stall", stall_cause_name(cause), wait_start, stalled);
-      activity_.set(1, step.compute_cycles);
+      // Read the members after the wait: a new job resets them while this thread is parked.
+      const int64_t stalled = now_cycles() - wait_start_;
+      job_.totals.stall_cycles[static_cast<int>(stall_cause_)] += stalled;
+      job_.record("stall", stall_cause_name(stall_cause_), wait_start_, stalled);
+      activity_.set(kCompute, step.compute_cycles);
       wait_cycles(step.compute_cycles);
       job_.record("PE array", "step " + std::to_string(step.index),
                   now_cycles() - step.compute_cycles, step.compute_cycles);
       job_.totals.compute_busy_cycles += step.compute_cycles;
       job_.totals.stall_cycles[static_cast<int>(StallCause::L1Fill)] += step.fill_stall_cycles;
-      activity_.set(2);
+      activity_.set(kHandOver);
       done.push(step);
     }
   }
   Job& job_;
   Activity activity_;
   StepRecord current_;
+  int64_t wait_start_ = 0;
+  StallCause stall_cause_ = StallCause::Dram;
 };
 
 // Clusters with their L1s: fill each step's L1 tile over the NoC once its L2 tile is present and
@@ -527,6 +538,7 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   model.noc.busy_cycles = 0;
   model.l2.reset();
   model.clusters.reset();
+  model.pes.reset();
   model.controller.start(compiler, skip_steady_state);
   sc_core::sc_start();  // returns when the job has drained and nothing is left to happen
   PipelineResult result = job.totals;

@@ -277,11 +277,14 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const BurstCost& cost = burst(cluster_tile);
   step.counts += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
-    // Weight-stationary fold: weights shift in one row per cycle, then operand vectors stream
-    // through one per cycle, skewed across the rows and columns in use (fill and drain).
+    // Weight-stationary array: while the weights stay, operand vectors stream through back to
+    // back, one per cycle per PE. A new block of weights costs its load (one row per cycle) and
+    // the skewed fill and drain of the stream across the rows and columns in use.
+    const bool new_weights = !has_pending_ || !same_tensor_tile(layer_, Tensor::Weight,
+                                                                pending_.l1_union, step.l1_union);
     const int64_t rows_used = active_clusters;
     const int64_t cols_used = l0_split_.active_units(cluster_tile, DimArray{});
-    step.compute_cycles = rows_used + cost.mac_cycles + rows_used + cols_used - 2;
+    step.compute_cycles = cost.mac_cycles + (new_weights ? 2 * rows_used + cols_used - 2 : 0);
   } else {
     step.compute_cycles = cost.cycles;
     step.fill_stall_cycles = cost.fill_stall_cycles;

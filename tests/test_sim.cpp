@@ -1,0 +1,223 @@
+// Properties of the simulator that must hold for every layer and dataflow: functional exactness,
+// physical bounds, energy traceable to counts, steady-state skipping equal to full simulation,
+// and systolic timing against the fold formula.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "arch/arch_spec.hpp"
+#include "common/input_error.hpp"
+#include "mapper/fixed_dataflows.hpp"
+#include "mapper/random_dataflow.hpp"
+#include "sim/evaluate.hpp"
+
+using namespace dcp;
+
+namespace {
+
+const ArchSpec& preset(const std::string& name) {
+  static std::map<std::string, ArchSpec> cache;
+  auto found = cache.find(name);
+  if (found == cache.end())
+    found = cache.emplace(name, load_arch("arch/presets/" + name + ".yaml")).first;
+  return found->second;
+}
+
+// Small layers of every kind the simulator supports, drawn from `rng`.
+Layer random_small_layer(std::mt19937_64& rng, int which) {
+  auto pick = [&](int64_t low, int64_t high) {
+    return std::uniform_int_distribution<int64_t>(low, high)(rng);
+  };
+  const std::string name = "random" + std::to_string(which);
+  switch (which % 5) {
+    case 0:  // plain conv, stride 1 or 2, padded
+    case 1: {
+      const int64_t kernel = 2 * pick(0, 2) + 1;
+      return make_conv("test", name, pick(1, 6), pick(1, 8), pick(kernel, 12), pick(kernel, 12),
+                       kernel, kernel, pick(1, 2), pick(0, kernel / 2), 1);
+    }
+    case 2: {  // depthwise
+      const int64_t channels = pick(1, 8);
+      return make_conv("test", name, channels, channels, pick(3, 12), pick(3, 12), 3, 3, pick(1, 2),
+                       1, channels);
+    }
+    case 3: {  // grouped, non-square kernel
+      const int64_t groups = pick(1, 3);
+      return make_conv("test", name, groups * pick(1, 3), groups * pick(1, 3), pick(4, 10),
+                       pick(4, 10), 3, 1, pick(1, 2), 1, groups);
+    }
+    default:
+      return make_gemm(name, LayerType::Gemm, pick(1, 24), pick(1, 24), pick(1, 24), 1);
+  }
+}
+
+double expected_energy(const Result& result, const ArchSpec& arch, int64_t l2_fanout) {
+  const EnergyTable& table = arch.energy;
+  int64_t hops = 1;
+  for (int64_t reach = 1; reach < l2_fanout; reach *= 2) ++hops;
+  const std::array<double, kNumCostLevels> per_access = {
+      table.dram_pj, table.l2_pj, table.noc_hop_pj * static_cast<double>(hops), table.l1_pj,
+      table.l0_pj};
+  double energy = static_cast<double>(result.macs) * table.mac_pj +
+                  static_cast<double>(result.cycles) * table.leakage_pj_per_cycle;
+  for (int level = 0; level < kNumCostLevels; ++level)
+    for (int tensor = 0; tensor < kNumTensors; ++tensor)
+      energy += per_access[level] * static_cast<double>(result.counts.reads[level][tensor] +
+                                                        result.counts.writes[level][tensor]);
+  return energy;
+}
+
+void check_bounds(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                  const Result& result) {
+  INFO(layer.name << " under " << dataflow_to_yaml(dataflow));
+  const int64_t compute_bound =
+      (layer.macs() + arch.num_pes * arch.macs_per_pe - 1) / (arch.num_pes * arch.macs_per_pe);
+  CHECK(result.cycles >= compute_bound);
+  CHECK(result.dram_bytes >= compulsory_dram_bytes(layer, arch));
+  CHECK(result.total_energy_pj ==
+        Approx(expected_energy(result, arch, dataflow.levels[0].fanout)).epsilon(1e-9));
+  CHECK(result.macs == layer.macs());
+  CHECK(result.pe_utilization <= 1.0);
+}
+
+}  // namespace
+
+TEST_CASE("functional mode matches a reference convolution on random layers and dataflows") {
+  std::mt19937_64 rng(2024);
+  for (int which = 0; which < 40; ++which) {
+    const Layer layer = random_small_layer(rng, which);
+    const ArchSpec& arch = preset(which % 2 == 0 ? "eyeriss" : "edge");
+    const Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
+    INFO(layer.name << " " << layer_type_name(layer.type) << " K" << layer.K << " C" << layer.C
+                    << " Y" << layer.Y << " X" << layer.X << " R" << layer.R << " S" << layer.S
+                    << " stride " << layer.stride << " groups " << layer.groups << "\n"
+                    << dataflow_to_yaml(dataflow));
+    const FunctionalReport report = run_functional(layer, arch, dataflow, 7 + which);
+    CHECK(report.outputs_match);
+    CHECK(report.macs_performed == report.macs_expected);
+    CHECK(report.duplicated_macs == 0);
+  }
+}
+
+TEST_CASE("functional mode also holds for every fixed dataflow") {
+  std::mt19937_64 rng(99);
+  for (int which = 0; which < 10; ++which) {
+    const Layer layer = random_small_layer(rng, which);
+    for (const std::string& name : fixed_dataflow_names()) {
+      const Dataflow dataflow = make_fixed_dataflow(name, layer, preset("eyeriss"));
+      INFO(name << " on " << layer.name);
+      CHECK(run_functional(layer, preset("eyeriss"), dataflow, which).ok());
+    }
+  }
+}
+
+TEST_CASE("functional mode refuses layers above its MAC limit") {
+  const Layer layer = make_conv("test", "small", 2, 3, 6, 6, 3, 3, 1, 1, 1);
+  const Dataflow dataflow = make_fixed_dataflow("nvdla", layer, preset("eyeriss"));
+  CHECK(run_functional(layer, preset("eyeriss"), dataflow, 3).ok());
+  CHECK_THROWS_AS(run_functional(layer, preset("eyeriss"), dataflow, 3, layer.macs() - 1),
+                  InputError);
+}
+
+TEST_CASE("cycles, DRAM traffic and energy respect their bounds on every simulated case") {
+  std::mt19937_64 rng(7);
+  for (int which = 0; which < 60; ++which) {
+    const Layer layer = random_small_layer(rng, which);
+    const ArchSpec& arch = preset(which % 3 == 0 ? "edge" : "eyeriss");
+    const Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
+    check_bounds(layer, arch, dataflow, evaluate(layer, arch, dataflow));
+  }
+  const Network resnet = load_network("workloads/models/resnet50.yaml");
+  for (const Layer& layer : resnet.layers)
+    for (const std::string& name : fixed_dataflow_names()) {
+      const Dataflow dataflow = make_fixed_dataflow(name, layer, preset("eyeriss"));
+      check_bounds(layer, preset("eyeriss"), dataflow,
+                   evaluate(layer, preset("eyeriss"), dataflow));
+    }
+}
+
+TEST_CASE("advancing the steady state gives the same cycles and counts as every iteration") {
+  std::mt19937_64 rng(11);
+  EvalOptions every_iteration;
+  every_iteration.skip_steady_state = false;
+  int64_t skipped_somewhere = 0;
+  for (int which = 0; which < 40; ++which) {
+    const Layer layer = make_conv("test", "layer" + std::to_string(which), 16, 32, 28, 28, 3, 3,
+                                  1 + which % 2, 1, 1);
+    const ArchSpec& arch = preset(which % 2 == 0 ? "eyeriss" : "edge");
+    const Dataflow dataflow = which < 4
+                                  ? make_fixed_dataflow(fixed_dataflow_names()[which], layer, arch)
+                                  : random_legal_dataflow(layer, arch, rng);
+    INFO(dataflow_to_yaml(dataflow));
+    const Result fast = evaluate(layer, arch, dataflow);
+    const Result full = evaluate(layer, arch, dataflow, every_iteration);
+    CHECK(fast.cycles == full.cycles);
+    CHECK(fast.counts == full.counts);
+    CHECK(fast.stall_cycles == full.stall_cycles);
+    CHECK(full.simulated_steps == full.total_steps);
+    skipped_somewhere += full.simulated_steps - fast.simulated_steps;
+  }
+  CHECK(skipped_somewhere > 0);
+}
+
+TEST_CASE("repeated evaluations in one process give identical results") {
+  const Layer layer = load_layer_ref("workloads/models/resnet50.yaml:conv2_1b");
+  const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", layer, preset("eyeriss"));
+  const Result first = evaluate(layer, preset("eyeriss"), dataflow);
+  for (int run = 0; run < 5; ++run) {
+    const Result again = evaluate(layer, preset("eyeriss"), dataflow);
+    CHECK(again.cycles == first.cycles);
+    CHECK(again.counts == first.counts);
+  }
+}
+
+TEST_CASE("systolic array cycles follow the weight-stationary fold formula") {
+  const ArchSpec& tpu = preset("tpu");
+  const int64_t rows = tpu.array_rows, cols = tpu.array_cols;
+  // rows x in_features x out_features
+  const std::vector<std::array<int64_t, 3>> shapes = {
+      {1024, 512, 512}, {784, 1024, 512}, {2048, 768, 768}, {512, 2048, 1024}, {3136, 1000, 300}};
+  for (const auto& shape : shapes) {
+    const Layer layer = make_gemm("gemm", LayerType::Gemm, shape[0], shape[1], shape[2], 1);
+    // SCALE-Sim's fold: each fold pins a rows x cols block of weights, then streams every input
+    // row through it: 2*rows + cols + T - 2 cycles (weights in, skewed fill, drain).
+    double formula = 0;
+    for (int64_t c = 0; c < layer.C; c += rows)
+      for (int64_t k = 0; k < layer.K; k += cols) {
+        const int64_t used_rows = std::min(rows, layer.C - c),
+                      used_cols = std::min(cols, layer.K - k);
+        formula += static_cast<double>(2 * used_rows + used_cols + layer.Y - 2);
+      }
+    const Dataflow dataflow = make_fixed_dataflow("tpu-ws", layer, tpu);
+    const Result result = evaluate(layer, tpu, dataflow);
+    INFO("GEMM " << shape[0] << "x" << shape[1] << "x" << shape[2] << ": simulated "
+                 << result.cycles << ", fold formula " << formula << "\n"
+                 << dataflow_to_yaml(dataflow));
+    CHECK(std::fabs(static_cast<double>(result.cycles) - formula) / formula <= 0.05);
+  }
+}
+
+TEST_CASE("the timeline shows compute, transfers and stalls as trace events") {
+  const Layer layer = make_conv("test", "small", 8, 16, 14, 14, 3, 3, 1, 1, 1);
+  const Dataflow dataflow = make_fixed_dataflow("shidiannao", layer, preset("eyeriss"));
+  EvalOptions options;
+  options.timeline_path = "test_timeline.json";
+  const Result result = evaluate(layer, preset("eyeriss"), dataflow, options);
+  std::ifstream file(options.timeline_path);
+  const nlohmann::json trace = nlohmann::json::parse(file);
+  std::set<std::string> units;
+  int64_t last_end = 0;
+  for (const auto& event : trace["traceEvents"]) {
+    if (event["ph"] == "M") units.insert(event["args"]["name"].get<std::string>());
+    if (event["ph"] == "X")
+      last_end = std::max(last_end, event["ts"].get<int64_t>() + event["dur"].get<int64_t>());
+  }
+  CHECK(units.count("PE array") == 1);
+  CHECK(units.count("NoC") == 1);
+  CHECK(units.count("DRAM") == 1);
+  CHECK(last_end <= result.cycles);
+  std::remove(options.timeline_path.c_str());
+}
