@@ -2,7 +2,6 @@
 // stderr and exit status 2.
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <systemc>
 
 #include "cli/simulate_command.hpp"
 #include "common/input_error.hpp"

@@ -29,7 +29,14 @@ struct SimulateOptions {
   uint64_t seed = 1;
   std::string timeline_path;
   std::string maestro_path;
+  std::string dataflow_out_path;
 };
+
+void write_text_file(const std::string& path, const std::string& option, const std::string& text) {
+  std::ofstream file(path);
+  file << text;
+  if (!file) throw InputError(path, option, "cannot write file");
+}
 
 std::string joined_fixed_names() {
   std::string names;
@@ -172,10 +179,12 @@ int run_simulate(const SimulateOptions& options) {
     layers = load_network(options.network_path).layers;
   }
   const bool single_layer = layers.size() == 1 && !options.layer_reference.empty();
-  if (!single_layer &&
-      (options.functional || !options.timeline_path.empty() || !options.maestro_path.empty()))
-    throw InputError("--layer", "", "--functional, --timeline and --export-maestro need one layer",
-                     "--layer FILE:NAME");
+  if (!single_layer && (options.functional || !options.timeline_path.empty() ||
+                        !options.maestro_path.empty() || !options.dataflow_out_path.empty()))
+    throw InputError(
+        "--layer", "",
+        "--functional, --timeline, --export-maestro and --write-dataflow need one layer",
+        "--layer FILE:NAME");
 
   EvalOptions eval_options;
   eval_options.skip_steady_state = !options.every_iteration;
@@ -196,12 +205,11 @@ int run_simulate(const SimulateOptions& options) {
     for (const Layer& layer : layers) {
       const Dataflow dataflow = choice.for_layer(layer, arch);
       if (options.functional) return run_functional_check(options, layer, arch, dataflow);
-      if (!options.maestro_path.empty()) {
-        std::ofstream maestro(options.maestro_path);
-        maestro << dataflow_to_maestro(dataflow, layer);
-        if (!maestro)
-          throw InputError(options.maestro_path, "--export-maestro", "cannot write file");
-      }
+      if (!options.maestro_path.empty())
+        write_text_file(options.maestro_path, "--export-maestro",
+                        dataflow_to_maestro(dataflow, layer));
+      if (!options.dataflow_out_path.empty())
+        write_text_file(options.dataflow_out_path, "--write-dataflow", dataflow_to_yaml(dataflow));
       const std::string source = choice.from_file ? label : "fixed dataflow " + label;
       runs.push_back({layer, label, evaluate(layer, arch, dataflow, eval_options, source)});
       progress.advance();
@@ -250,6 +258,8 @@ void add_simulate_command(CLI::App& app) {
                       "Write a Chrome trace-event timeline (open in Perfetto)");
   command->add_option("--export-maestro", options->maestro_path,
                       "Write the dataflow as MAESTRO directives");
+  command->add_option("--write-dataflow", options->dataflow_out_path,
+                      "Write the dataflow as YAML (edit it and pass it back with --dataflow)");
   command->add_flag("--every-iteration", options->every_iteration,
                     "Simulate every loop iteration instead of advancing the steady state");
   command->add_flag("--quiet", options->quiet, "No progress line");

@@ -32,6 +32,15 @@ AccessCounts& AccessCounts::operator+=(const AccessCounts& other) {
   return *this;
 }
 
+AccessCounts& AccessCounts::operator-=(const AccessCounts& other) {
+  for (int level = 0; level < kNumCostLevels; ++level)
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      reads[level][tensor] -= other.reads[level][tensor];
+      writes[level][tensor] -= other.writes[level][tensor];
+    }
+  return *this;
+}
+
 AccessCounts AccessCounts::scaled(int64_t factor) const {
   AccessCounts result = *this;
   for (int level = 0; level < kNumCostLevels; ++level)
@@ -109,7 +118,7 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
   Result result;
   result.macs = layer.macs();
   result.cycles = pipeline.cycles * repeat;
-  result.counts = pipeline.counts;
+  result.counts = compiler.counts();
   // Every MAC reads its two operands and the partial sum from L0 and writes the sum back.
   const int64_t instance_macs = result.macs / repeat;
   const int l0 = static_cast<int>(CostLevel::L0);

@@ -31,6 +31,7 @@ struct AccessCounts {
   std::array<std::array<int64_t, kNumTensors>, kNumCostLevels> reads{};
   std::array<std::array<int64_t, kNumTensors>, kNumCostLevels> writes{};
   AccessCounts& operator+=(const AccessCounts& other);
+  AccessCounts& operator-=(const AccessCounts& other);
   AccessCounts scaled(int64_t factor) const;
   bool operator==(const AccessCounts& other) const;
 };

@@ -408,7 +408,6 @@ class Controller : public sc_module, public StepSink {
     l2_.fetches.push(fetch);
   }
   void consume(const StepRecord& step) override {
-    job_.totals.counts += step.counts;
     ++job_.totals.walked_steps;
     ++consumed_;
     clusters_.steps.push(step);
@@ -442,11 +441,6 @@ class Controller : public sc_module, public StepSink {
   static std::vector<int64_t> flatten(const PipelineResult& totals, int64_t noc_busy,
                                       int64_t dram_busy) {
     std::vector<int64_t> flat;
-    for (int level = 0; level < kNumCostLevels; ++level)
-      for (int tensor = 0; tensor < kNumTensors; ++tensor) {
-        flat.push_back(totals.counts.reads[level][tensor]);
-        flat.push_back(totals.counts.writes[level][tensor]);
-      }
     for (int64_t stall : totals.stall_cycles) flat.push_back(stall);
     flat.insert(flat.end(), {totals.compute_busy_cycles, totals.l2_busy_cycles, noc_busy, dram_busy,
                              totals.walked_steps});
@@ -455,11 +449,6 @@ class Controller : public sc_module, public StepSink {
   static void add_flat(const std::vector<int64_t>& delta, PipelineResult& totals, int64_t& noc_busy,
                        int64_t& dram_busy) {
     std::size_t i = 0;
-    for (int level = 0; level < kNumCostLevels; ++level)
-      for (int tensor = 0; tensor < kNumTensors; ++tensor) {
-        totals.counts.reads[level][tensor] += delta[i++];
-        totals.counts.writes[level][tensor] += delta[i++];
-      }
     for (int64_t& stall : totals.stall_cycles) stall += delta[i++];
     totals.compute_busy_cycles += delta[i++];
     totals.l2_busy_cycles += delta[i++];

@@ -20,7 +20,6 @@ struct TimelineEvent {
 
 struct PipelineResult {
   int64_t cycles = 0;
-  AccessCounts counts;
   std::array<int64_t, kNumStallCauses> stall_cycles{};
   int64_t compute_busy_cycles = 0;
   int64_t l2_busy_cycles = 0;

@@ -147,6 +147,7 @@ void ScheduleCompiler::walk(StepSink& sink, bool skip_steady_state) {
   has_pending_ = false;
   emitted_ = 0;
   l2_sequence_ = -1;
+  counts_ = AccessCounts{};
   l2_index_ = {};
   l1_index_ = {};
   walk_loop(0, sink);
@@ -177,23 +178,25 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   const int64_t lookahead = loop.level == 0 ? 1 : 0;
   const int64_t last_repeating = (last_is_full ? trips - 1 : trips - 2) - lookahead;
   SinkSnapshot previous;
+  AccessCounts previous_counts;
   for (int64_t i = 0; i < trips; ++i) {
     index[d] = i;
     if (loop.level == 0) l1_index_ = {};
-    // Counts reach the sink one step late (a step is final once the next one is known), so the
-    // window between snapshots at iterations 1 and 2 still holds iteration 0's last step; compare
-    // from iteration 3 on.
-    if (skip_ && i >= 2 && i <= last_repeating) {
+    if (skip_ && i >= 1 && i <= last_repeating) {
       SinkSnapshot current = sink.snapshot();
-      if (i >= 3 && current.state == previous.state) {
+      if (i >= 2 && current.state == previous.state) {
         const int64_t skipped = last_repeating - i + 1;
         sink.advance(previous, current, skipped);
+        AccessCounts per_iteration = counts_;
+        per_iteration -= previous_counts;
+        counts_ += per_iteration.scaled(skipped);
         shift_pending(loop.level, loop.dim, skipped);
         i += skipped;
         if (i >= trips) break;
         index[d] = i;
       } else {
         previous = std::move(current);
+        previous_counts = counts_;
       }
     }
     walk_loop(loop_position + 1, sink);
@@ -228,14 +231,13 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const bool new_l2_tile = !has_pending_ || pending_.l2_tile.origin != step.l2_tile.origin;
   if (new_l2_tile) {
     ++l2_sequence_;
-    if (!has_pending_)
-      sink.prefetch({l2_sequence_, l2_fetch_bytes(nullptr, l2_tile_, step.counts)});
+    if (!has_pending_) sink.prefetch({l2_sequence_, l2_fetch_bytes(nullptr, l2_tile_, counts_)});
     // Post the fetch of the following L2 tile now, so it overlaps this tile's work.
     DimArray next_index = l2_index_;
     if (l2_split_.next_index(l2_split_.trips(layer_range_.size), next_index)) {
       TileRange next_tile;
       l2_split_.unit_range(layer_range_, next_index, 0, next_tile);
-      sink.prefetch({l2_sequence_ + 1, l2_fetch_bytes(&l2_tile_, next_tile, step.counts)});
+      sink.prefetch({l2_sequence_ + 1, l2_fetch_bytes(&l2_tile_, next_tile, counts_)});
     }
   }
   step.l2_sequence = l2_sequence_;
@@ -246,9 +248,9 @@ void ScheduleCompiler::emit(StepSink& sink) {
     if (l1_moved && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
       const int64_t words = footprint_elements(layer_, step.l1_union.size, tensor);
       step.noc_in_bytes += bytes(words);
-      add_access(step.counts, CostLevel::L2, tensor, words, 0);
-      add_access(step.counts, CostLevel::Noc, tensor, words, 0);
-      add_access(step.counts, CostLevel::L1, tensor, 0, per_cluster(tensor));
+      add_access(counts_, CostLevel::L2, tensor, words, 0);
+      add_access(counts_, CostLevel::Noc, tensor, words, 0);
+      add_access(counts_, CostLevel::L1, tensor, 0, per_cluster(tensor));
     }
   }
   if (has_pending_) {
@@ -256,18 +258,18 @@ void ScheduleCompiler::emit(StepSink& sink) {
     if (!same_tensor_tile(layer_, Tensor::Output, pending_.l1_union, step.l1_union)) {
       const int64_t words = footprint_elements(layer_, pending_.l1_union.size, Tensor::Output);
       pending_.noc_out_bytes = bytes(words);
-      add_access(pending_.counts, CostLevel::Noc, Tensor::Output, 0, words);
-      add_access(pending_.counts, CostLevel::L2, Tensor::Output, 0, words);
+      add_access(counts_, CostLevel::Noc, Tensor::Output, 0, words);
+      add_access(counts_, CostLevel::L2, Tensor::Output, 0, words);
       // Each cluster reads its own partial sums out of L1; the tree reduces them on the way.
-      add_access(pending_.counts, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
+      add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
     }
     if (new_l2_tile) {
       pending_.ends_l2_tile = true;
       if (!same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, step.l2_tile)) {
         const int64_t words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
         pending_.dram_write_bytes = bytes(words);
-        add_access(pending_.counts, CostLevel::L2, Tensor::Output, words, 0);
-        add_access(pending_.counts, CostLevel::Dram, Tensor::Output, 0, words);
+        add_access(counts_, CostLevel::L2, Tensor::Output, words, 0);
+        add_access(counts_, CostLevel::Dram, Tensor::Output, 0, words);
       }
     }
     sink.consume(pending_);
@@ -275,7 +277,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
 
   step.cluster_output_words = per_cluster(Tensor::Output);
   const BurstCost& cost = burst(cluster_tile);
-  step.counts += cost.counts.scaled(active_clusters);
+  counts_ += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
     // Weight-stationary array: while the weights stay, operand vectors stream through back to
     // back, one per cycle per PE. A new block of weights costs its load (one row per cycle) and
@@ -298,14 +300,14 @@ void ScheduleCompiler::finish(StepSink& sink) {
   if (!has_pending_) return;
   const int64_t l1_words = footprint_elements(layer_, pending_.l1_union.size, Tensor::Output);
   pending_.noc_out_bytes = bytes(l1_words);
-  add_access(pending_.counts, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
-  add_access(pending_.counts, CostLevel::Noc, Tensor::Output, 0, l1_words);
-  add_access(pending_.counts, CostLevel::L2, Tensor::Output, 0, l1_words);
+  add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
+  add_access(counts_, CostLevel::Noc, Tensor::Output, 0, l1_words);
+  add_access(counts_, CostLevel::L2, Tensor::Output, 0, l1_words);
   const int64_t l2_words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
   pending_.ends_l2_tile = true;
   pending_.dram_write_bytes = bytes(l2_words);
-  add_access(pending_.counts, CostLevel::L2, Tensor::Output, l2_words, 0);
-  add_access(pending_.counts, CostLevel::Dram, Tensor::Output, 0, l2_words);
+  add_access(counts_, CostLevel::L2, Tensor::Output, l2_words, 0);
+  add_access(counts_, CostLevel::Dram, Tensor::Output, 0, l2_words);
   sink.consume(pending_);
   has_pending_ = false;
 }

@@ -83,7 +83,6 @@ struct StepRecord {
   int64_t compute_cycles = 0;    // the cluster burst
   int64_t fill_stall_cycles = 0;
   int64_t cluster_output_words = 0;  // partial sums held in the clusters' L1s
-  AccessCounts counts;               // every access this step causes, all levels
   // Coordinates, used to derive reuse for the next step.
   TileRange l2_tile;
   TileRange l1_union;
@@ -116,6 +115,9 @@ class ScheduleCompiler {
   // repeats are advanced in one call to sink.advance().
   void walk(StepSink& sink, bool skip_steady_state);
   int64_t total_steps() const;
+  // Accesses of the walk so far, all levels: known when a step is compiled, so they never wait
+  // on the timing model.
+  const AccessCounts& counts() const { return counts_; }
   int64_t noc_hops() const { return noc_hops_; }
 
  private:
@@ -128,7 +130,7 @@ class ScheduleCompiler {
   void finish(StepSink& sink);
   void shift_pending(int level, Dim dim, int64_t iterations);
   // DRAM bytes to bring `next` into L2 after `current` (data that moved, partial sums that
-  // exist), with the matching DRAM/L2 counts added to `counts`.
+  // exist), with the matching DRAM/L2 accesses added to `counts`.
   int64_t l2_fetch_bytes(const TileRange* current, const TileRange& next,
                          AccessCounts& counts) const;
   const BurstCost& burst(const TileRange& cluster_tile);
@@ -149,6 +151,7 @@ class ScheduleCompiler {
   bool has_pending_ = false;
   StepRecord pending_;
   int64_t emitted_ = 0;
+  AccessCounts counts_;
   std::map<std::pair<DimArray, bool>, BurstCost> burst_memo_;
 };
 
