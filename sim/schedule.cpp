@@ -75,6 +75,19 @@ int64_t LevelSplit::active_units(const TileRange& parent, const DimArray& index)
   return std::min(fanout, ceil_div(remaining, child_tile[s]));
 }
 
+StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index) const {
+  StepUnits units;
+  units.active = active_units(parent, index);
+  unit_range(parent, index, 0, units.first);
+  unit_range(parent, index, units.active - 1, units.last);
+  return units;
+}
+
+int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor) {
+  return (units.active - 1) * footprint_elements(layer, units.first.size, tensor) +
+         footprint_elements(layer, units.last.size, tensor);
+}
+
 bool LevelSplit::next_index(const DimArray& trips, DimArray& index) const {
   for (int position = kNumDims - 1; position >= 0; --position) {
     const int d = dim_index(order[position]);
@@ -219,14 +232,10 @@ void ScheduleCompiler::emit(StepSink& sink) {
   StepRecord step;
   step.l2_tile = l2_tile_;
   step.l1_union = l1_split_.step_union(l2_tile_, l1_index_);
-  const int64_t active_clusters = l1_split_.active_units(l2_tile_, l1_index_);
-  TileRange cluster_tile, last_cluster_tile;
-  l1_split_.unit_range(l2_tile_, l1_index_, 0, cluster_tile);
-  l1_split_.unit_range(l2_tile_, l1_index_, active_clusters - 1, last_cluster_tile);
-  auto per_cluster = [&](Tensor tensor) {
-    return (active_clusters - 1) * footprint_elements(layer_, cluster_tile.size, tensor) +
-           footprint_elements(layer_, last_cluster_tile.size, tensor);
-  };
+  const StepUnits clusters = l1_split_.step_units(l2_tile_, l1_index_);
+  const int64_t active_clusters = clusters.active;
+  const TileRange& cluster_tile = clusters.first;
+  auto per_cluster = [&](Tensor tensor) { return units_footprint(layer_, clusters, tensor); };
 
   const bool new_l2_tile = !has_pending_ || pending_.l2_tile.origin != step.l2_tile.origin;
   if (new_l2_tile) {
@@ -336,14 +345,9 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile) const {
   const bool double_buffered = arch_.double_buffered;
   do {
     const TileRange step_union = l0_split_.step_union(cluster_tile, index);
-    const int64_t active_pes = l0_split_.active_units(cluster_tile, index);
-    TileRange pe_tile, last_pe_tile;
-    l0_split_.unit_range(cluster_tile, index, 0, pe_tile);
-    l0_split_.unit_range(cluster_tile, index, active_pes - 1, last_pe_tile);
-    auto per_pe = [&](Tensor tensor) {
-      return (active_pes - 1) * footprint_elements(layer_, pe_tile.size, tensor) +
-             footprint_elements(layer_, last_pe_tile.size, tensor);
-    };
+    const StepUnits pes = l0_split_.step_units(cluster_tile, index);
+    const TileRange& pe_tile = pes.first;
+    auto per_pe = [&](Tensor tensor) { return units_footprint(layer_, pes, tensor); };
     int64_t bus_words = 0;
     for (Tensor tensor : kOperands) {
       if (first || !same_tensor_tile(layer_, tensor, previous_union, step_union)) {

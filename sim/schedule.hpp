@@ -33,6 +33,16 @@ bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, con
 // partial sum exists yet to be read back.
 bool first_reduction_visit(const TileRange& range);
 
+// The units working in one step: the first (the busiest: edge tiles come last), the last, and
+// how many are active.
+struct StepUnits {
+  TileRange first;
+  TileRange last;
+  int64_t active = 0;
+};
+// Elements of `tensor` that all active units of a step hold together (each its own copy).
+int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor);
+
 // How a parent range splits at one level: temporal loops over child tiles, with the spatial dim
 // advancing `fanout` child tiles per iteration (one per unit).
 struct LevelSplit {
@@ -52,6 +62,7 @@ struct LevelSplit {
   // Union over the units of one step, and how many units are active.
   TileRange step_union(const TileRange& parent, const DimArray& index) const;
   int64_t active_units(const TileRange& parent, const DimArray& index) const;
+  StepUnits step_units(const TileRange& parent, const DimArray& index) const;
   // Advances `index` in loop order (innermost fastest); returns false after the last step.
   bool next_index(const DimArray& trips, DimArray& index) const;
 };
