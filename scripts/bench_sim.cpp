@@ -24,6 +24,8 @@ struct Job {
 
 struct Measurement {
   double seconds_median = 0;
+  double job_ms_median = 0;  // one simulation, median over the jobs
+  double job_ms_p90 = 0;
   int64_t simulated_steps = 0;
   int64_t total_steps = 0;
 };
@@ -31,11 +33,17 @@ struct Measurement {
 Measurement measure(const std::vector<Job>& jobs, const dcp::ArchSpec& arch, int repeats) {
   std::vector<double> seconds;
   Measurement measurement;
+  std::vector<double> job_ms;
   for (int repeat = 0; repeat < repeats; ++repeat) {
     measurement.simulated_steps = measurement.total_steps = 0;
+    job_ms.clear();
     const auto start = std::chrono::steady_clock::now();
     for (const Job& job : jobs) {
+      const auto job_start = std::chrono::steady_clock::now();
       const dcp::Result result = dcp::evaluate(*job.layer, arch, job.dataflow);
+      job_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - job_start)
+              .count());
       measurement.simulated_steps += result.simulated_steps;
       measurement.total_steps += result.total_steps;
     }
@@ -44,6 +52,9 @@ Measurement measure(const std::vector<Job>& jobs, const dcp::ArchSpec& arch, int
   }
   std::sort(seconds.begin(), seconds.end());
   measurement.seconds_median = seconds[seconds.size() / 2];
+  std::sort(job_ms.begin(), job_ms.end());
+  measurement.job_ms_median = job_ms[job_ms.size() / 2];
+  measurement.job_ms_p90 = job_ms[job_ms.size() * 9 / 10];
   return measurement;
 }
 
@@ -73,8 +84,8 @@ int main(int argc, char** argv) {
 
   std::printf("%s on %s, one core, median of %d runs\n\n", network.name.c_str(), arch.name.c_str(),
               repeats);
-  std::printf("%-24s %8s %10s %12s %22s\n", "dataflows", "sims", "seconds", "sims/s",
-              "event-model steps");
+  std::printf("%-24s %6s %9s %8s %11s %11s %24s\n", "dataflows", "sims", "seconds", "sims/s",
+              "median_ms", "p90_ms", "event-model steps");
   size_t all_jobs = 0;
   double all_seconds = 0;
   for (const auto& [label, jobs] : cases) {
@@ -84,10 +95,11 @@ int main(int argc, char** argv) {
     char steps[64];
     std::snprintf(steps, sizeof steps, "%lld of %lld", static_cast<long long>(m.simulated_steps),
                   static_cast<long long>(m.total_steps));
-    std::printf("%-24s %8zu %10.3f %12.0f %22s\n", label.c_str(), jobs.size(), m.seconds_median,
-                static_cast<double>(jobs.size()) / m.seconds_median, steps);
+    std::printf("%-24s %6zu %9.3f %8.0f %11.3f %11.3f %24s\n", label.c_str(), jobs.size(),
+                m.seconds_median, static_cast<double>(jobs.size()) / m.seconds_median,
+                m.job_ms_median, m.job_ms_p90, steps);
   }
-  std::printf("%-24s %8zu %10.3f %12.0f\n", "all", all_jobs, all_seconds,
+  std::printf("%-24s %6zu %9.3f %8.0f\n", "all", all_jobs, all_seconds,
               static_cast<double>(all_jobs) / all_seconds);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

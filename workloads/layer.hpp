@@ -16,7 +16,9 @@ constexpr int kNumDims = 6;
 using DimArray = std::array<int64_t, kNumDims>;
 constexpr std::array<Dim, kNumDims> kAllDims = {Dim::K, Dim::C, Dim::Y, Dim::X, Dim::R, Dim::S};
 
-inline int dim_index(Dim dim) { return static_cast<int>(dim); }
+inline int dim_index(Dim dim) {
+  return static_cast<int>(dim);
+}
 char dim_letter(Dim dim);  // 'K', 'C', ...
 // Parses "K".."S"; returns false on anything else.
 bool parse_dim(const std::string& text, Dim& dim);
@@ -73,10 +75,10 @@ Layer make_gemm(const std::string& name, LayerType type, int64_t rows, int64_t i
 
 struct Network {
   std::string name;
-  std::string source;        // file it was loaded from
-  int64_t stated_macs = 0;   // total the model file states (published figure)
+  std::string source;       // file it was loaded from
+  int64_t stated_macs = 0;  // total the model file states (published figure)
   std::vector<Layer> layers;
-  int64_t macs() const;      // sum of layer.macs() * layer.count
+  int64_t macs() const;  // sum of layer.macs() * layer.count
 };
 
 // Loads a model YAML (see workloads/README.md for the schema). Errors are InputErrors naming
