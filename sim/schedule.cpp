@@ -226,6 +226,7 @@ void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
                  : l1_split_.child_tile[d] * (dim == l1_split_.spatial_dim ? l1_split_.fanout : 1);
   if (level == 0) pending_.l2_tile.origin[d] += iterations * extent;
   pending_.l1_union.origin[d] += iterations * extent;
+  pending_.cluster_tile.origin[d] += iterations * extent;
 }
 
 void ScheduleCompiler::emit(StepSink& sink) {
@@ -285,7 +286,8 @@ void ScheduleCompiler::emit(StepSink& sink) {
   }
 
   step.cluster_output_words = per_cluster(Tensor::Output);
-  const BurstCost& cost = burst(cluster_tile);
+  step.cluster_tile = cluster_tile;
+  const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile));
   counts_ += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
     // Weight-stationary array: while the weights stay, operand vectors stream through back to
@@ -321,15 +323,30 @@ void ScheduleCompiler::finish(StepSink& sink) {
   has_pending_ = false;
 }
 
-const BurstCost& ScheduleCompiler::burst(const TileRange& cluster_tile) {
-  const auto key = std::make_pair(cluster_tile.size, first_reduction_visit(cluster_tile));
+int ScheduleCompiler::operands_kept_in_l0(const TileRange& cluster_tile) const {
+  if (!has_pending_) return 0;
+  const TileRange& previous_tile = pending_.cluster_tile;
+  DimArray last_index = l0_split_.trips(previous_tile.size);
+  for (int64_t& index : last_index) --index;
+  const TileRange last_union = l0_split_.step_union(previous_tile, last_index);
+  const TileRange first_union = l0_split_.step_union(cluster_tile, DimArray{});
+  int kept = 0;
+  for (Tensor tensor : kOperands)
+    if (same_tensor_tile(layer_, tensor, last_union, first_union))
+      kept |= 1 << static_cast<int>(tensor);
+  return kept;
+}
+
+const BurstCost& ScheduleCompiler::burst(const TileRange& cluster_tile, int kept_in_l0) {
+  const auto key =
+      std::make_tuple(cluster_tile.size, first_reduction_visit(cluster_tile), kept_in_l0);
   auto found = burst_memo_.find(key);
   if (found == burst_memo_.end())
-    found = burst_memo_.emplace(key, compute_burst(cluster_tile)).first;
+    found = burst_memo_.emplace(key, compute_burst(cluster_tile, kept_in_l0)).first;
   return found->second;
 }
 
-BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile) const {
+BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kept_in_l0) const {
   // One cluster's L0 loop nest. Per L0 step: fills of operands whose L0 tile moved and partial
   // sums read back, over the cluster bus (multicast to the PEs that share them), then the MACs
   // of the busiest PE. With double buffering the fill of step i+1 overlaps the MACs of step i;
@@ -350,7 +367,8 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile) const {
     auto per_pe = [&](Tensor tensor) { return units_footprint(layer_, pes, tensor); };
     int64_t bus_words = 0;
     for (Tensor tensor : kOperands) {
-      if (first || !same_tensor_tile(layer_, tensor, previous_union, step_union)) {
+      const bool kept = first && (kept_in_l0 & (1 << static_cast<int>(tensor))) != 0;
+      if (!kept && (first || !same_tensor_tile(layer_, tensor, previous_union, step_union))) {
         const int64_t words = footprint_elements(layer_, step_union.size, tensor);
         bus_words += words;
         add_access(cost.counts, CostLevel::L1, tensor, words, 0);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <vector>
 
 #include "arch/arch_spec.hpp"
@@ -97,6 +98,7 @@ struct StepRecord {
   // Coordinates, used to derive reuse for the next step.
   TileRange l2_tile;
   TileRange l1_union;
+  TileRange cluster_tile;  // the first (busiest) cluster's tile
 };
 
 // The sink's state at a loop-iteration boundary. `state` is everything that decides its future
@@ -144,8 +146,11 @@ class ScheduleCompiler {
   // exist), with the matching DRAM/L2 accesses added to `counts`.
   int64_t l2_fetch_bytes(const TileRange* current, const TileRange& next,
                          AccessCounts& counts) const;
-  const BurstCost& burst(const TileRange& cluster_tile);
-  BurstCost compute_burst(const TileRange& cluster_tile) const;
+  // `kept_in_l0`: bit t set when operand tensor t's L0 tiles are still in the PEs from the
+  // previous step (its last L0 step held the tiles this step starts with).
+  const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);
+  BurstCost compute_burst(const TileRange& cluster_tile, int kept_in_l0) const;
+  int operands_kept_in_l0(const TileRange& cluster_tile) const;
   int64_t bytes(int64_t elements) const { return elements * arch_.word_bytes; }
 
   const Layer& layer_;
@@ -163,7 +168,7 @@ class ScheduleCompiler {
   StepRecord pending_;
   int64_t emitted_ = 0;
   AccessCounts counts_;
-  std::map<std::pair<DimArray, bool>, BurstCost> burst_memo_;
+  std::map<std::tuple<DimArray, bool, int>, BurstCost> burst_memo_;
 };
 
 }  // namespace dcp::sim
