@@ -145,15 +145,14 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
 
   for (int cause = 0; cause < kNumStallCauses; ++cause)
     result.stall_cycles[cause] = pipeline.stall_cycles[cause] * repeat;
-  result.compute_busy_cycles = pipeline.compute_busy_cycles * repeat;
-  result.l2_busy_cycles = pipeline.l2_busy_cycles * repeat;
-  result.noc_busy_cycles = pipeline.noc_busy_cycles * repeat;
-  result.dram_busy_cycles = pipeline.dram_busy_cycles * repeat;
-  const std::array<std::pair<int64_t, Bound>, 4> busy = {
-      {{result.compute_busy_cycles, Bound::Compute},
-       {result.l2_busy_cycles, Bound::L2},
-       {result.noc_busy_cycles, Bound::Noc},
-       {result.dram_busy_cycles, Bound::Dram}}};
+  result.busy.compute = pipeline.busy.compute * repeat;
+  result.busy.l2 = pipeline.busy.l2 * repeat;
+  result.busy.noc = pipeline.busy.noc * repeat;
+  result.busy.dram = pipeline.busy.dram * repeat;
+  const std::array<std::pair<int64_t, Bound>, 4> busy = {{{result.busy.compute, Bound::Compute},
+                                                          {result.busy.l2, Bound::L2},
+                                                          {result.busy.noc, Bound::Noc},
+                                                          {result.busy.dram, Bound::Dram}}};
   result.bound = std::max_element(busy.begin(), busy.end(), [](const auto& a, const auto& b) {
                    return a.first < b.first;
                  })->second;

@@ -26,6 +26,14 @@ const char* stall_cause_name(StallCause cause);
 enum class Bound { Compute, L2, Noc, Dram };
 const char* bound_name(Bound bound);
 
+// Cycles each shared resource was busy; the largest decides the bound.
+struct BusyCycles {
+  int64_t compute = 0;
+  int64_t l2 = 0;
+  int64_t noc = 0;
+  int64_t dram = 0;
+};
+
 struct AccessCounts {
   // words read / written, [level][tensor]. NoC counts words moved (a multicast counts once).
   std::array<std::array<int64_t, kNumTensors>, kNumCostLevels> reads{};
@@ -46,11 +54,7 @@ struct Result {
   double leakage_energy_pj = 0;
   double total_energy_pj = 0;
   std::array<int64_t, kNumStallCauses> stall_cycles{};
-  // Busy cycles of each shared resource; the largest decides `bound`.
-  int64_t compute_busy_cycles = 0;
-  int64_t l2_busy_cycles = 0;
-  int64_t noc_busy_cycles = 0;
-  int64_t dram_busy_cycles = 0;
+  BusyCycles busy;
   Bound bound = Bound::Compute;
   double pe_utilization = 0;  // macs / (cycles * PEs * lanes)
   int64_t dram_bytes = 0;

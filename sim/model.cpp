@@ -215,8 +215,7 @@ class GlobalBuffer : public sc_module {
       slots.acquire();
       activity_.set(kFetch);
       if (fetch.dram_read_bytes > 0) {
-        job_.totals.l2_busy_cycles +=
-            transfer_cycles(fetch.dram_read_bytes, job_.arch->l2_bandwidth);
+        job_.totals.busy.l2 += transfer_cycles(fetch.dram_read_bytes, job_.arch->l2_bandwidth);
         dram_.transfer("fetch L2 tile", fetch.dram_read_bytes);
       }
       ++tiles_ready;
@@ -275,7 +274,7 @@ class PeArray : public sc_module {
       wait_cycles(step.compute_cycles);
       job_.record("PE array", "step " + std::to_string(step.index),
                   now_cycles() - step.compute_cycles, step.compute_cycles);
-      job_.totals.compute_busy_cycles += step.compute_cycles;
+      job_.totals.busy.compute += step.compute_cycles;
       job_.totals.stall_cycles[static_cast<int>(StallCause::L1Fill)] += step.fill_stall_cycles;
       activity_.set(kHandOver);
       done.push(step);
@@ -339,7 +338,7 @@ class ClusterArray : public sc_module {
       slots.acquire();
       set_fill(kTransfer);
       if (step.noc_in_bytes > 0) {
-        job_.totals.l2_busy_cycles += transfer_cycles(step.noc_in_bytes, job_.arch->l2_bandwidth);
+        job_.totals.busy.l2 += transfer_cycles(step.noc_in_bytes, job_.arch->l2_bandwidth);
         noc_.transfer("fill L1", step.noc_in_bytes);
       }
       set_fill(kHandOver);
@@ -353,14 +352,13 @@ class ClusterArray : public sc_module {
       const StepRecord& step = writing_back_;
       writeback_activity_.set(1);
       if (step.noc_out_bytes > 0) {
-        job_.totals.l2_busy_cycles += transfer_cycles(step.noc_out_bytes, job_.arch->l2_bandwidth);
+        job_.totals.busy.l2 += transfer_cycles(step.noc_out_bytes, job_.arch->l2_bandwidth);
         noc_.transfer("partial sums to L2", step.noc_out_bytes);
       }
       slots.release();
       if (step.ends_l2_tile) {
         if (step.dram_write_bytes > 0) {
-          job_.totals.l2_busy_cycles +=
-              transfer_cycles(step.dram_write_bytes, job_.arch->l2_bandwidth);
+          job_.totals.busy.l2 += transfer_cycles(step.dram_write_bytes, job_.arch->l2_bandwidth);
           dram_.transfer("outputs to DRAM", step.dram_write_bytes);
         }
         l2_.slots.release();
@@ -442,16 +440,16 @@ class Controller : public sc_module, public StepSink {
                                       int64_t dram_busy) {
     std::vector<int64_t> flat;
     for (int64_t stall : totals.stall_cycles) flat.push_back(stall);
-    flat.insert(flat.end(), {totals.compute_busy_cycles, totals.l2_busy_cycles, noc_busy, dram_busy,
-                             totals.walked_steps});
+    flat.insert(flat.end(),
+                {totals.busy.compute, totals.busy.l2, noc_busy, dram_busy, totals.walked_steps});
     return flat;
   }
   static void add_flat(const std::vector<int64_t>& delta, PipelineResult& totals, int64_t& noc_busy,
                        int64_t& dram_busy) {
     std::size_t i = 0;
     for (int64_t& stall : totals.stall_cycles) stall += delta[i++];
-    totals.compute_busy_cycles += delta[i++];
-    totals.l2_busy_cycles += delta[i++];
+    totals.busy.compute += delta[i++];
+    totals.busy.l2 += delta[i++];
     noc_busy += delta[i++];
     dram_busy += delta[i++];
     i++;  // walked steps stay the steps that really went through the model
@@ -532,8 +530,8 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   sc_core::sc_start();  // returns when the job has drained and nothing is left to happen
   PipelineResult result = job.totals;
   result.cycles = model.controller.end_time - job.start_time + job.time_offset;
-  result.noc_busy_cycles = model.noc.busy_cycles;
-  result.dram_busy_cycles = model.dram.busy_cycles;
+  result.busy.noc = model.noc.busy_cycles;
+  result.busy.dram = model.dram.busy_cycles;
   return result;
 }
 

@@ -21,10 +21,7 @@ struct TimelineEvent {
 struct PipelineResult {
   int64_t cycles = 0;
   std::array<int64_t, kNumStallCauses> stall_cycles{};
-  int64_t compute_busy_cycles = 0;
-  int64_t l2_busy_cycles = 0;
-  int64_t noc_busy_cycles = 0;
-  int64_t dram_busy_cycles = 0;
+  BusyCycles busy;
   int64_t walked_steps = 0;
 };
 
