@@ -121,6 +121,7 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
   for (int level = 0; level < 2; ++level)
     for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
   layer_range_.size = layer.dims();
+  l2_trips_ = l2_split_.trips(layer_range_.size);
 }
 
 int64_t ScheduleCompiler::l2_fetch_bytes(const TileRange* current, const TileRange& next,
@@ -176,8 +177,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   const int d = dim_index(loop.dim);
   if (loop_position == kNumDims) l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile_);
   DimArray& index = loop.level == 0 ? l2_index_ : l1_index_;
-  const int64_t trips =
-      loop.level == 0 ? l2_split_.trips(layer_range_.size)[d] : l1_split_.trips(l2_tile_.size)[d];
+  const int64_t trips = loop.level == 0 ? l2_trips_[d] : l1_split_.trips(l2_tile_.size)[d];
   // Iterations 1 .. trips-2 see identical step records (same tile sizes, same reuse pattern),
   // and so does the last one when the dim divides evenly. Once the state at the start of two
   // consecutive such iterations matches, all remaining ones repeat with the same period.
@@ -244,7 +244,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
     if (!has_pending_) sink.prefetch({l2_sequence_, l2_fetch_bytes(nullptr, l2_tile_, counts_)});
     // Post the fetch of the following L2 tile now, so it overlaps this tile's work.
     DimArray next_index = l2_index_;
-    if (l2_split_.next_index(l2_split_.trips(layer_range_.size), next_index)) {
+    if (l2_split_.next_index(l2_trips_, next_index)) {
       TileRange next_tile;
       l2_split_.unit_range(layer_range_, next_index, 0, next_tile);
       sink.prefetch({l2_sequence_ + 1, l2_fetch_bytes(&l2_tile_, next_tile, counts_)});
@@ -265,22 +265,12 @@ void ScheduleCompiler::emit(StepSink& sink) {
   }
   if (has_pending_) {
     // The previous step's outputs leave L1 (and L2) once this step works on other outputs.
-    if (!same_tensor_tile(layer_, Tensor::Output, pending_.l1_union, step.l1_union)) {
-      const int64_t words = footprint_elements(layer_, pending_.l1_union.size, Tensor::Output);
-      pending_.noc_out_bytes = bytes(words);
-      add_access(counts_, CostLevel::Noc, Tensor::Output, 0, words);
-      add_access(counts_, CostLevel::L2, Tensor::Output, 0, words);
-      // Each cluster reads its own partial sums out of L1; the tree reduces them on the way.
-      add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
-    }
+    if (!same_tensor_tile(layer_, Tensor::Output, pending_.l1_union, step.l1_union))
+      evict_l1_outputs();
     if (new_l2_tile) {
       pending_.ends_l2_tile = true;
-      if (!same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, step.l2_tile)) {
-        const int64_t words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
-        pending_.dram_write_bytes = bytes(words);
-        add_access(counts_, CostLevel::L2, Tensor::Output, words, 0);
-        add_access(counts_, CostLevel::Dram, Tensor::Output, 0, words);
-      }
+      if (!same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, step.l2_tile))
+        evict_l2_outputs();
     }
     sink.consume(pending_);
   }
@@ -307,18 +297,27 @@ void ScheduleCompiler::emit(StepSink& sink) {
   has_pending_ = true;
 }
 
+void ScheduleCompiler::evict_l1_outputs() {
+  const int64_t words = footprint_elements(layer_, pending_.l1_union.size, Tensor::Output);
+  pending_.noc_out_bytes = bytes(words);
+  // Each cluster reads its own partial sums out of L1; the tree reduces them on the way.
+  add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
+  add_access(counts_, CostLevel::Noc, Tensor::Output, 0, words);
+  add_access(counts_, CostLevel::L2, Tensor::Output, 0, words);
+}
+
+void ScheduleCompiler::evict_l2_outputs() {
+  const int64_t words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
+  pending_.dram_write_bytes = bytes(words);
+  add_access(counts_, CostLevel::L2, Tensor::Output, words, 0);
+  add_access(counts_, CostLevel::Dram, Tensor::Output, 0, words);
+}
+
 void ScheduleCompiler::finish(StepSink& sink) {
   if (!has_pending_) return;
-  const int64_t l1_words = footprint_elements(layer_, pending_.l1_union.size, Tensor::Output);
-  pending_.noc_out_bytes = bytes(l1_words);
-  add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
-  add_access(counts_, CostLevel::Noc, Tensor::Output, 0, l1_words);
-  add_access(counts_, CostLevel::L2, Tensor::Output, 0, l1_words);
-  const int64_t l2_words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
+  evict_l1_outputs();
   pending_.ends_l2_tile = true;
-  pending_.dram_write_bytes = bytes(l2_words);
-  add_access(counts_, CostLevel::L2, Tensor::Output, l2_words, 0);
-  add_access(counts_, CostLevel::Dram, Tensor::Output, 0, l2_words);
+  evict_l2_outputs();
   sink.consume(pending_);
   has_pending_ = false;
 }

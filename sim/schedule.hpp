@@ -141,6 +141,10 @@ class ScheduleCompiler {
   void walk_loop(std::size_t loop_position, StepSink& sink);
   void emit(StepSink& sink);
   void finish(StepSink& sink);
+  // The pending step's partial sums go back to L2 (its L1 outputs are done with), and its L2
+  // output tile back to DRAM.
+  void evict_l1_outputs();
+  void evict_l2_outputs();
   void shift_pending(int level, Dim dim, int64_t iterations);
   // DRAM bytes to bring `next` into L2 after `current` (data that moved, partial sums that
   // exist), with the matching DRAM/L2 accesses added to `counts`.
@@ -163,6 +167,7 @@ class ScheduleCompiler {
   // Walk state: current L2 tile index/range and L1 index.
   DimArray l2_index_{}, l1_index_{};
   TileRange layer_range_, l2_tile_;
+  DimArray l2_trips_{};  // L2 loop trips over the whole layer
   int64_t l2_sequence_ = -1;
   bool has_pending_ = false;
   StepRecord pending_;
