@@ -42,6 +42,9 @@ struct Job {
   int64_t start_time = 0;
   PipelineResult totals;
 
+  // Every byte into or out of the global buffer occupies its port.
+  void use_l2_port(int64_t bytes) { totals.busy.l2 += transfer_cycles(bytes, arch->l2_bandwidth); }
+
   void record(const char* unit, const std::string& name, int64_t start, int64_t duration) const {
     if (timeline != nullptr && duration > 0)
       timeline->push_back({unit, name, start - start_time + time_offset, duration});
@@ -215,7 +218,7 @@ class GlobalBuffer : public sc_module {
       slots.acquire();
       activity_.set(kFetch);
       if (fetch.dram_read_bytes > 0) {
-        job_.totals.busy.l2 += transfer_cycles(fetch.dram_read_bytes, job_.arch->l2_bandwidth);
+        job_.use_l2_port(fetch.dram_read_bytes);
         dram_.transfer("fetch L2 tile", fetch.dram_read_bytes);
       }
       ++tiles_ready;
@@ -338,7 +341,7 @@ class ClusterArray : public sc_module {
       slots.acquire();
       set_fill(kTransfer);
       if (step.noc_in_bytes > 0) {
-        job_.totals.busy.l2 += transfer_cycles(step.noc_in_bytes, job_.arch->l2_bandwidth);
+        job_.use_l2_port(step.noc_in_bytes);
         noc_.transfer("fill L1", step.noc_in_bytes);
       }
       set_fill(kHandOver);
@@ -352,13 +355,13 @@ class ClusterArray : public sc_module {
       const StepRecord& step = writing_back_;
       writeback_activity_.set(1);
       if (step.noc_out_bytes > 0) {
-        job_.totals.busy.l2 += transfer_cycles(step.noc_out_bytes, job_.arch->l2_bandwidth);
+        job_.use_l2_port(step.noc_out_bytes);
         noc_.transfer("partial sums to L2", step.noc_out_bytes);
       }
       slots.release();
       if (step.ends_l2_tile) {
         if (step.dram_write_bytes > 0) {
-          job_.totals.busy.l2 += transfer_cycles(step.dram_write_bytes, job_.arch->l2_bandwidth);
+          job_.use_l2_port(step.dram_write_bytes);
           dram_.transfer("outputs to DRAM", step.dram_write_bytes);
         }
         l2_.slots.release();
