@@ -3,7 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/export_command.hpp"
+#include "cli/import_command.hpp"
+#include "cli/map_command.hpp"
+#include "cli/search_command.hpp"
 #include "cli/simulate_command.hpp"
+#include "cli/sweep_command.hpp"
+#include "cli/train_command.hpp"
 #include "common/input_error.hpp"
 
 // SystemC's library refers to sc_main; dcp has its own main, so this is never called.
@@ -17,6 +23,12 @@ int main(int argc, char** argv) {
       "accelerator"};
   app.require_subcommand(1);
   dcp::cli::add_simulate_command(app);
+  dcp::cli::add_import_commands(app);
+  dcp::cli::add_export_command(app);
+  dcp::cli::add_sweep_command(app);
+  dcp::cli::add_train_commands(app);
+  dcp::cli::add_map_command(app);
+  dcp::cli::add_search_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "arch/arch_spec.hpp"
+#include "cli/layer_results.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
@@ -74,10 +75,6 @@ struct LayerRun {
   std::string dataflow_label;
   Result result;
 };
-
-std::string energy_uj(double picojoules) {
-  return format_fixed(picojoules * 1e-6, 3);
-}
 
 void print_runs(const std::vector<LayerRun>& runs, std::ostream& out) {
   Table table(
@@ -172,12 +169,8 @@ int run_functional_check(const SimulateOptions& options, const Layer& layer, con
 
 int run_simulate(const SimulateOptions& options) {
   const ArchSpec arch = load_arch(options.arch_path);
-  std::vector<Layer> layers;
-  if (!options.layer_reference.empty()) {
-    layers.push_back(load_layer_ref(options.layer_reference));
-  } else {
-    layers = load_network(options.network_path).layers;
-  }
+  const std::vector<Layer> layers =
+      load_layers("dcp simulate", options.layer_reference, options.network_path);
   const bool single_layer = layers.size() == 1 && !options.layer_reference.empty();
   if (!single_layer && (options.functional || !options.timeline_path.empty() ||
                         !options.maestro_path.empty() || !options.dataflow_out_path.empty()))
@@ -237,11 +230,8 @@ void add_simulate_command(CLI::App& app) {
   auto options = std::make_shared<SimulateOptions>();
   CLI::App* command =
       app.add_subcommand("simulate", "Simulate a layer or a network under a dataflow");
-  command->add_option("--arch", options->arch_path, "Arch YAML (arch/presets/*.yaml)")->required();
-  auto* layer =
-      command->add_option("--layer", options->layer_reference, "One layer: MODEL.yaml:LAYER_NAME");
-  auto* network = command->add_option("--network", options->network_path, "A model YAML");
-  layer->excludes(network);
+  add_layer_selection_options(*command, options->arch_path, options->layer_reference,
+                              options->network_path);
   command
       ->add_option("--dataflow", options->dataflow,
                    "Fixed dataflow name (" + joined_fixed_names() + ") or a dataflow YAML")
@@ -263,9 +253,7 @@ void add_simulate_command(CLI::App& app) {
   command->add_flag("--every-iteration", options->every_iteration,
                     "Simulate every loop iteration instead of advancing the steady state");
   command->add_flag("--quiet", options->quiet, "No progress line");
-  command->callback([options, layer, network] {
-    if (layer->count() == 0 && network->count() == 0)
-      throw InputError("dcp simulate", "--layer/--network", "missing", "one of them");
+  command->callback([options] {
     const int status = run_simulate(*options);
     if (status != 0) throw CLI::RuntimeError(status);
   });

@@ -257,6 +257,8 @@ LevelMapping read_level(const YAML::Node& node, const FieldPath& where, int leve
 
 // ---- MAESTRO ----
 
+}  // namespace
+
 // MAESTRO maps output rows/cols as Y'/X' (Y/X are input coordinates), and its depthwise layer
 // (DSCONV) names the channels C with K = 1, the opposite of our K = channels, C = 1.
 std::string maestro_dim(Dim dim, const Layer& layer) {
@@ -274,6 +276,8 @@ std::string maestro_dim(Dim dim, const Layer& layer) {
       return dim_text(dim);
   }
 }
+
+namespace {
 
 std::string maestro_identifier(const std::string& name) {
   std::string identifier = name.empty() ? "layer" : name;

@@ -64,5 +64,8 @@ Dataflow load_dataflow(const std::string& path);
 std::string dataflow_to_yaml(const Dataflow& dataflow);
 // MAESTRO directives (SpatialMap / TemporalMap / Cluster) for this layer.
 std::string dataflow_to_maestro(const Dataflow& dataflow, const Layer& layer);
+// MAESTRO's name for `dim` in this layer's directives: Y' and X' for output rows and columns,
+// and K and C swapped for a depthwise layer (MAESTRO's DSCONV has K = 1).
+std::string maestro_dim(Dim dim, const Layer& layer);
 
 }  // namespace dcp

@@ -77,6 +77,24 @@ a=list(json.load(open(sys.argv[1]))['runs'].values())[0][0]['result']
 b=list(json.load(open(sys.argv[2]))['runs'].values())[0][0]['result']
 assert a==b" "$work/a.json" "$work/b.json" && pass || fail "dataflow file round trip"
 
+# --- import and export (ONNX, Timeloop, MAESTRO) ------------------------------------------
+expect_ok "import onnx" "$dcp" import tests/data/tiny_net.onnx --out "$work/tiny.yaml"
+grep -q "293024 MACs" "$work/out" || fail "import onnx summary: $(cat "$work/out")"
+grep -q "stated_macs: 293024" "$work/tiny.yaml" && pass || fail "imported model total"
+expect_ok "simulate imported" "$dcp" simulate --arch "$eyeriss" --network "$work/tiny.yaml" --dataflow nvdla --quiet
+expect_ok "export timeloop" "$dcp" export --dataflow "$work/df.yaml" --layer "$work/small.yaml:conv" --format timeloop --out "$work/df_timeloop.yaml"
+grep -q "target: GlobalBuffer" "$work/df_timeloop.yaml" && pass || fail "timeloop mapping targets"
+expect_ok "export maestro" "$dcp" export --dataflow "$work/df_timeloop.yaml" --layer "$work/small.yaml:conv" --format maestro --out "$work/df_back.m"
+expect_ok "re-import maestro" "$dcp" export --dataflow "$work/df_back.m" --format yaml --out "$work/df_back.yaml"
+cmp -s "$work/df.yaml" "$work/df_back.yaml" && pass || fail "dataflow changed through timeloop and maestro"
+cat >"$work/problem.yaml" <<'YAML'
+problem:
+  shape: {name: CNN-Layer, dimensions: [C, M, R, S, N, P, Q]}
+  instance: {C: 64, M: 128, R: 3, S: 3, N: 1, P: 28, Q: 28, Wstride: 2, Hstride: 2}
+YAML
+expect_ok "import timeloop problem" "$dcp" import-timeloop "$work/problem.yaml" --out "$work/problem_layer.yaml"
+expect_ok "simulate timeloop problem" "$dcp" simulate --arch "$eyeriss" --layer "$work/problem_layer.yaml:problem" --dataflow eyeriss-rs --quiet
+
 # --- bad inputs ----------------------------------------------------------------------------
 printf 'name: x\narray: {rows: 2, cols: [\n' >"$work/malformed.yaml"
 expect_error "malformed arch YAML" "malformed.yaml" "line" -- "$dcp" simulate --arch "$work/malformed.yaml" --layer "$layer"
@@ -123,6 +141,133 @@ expect_error "buffer overflow" "overflow.yaml" "L0 footprint" "512 B" -- "$dcp" 
 sed "0,/dim: [KCYXRS]/s//dim: Q/" "$work/good.yaml" >"$work/baddim.yaml"
 expect_error "unknown dim in dataflow" "baddim.yaml" "spatial.dim" -- "$dcp" simulate --arch "$eyeriss" --layer "$work/small.yaml:conv" --dataflow "$work/baddim.yaml"
 expect_error "functional on a network" "--layer" -- "$dcp" simulate --arch "$eyeriss" --network "$work/small.yaml" --functional
+head -c 2000 tests/data/tiny_net.onnx >"$work/truncated.onnx"
+expect_error "truncated onnx" "truncated.onnx" "not an ONNX model" -- "$dcp" import "$work/truncated.onnx" --out "$work/never.yaml"
+expect_error "yaml as onnx" "resnet50.yaml" "not an ONNX model" -- "$dcp" import workloads/models/resnet50.yaml
+sed 's/Hstride: 2/Hstride: 1/' "$work/problem.yaml" >"$work/strides.yaml"
+expect_error "timeloop strides differ" "strides.yaml" "problem.instance.Hstride" "allowed" -- "$dcp" import-timeloop "$work/strides.yaml"
+expect_error "export without layer" "--layer" "maestro" -- "$dcp" export --dataflow "$work/df.yaml" --format maestro
+
+# --- sweep ---------------------------------------------------------------------------------
+sweep_small=(sweep --arch "$eyeriss" --layers tests/data/sweep_layers.yaml --samples 60 --jobs 2 --quiet)
+expect_ok "sweep" "$dcp" "${sweep_small[@]}" --out "$work/sweep.sqlite"
+grep -q "60 rows written" "$work/out" || fail "sweep summary: $(cat "$work/out")"
+expect_ok "sweep rerun" "$dcp" "${sweep_small[@]}" --out "$work/sweep.sqlite"
+grep -q "0 rows written, 60 already present" "$work/out" || fail "sweep rerun summary: $(cat "$work/out")"
+
+# count_rows STORE: rows in its samples table (0 before the first commit)
+count_rows() {
+  python3 -c "
+import sqlite3, sys
+try: print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM samples').fetchone()[0])
+except sqlite3.Error: print(0)" "$1"
+}
+# same_store A B: every row of every table is identical
+same_store() {
+  python3 - "$1" "$2" <<'PY'
+import sqlite3, sys
+a, b = (sqlite3.connect(path) for path in sys.argv[1:3])
+for table in ("meta", "archs", "layers", "samples"):
+    query = f"SELECT * FROM {table} ORDER BY 1"
+    assert a.execute(query).fetchall() == b.execute(query).fetchall(), table
+PY
+}
+
+for k in 1 2 3; do
+  "$dcp" "${sweep_small[@]}" --shard "$k/3" --out "$work/shard$k.sqlite" >/dev/null || fail "shard $k/3"
+done
+expect_ok "merge shards" "$dcp" sweep --merge "$work"/shard{1,2,3}.sqlite --out "$work/merged.sqlite"
+same_store "$work/sweep.sqlite" "$work/merged.sqlite" && pass || fail "merged shards differ from the single sweep"
+
+# kill -9 after the first commit, rerun: exactly the rows of an uninterrupted run.
+sweep_mobilenet=(sweep --arch "$eyeriss" --layers workloads/models/mobilenet_v2.yaml --samples 500 --jobs 2 --quiet)
+"$dcp" "${sweep_mobilenet[@]}" --out "$work/whole.sqlite" >/dev/null || fail "uninterrupted sweep"
+"$dcp" "${sweep_mobilenet[@]}" --out "$work/killed.sqlite" >/dev/null 2>&1 &
+sweep_pid=$!
+for _ in $(seq 100); do
+  [[ $(count_rows "$work/killed.sqlite") -gt 0 ]] && break
+  sleep 0.1
+done
+{ kill -9 "$sweep_pid"; wait "$sweep_pid"; } 2>/dev/null  # bash reports the kill otherwise
+rows_before_resume=$(count_rows "$work/killed.sqlite")
+[[ $rows_before_resume -lt 500 ]] || echo "note: the sweep finished before kill -9; resume not exercised" >&2
+expect_ok "resume after kill -9" "$dcp" "${sweep_mobilenet[@]}" --out "$work/killed.sqlite"
+grep -q "$rows_before_resume already present" "$work/out" || fail "resume summary: $(cat "$work/out")"
+same_store "$work/whole.sqlite" "$work/killed.sqlite" && pass || fail "resumed sweep differs from the uninterrupted one"
+
+# A worker killed mid-sweep: one error line, the committed rows stay. The sweep is long enough
+# that the kill after its first commit always lands before the end.
+"$dcp" sweep --arch "$eyeriss" --layers workloads/models/mobilenet_v2.yaml --samples 5000 --jobs 2 \
+  --out "$work/worker.sqlite" >/dev/null 2>"$work/err" &
+sweep_pid=$!
+for _ in $(seq 100); do
+  [[ $(count_rows "$work/worker.sqlite") -gt 0 ]] && break
+  sleep 0.1
+done
+worker_pid=$(pgrep -P "$sweep_pid" | head -1)
+[[ -n $worker_pid ]] && kill -9 "$worker_pid"
+if wait "$sweep_pid"; then
+  echo "note: the sweep finished before its worker was killed" >&2
+elif [[ $(wc -l <"$work/err") -eq 1 ]] && grep -q "worker" "$work/err" && [[ $(count_rows "$work/worker.sqlite") -gt 0 ]]; then
+  pass
+else
+  fail "killed worker: $(cat "$work/err")"
+fi
+
+for shard in 0/4 5/4 x; do
+  expect_error "bad shard $shard" "--shard" "1 <= k <= n" -- "$dcp" "${sweep_small[@]}" --shard "$shard" --out "$work/bad.sqlite"
+done
+head -c 8192 /dev/urandom >"$work/random.sqlite"
+expect_error "sweep into random bytes" "random.sqlite" "not an SQLite file" -- "$dcp" "${sweep_small[@]}" --out "$work/random.sqlite"
+python3 -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('CREATE TABLE songs (title TEXT)')" "$work/foreign.sqlite"
+expect_error "sweep into foreign SQLite" "foreign.sqlite" "not a dcp trace store" -- "$dcp" "${sweep_small[@]}" --out "$work/foreign.sqlite"
+expect_error "resume with another seed" "sweep.sqlite" "meta.sweep.seed" -- "$dcp" "${sweep_small[@]}" --seed 2 --out "$work/sweep.sqlite"
+"$dcp" "${sweep_small[@]}" --seed 2 --out "$work/seed2.sqlite" >/dev/null || fail "sweep with seed 2"
+expect_error "merge of two sweeps" "seed2.sqlite" "meta.sweep.seed" -- "$dcp" sweep --merge "$work/sweep.sqlite" "$work/seed2.sqlite" --out "$work/bad_merge.sqlite"
+expect_error "sweep without --samples" "--samples" -- "$dcp" sweep --arch "$eyeriss" --layers tests/data/sweep_layers.yaml --out "$work/bad.sqlite"
+
+# --- search baselines ------------------------------------------------------------------------
+# The GA's pick, written with --out, simulates to the numbers the search reported.
+expect_ok "ga search" "$dcp" search --method ga --budget 60 --arch "$eyeriss" --layer "$work/small.yaml:conv" --out "$work/searched" --json
+python3 -c "
+import json,sys
+report=json.load(open(sys.argv[1]))['layers'][0]
+run=json.load(open(sys.argv[2]))['runs']
+result=list(run.values())[0][0]['result']
+assert report['simulator_calls']<=60 and report['result']==result, (report['result'], result)" "$work/out" <("$dcp" simulate --arch "$eyeriss" --layer "$work/small.yaml:conv" --dataflow "$work/searched/conv.yaml" --json) && pass || fail "searched dataflow re-simulates to the reported numbers"
+grep -q "SpatialMap" "$work/searched/conv.m" && pass || fail "search writes MAESTRO directives"
+expect_ok "random search on a network" "$dcp" search --method random --budget 20 --arch "$eyeriss" --network "$work/small.yaml" --quiet
+grep -q "^total.*geomean" "$work/out" || fail "search table has no totals row: $(cat "$work/out")"
+expect_error "bad search method" "--method" "ga, random, exhaustive" -- "$dcp" search --method annealing --arch "$eyeriss" --layer "$work/small.yaml:conv"
+expect_error "bad search budget" "--budget" ">= 1" -- "$dcp" search --budget 0 --arch "$eyeriss" --layer "$work/small.yaml:conv"
+expect_error "bad search objective" "--objective" "latency, energy, edp" -- "$dcp" search --objective speed --arch "$eyeriss" --layer "$work/small.yaml:conv"
+expect_error "exhaustive on a big layer" "--method exhaustive" "candidate dataflows" "use --method ga or random" -- "$dcp" search --method exhaustive --arch "$eyeriss" --layer "$layer"
+
+# --- predictor and DCP mapping ---------------------------------------------------------------
+# Train on the MobileNet-V2 sweep above (its layers split into train and held-out), then map.
+expect_ok "train" "$dcp" train --traces "$work/whole.sqlite" --out "$work/predictor.pt" --epochs 20 --hidden 64 64 --quiet
+grep -q "held-out layers" "$work/out" || fail "train prints held-out metrics: $(cat "$work/out")"
+expect_ok "eval" "$dcp" eval --predictor "$work/predictor.pt" --traces "$work/whole.sqlite" --json
+python3 -c "
+import json,sys
+m=json.load(open(sys.argv[1]))
+assert m['rows']>0 and -1<=m['cycles']['spearman_rho']<=1, m" "$work/out" && pass || fail "eval json"
+expect_ok "map" "$dcp" map --arch "$eyeriss" --network "$work/small.yaml" --predictor "$work/predictor.pt" --out "$work/mapped" --trace-steps "$work/steps.csv" --steps 20 --json
+# Every written dataflow re-simulates to exactly the numbers dcp map reported.
+for name in conv dw fc; do
+  python3 -c "
+import json,sys
+name=sys.argv[3]
+report=[l for l in json.load(open(sys.argv[1]))['layers'] if l['layer']==name][0]
+run=list(json.load(open(sys.argv[2]))['runs'].values())[0][0]['result']
+assert report['result']==run, (report['result'], run)" "$work/out" <("$dcp" simulate --arch "$eyeriss" --layer "$work/small.yaml:$name" --dataflow "$work/mapped/$name.yaml" --json) "$name" && pass || fail "mapped $name re-simulates to the reported numbers"
+done
+head -1 "$work/steps.csv" | grep -q "^layer,step,best_predicted_objective" && pass || fail "trace-steps header"
+"$dcp" map --arch arch/presets/edge.yaml --layer "$work/small.yaml:conv" --predictor "$work/predictor.pt" --steps 5 --quiet >/dev/null 2>"$work/err" || fail "map on another arch"
+grep -q "num_pes = 256 is outside the trained range 168..168" "$work/err" && pass || fail "out-of-range warning: $(cat "$work/err")"
+expect_error "map with a bad objective" "--objective" "unknown term 'speed'" -- "$dcp" map --arch "$eyeriss" --layer "$work/small.yaml:conv" --predictor "$work/predictor.pt" --objective "0.5*speed+0.5*energy"
+expect_error "map with a trace store as predictor" "whole.sqlite" "not a readable dcp predictor" -- "$dcp" map --arch "$eyeriss" --layer "$work/small.yaml:conv" --predictor "$work/whole.sqlite"
+expect_error "train on random bytes" "random.sqlite" "not an SQLite file" -- "$dcp" train --traces "$work/random.sqlite" --out "$work/p.pt"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -18,6 +18,7 @@
 #include "mapper/random_dataflow.hpp"
 #include "mapper/repair.hpp"
 #include "sim/dataflow.hpp"
+#include "tests/test_support.hpp"
 #include "workloads/layer.hpp"
 
 namespace fs = std::filesystem;
@@ -42,20 +43,6 @@ ArchSpec small_arch() {
   return arch;
 }
 
-Layer conv_layer() {
-  return make_conv("test", "conv", 16, 32, 16, 16, 3, 3, 1, 1, 1);  // K32 C16 Y16 X16 R3 S3
-}
-
-// A legal dataflow on small_arch for conv_layer: K over 4 clusters, C over 4 PEs, 2 lanes on X.
-Dataflow legal_conv_dataflow() {
-  Dataflow dataflow;
-  dataflow.name = "hand";
-  dataflow.levels[0] = {Dim::K, 4, kAllDims, {32, 16, 8, 8, 3, 3}};
-  dataflow.levels[1] = {Dim::C, 4, kAllDims, {8, 8, 4, 4, 3, 3}};
-  dataflow.levels[2] = {Dim::X, 2, kAllDims, {2, 2, 2, 2, 3, 3}};
-  return dataflow;
-}
-
 std::vector<std::string> yaml_files(const std::string& folder) {
   std::vector<std::string> paths;
   for (const auto& entry : fs::directory_iterator(folder)) {
@@ -65,22 +52,10 @@ std::vector<std::string> yaml_files(const std::string& folder) {
   return paths;
 }
 
-// A uniquely named file in the temporary directory, removed when this goes out of scope.
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    static int counter = 0;
-    path_ = (fs::temp_directory_path() / ("dcp_test_dataflow_" + std::to_string(::getpid()) + "_" +
-                                          std::to_string(counter++) + ".yaml"))
-                .string();
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { fs::remove(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::conv_layer;
+using test::legal_conv_dataflow;
+using test::replaced;
+using test::TempFile;
 
 // The one-line message load_dataflow throws for `text`.
 std::string load_error(const std::string& text, std::string* path = nullptr) {
@@ -115,12 +90,6 @@ levels:
     order: [K, C, Y, X, R, S]
     tile: {K: 2, C: 2, Y: 2, X: 2, R: 3, S: 3}
 )";
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const std::size_t at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
 
 }  // namespace
 

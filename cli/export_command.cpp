@@ -1,0 +1,85 @@
+#include "cli/export_command.hpp"
+
+#include <filesystem>
+#include <memory>
+
+#include "arch/arch_spec.hpp"
+#include "cli/output_file.hpp"
+#include "common/input_error.hpp"
+#include "mapper/fixed_dataflows.hpp"
+#include "sim/dataflow_interchange.hpp"
+
+namespace dcp::cli {
+namespace {
+
+struct ExportOptions {
+  std::string dataflow;
+  std::string layer_reference;
+  std::string arch_path;
+  std::string format;
+  std::string out_path;
+};
+
+Dataflow read_dataflow(const ExportOptions& options, const Layer* layer) {
+  if (!is_fixed_dataflow_name(options.dataflow)) {
+    if (!std::filesystem::exists(options.dataflow)) {
+      throw InputError("--dataflow", "", "'" + options.dataflow + "' is not a file",
+                       "a fixed dataflow name, a dataflow YAML, a Timeloop mapping or a .m file");
+    }
+    return load_dataflow_any_format(options.dataflow);
+  }
+  if (layer == nullptr || options.arch_path.empty()) {
+    throw InputError(
+        "--dataflow", "",
+        "the fixed dataflow " + options.dataflow + " is generated for a layer and arch",
+        "--layer and --arch with a fixed dataflow name");
+  }
+  return make_fixed_dataflow(options.dataflow, *layer, load_arch(options.arch_path));
+}
+
+void run_export(const ExportOptions& options) {
+  std::unique_ptr<Layer> layer;
+  if (!options.layer_reference.empty()) {
+    layer = std::make_unique<Layer>(load_layer_ref(options.layer_reference));
+  } else if (options.format != "yaml") {
+    throw InputError("--layer", "",
+                     "the " + options.format + " format describes the dataflow for one layer",
+                     "MODEL.yaml:LAYER with --format maestro or timeloop");
+  }
+  const Dataflow dataflow = read_dataflow(options, layer.get());
+  if (layer && !options.arch_path.empty()) {
+    require_legal(*layer, load_arch(options.arch_path), dataflow, options.dataflow);
+  }
+  std::string text;
+  if (options.format == "yaml") {
+    text = dataflow_to_yaml(dataflow);
+  } else if (options.format == "maestro") {
+    text = dataflow_to_maestro(dataflow, *layer);
+  } else {
+    text = dataflow_to_timeloop_mapping(dataflow, *layer);
+  }
+  write_output(options.out_path, "--out", text);
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app) {
+  auto options = std::make_shared<ExportOptions>();
+  CLI::App* command = app.add_subcommand(
+      "export", "Write a dataflow as a Timeloop mapping, MAESTRO directives or dcp YAML");
+  command
+      ->add_option("--dataflow", options->dataflow,
+                   "A fixed dataflow name, a dataflow YAML, a Timeloop mapping YAML or a .m file")
+      ->required();
+  command->add_option("--format", options->format, "Output format")
+      ->required()
+      ->check(CLI::IsMember({"timeloop", "maestro", "yaml"}));
+  command->add_option("--layer", options->layer_reference,
+                      "MODEL.yaml:LAYER (needed for timeloop and maestro)");
+  command->add_option("--arch", options->arch_path,
+                      "Arch YAML: generates a fixed dataflow and checks legality");
+  command->add_option("--out", options->out_path, "File to write (default: stdout)");
+  command->callback([options] { run_export(*options); });
+}
+
+}  // namespace dcp::cli

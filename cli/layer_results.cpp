@@ -1,0 +1,68 @@
+#include "cli/layer_results.hpp"
+
+#include <cctype>
+#include <filesystem>
+
+#include "cli/output_file.hpp"
+#include "cli/table.hpp"
+#include "common/input_error.hpp"
+
+namespace dcp::cli {
+
+void add_layer_selection_options(CLI::App& command, std::string& arch_path,
+                                 std::string& layer_reference, std::string& network_path) {
+  command.add_option("--arch", arch_path, "Arch YAML (arch/presets/*.yaml)")->required();
+  CLI::Option* layer =
+      command.add_option("--layer", layer_reference, "One layer: MODEL.yaml:LAYER_NAME");
+  layer->excludes(command.add_option("--network", network_path, "A model YAML"));
+}
+
+void add_objective_option(CLI::App& command, std::string& objective) {
+  command.add_option("--objective", objective,
+                     "latency, energy, edp or a weighted sum such as 0.7*latency+0.3*energy");
+}
+
+std::vector<Layer> load_layers(const std::string& command, const std::string& layer_reference,
+                               const std::string& network_path) {
+  if (layer_reference.empty() == network_path.empty())
+    throw InputError(command, "--layer/--network", "give exactly one", "--layer or --network");
+  if (!layer_reference.empty()) return {load_layer_ref(layer_reference)};
+  return load_network(network_path).layers;
+}
+
+std::string shape_key(const Layer& layer) {
+  std::string key = layer_type_name(layer.type);
+  for (int64_t value : {layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, layer.stride,
+                        layer.pad, layer.groups, layer.repeat, layer.in_h, layer.in_w})
+    key += " " + std::to_string(value);
+  return key;
+}
+
+std::string file_stem(const std::string& layer_name) {
+  std::string stem = layer_name;
+  for (char& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
+  return stem;
+}
+
+void write_layer_dataflows(const std::string& out_dir, const std::vector<Layer>& layers,
+                           const std::vector<Dataflow>& dataflows) {
+  std::error_code error;
+  std::filesystem::create_directories(out_dir, error);
+  if (error) throw InputError(out_dir, "--out", "cannot create directory: " + error.message());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string stem = (std::filesystem::path(out_dir) / file_stem(layers[i].name)).string();
+    write_output(stem + ".yaml", "--out", dataflow_to_yaml(dataflows[i]));
+    write_output(stem + ".m", "--out", dataflow_to_maestro(dataflows[i], layers[i]));
+  }
+}
+
+std::string energy_uj(double picojoules) {
+  return format_fixed(picojoules * 1e-6, 3);
+}
+
+std::string edp_text(double cycles, double energy_pj) {
+  return format_number(cycles * energy_pj * 1e-6);
+}
+
+}  // namespace dcp::cli

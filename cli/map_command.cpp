@@ -1,0 +1,250 @@
+#include "cli/map_command.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "arch/arch_spec.hpp"
+#include "cli/layer_results.hpp"
+#include "cli/progress.hpp"
+#include "cli/table.hpp"
+#include "common/input_error.hpp"
+#include "mapper/dcp_map.hpp"
+#include "mapper/fixed_dataflows.hpp"
+#include "sim/result_json.hpp"
+
+namespace dcp::cli {
+namespace {
+
+struct MapCommandOptions {
+  std::string arch_path;
+  std::string layer_reference;
+  std::string network_path;
+  std::string predictor_path;
+  std::string objective = "edp";
+  std::string out_dir;
+  std::string trace_steps_path;
+  MapOptions map;
+  int threads = 1;
+  bool json = false;
+  bool quiet = false;
+};
+
+// One row per layer of the network; layers of an already mapped shape share its mapping.
+struct NetworkMapping {
+  std::vector<Layer> layers;
+  std::vector<size_t> mapping_of_layer;  // into `mappings`
+  std::vector<LayerMapping> mappings;    // one per distinct shape
+  double seconds = 0;
+};
+
+NetworkMapping map_network(const MapCommandOptions& options, Predictor& predictor,
+                           const ArchSpec& arch, const Objective& objective,
+                           const std::vector<Layer>& layers) {
+  NetworkMapping network;
+  network.layers = layers;
+  std::map<std::string, size_t> first_of_shape;
+  std::vector<Layer> distinct;
+  for (const Layer& layer : layers) {
+    const auto [entry, is_new] = first_of_shape.emplace(shape_key(layer), distinct.size());
+    if (is_new) distinct.push_back(layer);
+    network.mapping_of_layer.push_back(entry->second);
+  }
+  const int64_t planned_calls =
+      static_cast<int64_t>(distinct.size()) *
+      (static_cast<int64_t>(fixed_dataflow_names().size()) + options.map.verify_top_k);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    Progress progress("mapping (simulator calls)", planned_calls, options.quiet || options.json);
+    network.mappings =
+        map_layers(predictor, distinct, arch, objective, options.map, [&] { progress.advance(); });
+  }
+  network.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (LayerMapping& mapping : network.mappings) mapping.best.name = "dcp_" + mapping.layer.name;
+  return network;
+}
+
+double gain(const LayerMapping& mapping) {
+  return mapping.fixed.best_run().objective / mapping.best_objective;
+}
+
+struct Totals {
+  double cycles = 0, energy_pj = 0, fixed_cycles = 0, fixed_energy_pj = 0;
+  int64_t calls = 0;
+  double geomean_gain = 1;
+};
+
+Totals network_totals(const NetworkMapping& network) {
+  Totals totals;
+  double log_gain = 0;
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const LayerMapping& mapping = network.mappings[network.mapping_of_layer[i]];
+    const double count = static_cast<double>(network.layers[i].count);
+    totals.cycles += static_cast<double>(mapping.best_result.cycles) * count;
+    totals.energy_pj += mapping.best_result.total_energy_pj * count;
+    totals.fixed_cycles += static_cast<double>(mapping.fixed.best_run().result.cycles) * count;
+    totals.fixed_energy_pj += mapping.fixed.best_run().result.total_energy_pj * count;
+    log_gain += std::log(gain(mapping));
+  }
+  for (const LayerMapping& mapping : network.mappings) totals.calls += mapping.simulator_calls;
+  totals.geomean_gain = std::exp(log_gain / static_cast<double>(network.layers.size()));
+  return totals;
+}
+
+void print_table(const MapCommandOptions& options, const NetworkMapping& network) {
+  Table table({"layer", "count", "sim_calls", "pred_cycles", "sim_cycles", "pred_uJ", "sim_uJ",
+               "EDP_cycle_uJ", "best_fixed", "fixed_EDP", "gain"});
+  std::vector<bool> printed(network.mappings.size(), false);
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const size_t index = network.mapping_of_layer[i];
+    const LayerMapping& mapping = network.mappings[index];
+    const FixedRun& fixed = mapping.fixed.best_run();
+    table.add_row(
+        {network.layers[i].name, std::to_string(network.layers[i].count),
+         printed[index] ? "= " + mapping.layer.name : std::to_string(mapping.simulator_calls),
+         format_number(mapping.predicted_cycles), std::to_string(mapping.best_result.cycles),
+         energy_uj(mapping.predicted_energy_pj), energy_uj(mapping.best_result.total_energy_pj),
+         format_number(mapping.best_result.edp() * 1e-6), fixed.dataflow.name,
+         format_number(fixed.result.edp() * 1e-6), format_fixed(gain(mapping), 2) + "x"});
+    printed[index] = true;
+  }
+  if (network.layers.size() > 1) {
+    const Totals totals = network_totals(network);
+    table.add_rule();
+    table.add_row({"total", "", std::to_string(totals.calls), "", format_fixed(totals.cycles, 0),
+                   "", energy_uj(totals.energy_pj), edp_text(totals.cycles, totals.energy_pj),
+                   "per layer", edp_text(totals.fixed_cycles, totals.fixed_energy_pj),
+                   format_fixed(totals.geomean_gain, 2) + "x (geomean)"});
+  }
+  std::cout << "objective " << options.objective
+            << "; sim = re-simulated; gain = best fixed / dcp by the objective; "
+            << format_fixed(network.seconds, 1) << " s\n";
+  table.print(std::cout);
+}
+
+nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& arch,
+                            const NetworkMapping& network) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const LayerMapping& mapping = network.mappings[network.mapping_of_layer[i]];
+    nlohmann::json fixed = nlohmann::json::object();
+    for (const FixedRun& run : mapping.fixed.runs)
+      fixed[run.dataflow.name] = {{"objective", run.objective},
+                                  {"cycles", run.result.cycles},
+                                  {"energy_pj", run.result.total_energy_pj},
+                                  {"edp", run.result.edp()}};
+    nlohmann::json verified = nlohmann::json::array();
+    for (const VerifiedCandidate& candidate : mapping.verified)
+      verified.push_back({{"predicted_cycles", candidate.candidate.predicted_cycles},
+                          {"predicted_energy_pj", candidate.candidate.predicted_energy_pj},
+                          {"simulated_cycles", candidate.simulated.cycles},
+                          {"simulated_energy_pj", candidate.simulated.total_energy_pj},
+                          {"found_at_step", candidate.candidate.found_at_step}});
+    layers.push_back({{"layer", network.layers[i].name},
+                      {"count", network.layers[i].count},
+                      {"simulator_calls", mapping.simulator_calls},
+                      {"objective", mapping.best_objective},
+                      {"best_is_fixed", mapping.best_is_fixed},
+                      {"predicted_cycles", mapping.predicted_cycles},
+                      {"predicted_energy_pj", mapping.predicted_energy_pj},
+                      {"best_fixed", mapping.fixed.best_run().dataflow.name},
+                      {"gain", gain(mapping)},
+                      {"fixed", fixed},
+                      {"verified", verified},
+                      {"dataflow", dataflow_to_yaml(mapping.best)},
+                      {"result", result_to_json(mapping.best_result)}});
+  }
+  const Totals totals = network_totals(network);
+  return {{"arch", arch.name},
+          {"objective", options.objective},
+          {"seed", options.map.propagation.seed},
+          {"wall_seconds", network.seconds},
+          {"layers", layers},
+          {"totals",
+           {{"cycles", totals.cycles},
+            {"energy_pj", totals.energy_pj},
+            {"edp", totals.cycles * totals.energy_pj},
+            {"best_fixed_edp", totals.fixed_cycles * totals.fixed_energy_pj},
+            {"geomean_gain", totals.geomean_gain},
+            {"simulator_calls", totals.calls}}}};
+}
+
+void write_trace_steps(const std::string& path, const NetworkMapping& network) {
+  std::ofstream file(path);
+  file << "layer,step,best_predicted_objective,mean_predicted_objective,decoded\n";
+  for (const LayerMapping& mapping : network.mappings) {
+    for (const PropagationStep& step : mapping.curve) {
+      file << mapping.layer.name << "," << step.step << "," << step.best_objective << ","
+           << step.mean_objective << "," << (step.decoded ? 1 : 0) << "\n";
+    }
+  }
+  if (!file) throw InputError(path, "--trace-steps", "cannot write file");
+}
+
+void run_map(const MapCommandOptions& options) {
+  const Objective objective = parse_objective(options.objective, "--objective");
+  const ArchSpec arch = load_arch(options.arch_path);
+  const std::vector<Layer> layers =
+      load_layers("dcp map", options.layer_reference, options.network_path);
+  torch::set_num_threads(options.threads);
+  Predictor predictor = Predictor::load(options.predictor_path);
+  for (const std::string& warning : predictor.out_of_range_warnings(arch))
+    std::cerr << "dcp: warning: " << options.predictor_path << " was not trained for "
+              << options.arch_path << ": " << warning << "\n";
+
+  const NetworkMapping network = map_network(options, predictor, arch, objective, layers);
+  if (!options.out_dir.empty()) {
+    std::vector<Dataflow> dataflows;
+    for (size_t index : network.mapping_of_layer) dataflows.push_back(network.mappings[index].best);
+    write_layer_dataflows(options.out_dir, network.layers, dataflows);
+  }
+  if (!options.trace_steps_path.empty()) write_trace_steps(options.trace_steps_path, network);
+  if (options.json) {
+    std::cout << network_json(options, arch, network).dump(2) << "\n";
+  } else {
+    print_table(options, network);
+  }
+}
+
+}  // namespace
+
+void add_map_command(CLI::App& app) {
+  auto options = std::make_shared<MapCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "map", "Map a layer or a network with DCP: propagate codes, decode, re-simulate");
+  command->option_defaults()->always_capture_default();
+  add_layer_selection_options(*command, options->arch_path, options->layer_reference,
+                              options->network_path);
+  command->add_option("--predictor", options->predictor_path, "Predictor file from dcp train")
+      ->required();
+  add_objective_option(*command, options->objective);
+  command->add_option("--out", options->out_dir,
+                      "Directory for each layer's dataflow (YAML and MAESTRO .m)");
+  command->add_option("--trace-steps", options->trace_steps_path,
+                      "CSV of the predicted objective per propagation step");
+  PropagationOptions& propagation = options->map.propagation;
+  command->add_option("--seed", propagation.seed, "Seed of the random starts");
+  command
+      ->add_option("--starts", propagation.random_starts,
+                   "Random starting codes per layer (besides the fixed dataflows)")
+      ->check(CLI::Range(0, 10000));
+  command->add_option("--steps", propagation.steps, "Adam steps")->check(CLI::Range(0, 100000));
+  command->add_option("--learning-rate", propagation.learning_rate, "Adam step size on the code")
+      ->check(CLI::Range(1e-6, 10.0));
+  command->add_option("--decode-every", propagation.decode_every, "Decode every code each N steps")
+      ->check(CLI::Range(1, 100000));
+  command
+      ->add_option("--top-k", options->map.verify_top_k,
+                   "Candidates re-simulated per layer, best predicted first")
+      ->check(CLI::Range(1, 10000));
+  command->add_option("--threads", options->threads, "Torch threads")->check(CLI::Range(1, 1024));
+  command->add_flag("--json", options->json, "Machine-readable output");
+  command->add_flag("--quiet", options->quiet, "No progress line");
+  command->callback([options] { run_map(*options); });
+}
+
+}  // namespace dcp::cli

@@ -1,0 +1,241 @@
+#include "cli/search_command.hpp"
+
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "arch/arch_spec.hpp"
+#include "cli/layer_results.hpp"
+#include "cli/progress.hpp"
+#include "cli/table.hpp"
+#include "common/input_error.hpp"
+#include "mapper/search.hpp"
+#include "sim/result_json.hpp"
+
+namespace dcp::cli {
+namespace {
+
+const char* const kMethods = "ga, random, exhaustive";
+
+struct SearchCommandOptions {
+  std::string arch_path;
+  std::string layer_reference;
+  std::string network_path;
+  std::string method = "ga";
+  std::string objective = "edp";
+  int64_t budget = 2000;
+  int64_t max_candidates = kDefaultMaxCandidates;
+  uint64_t seed = 1;
+  std::string out_dir;
+  bool json = false;
+  bool quiet = false;
+};
+
+struct LayerSearch {
+  Layer layer;
+  FixedBaseline baseline;
+  SearchResult search;
+  std::string reused_from;  // the earlier layer of the same shape, if any
+
+  const FixedRun& best_fixed() const { return baseline.best_run(); }
+  // How many times better than the best fixed dataflow, by the objective.
+  double gain() const { return best_fixed().objective / search.best_objective; }
+};
+
+SearchResult run_method(const SearchCommandOptions& options, const Layer& layer,
+                        const ArchSpec& arch, const Objective& objective,
+                        const FixedBaseline& baseline, const SearchOptions& search_options) {
+  if (options.method == "ga") return search_ga(layer, arch, objective, baseline, search_options);
+  if (options.method == "random")
+    return search_random(layer, arch, objective, baseline, search_options);
+  return search_exhaustive(layer, arch, objective, baseline, search_options,
+                           options.max_candidates);
+}
+
+std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
+                                       const std::vector<Layer>& layers, const ArchSpec& arch,
+                                       const Objective& objective) {
+  std::set<std::string> shapes;
+  for (const Layer& layer : layers) shapes.insert(shape_key(layer));
+  // Exhaustive search has no budget to count against, so it reports whole layers.
+  const bool per_call = options.method != "exhaustive";
+  Progress progress("searching",
+                    static_cast<int64_t>(shapes.size()) * (per_call ? options.budget : 1),
+                    options.quiet || options.json);
+  const auto dataflow_name = [&](const Layer& layer) {
+    return options.method + "_" + file_stem(layer.name);
+  };
+  std::map<std::string, std::size_t> first_of_shape;
+  std::vector<LayerSearch> searches;
+  for (const Layer& layer : layers) {
+    const auto [first, is_new] = first_of_shape.emplace(shape_key(layer), searches.size());
+    if (!is_new) {
+      LayerSearch reused = searches[first->second];
+      reused.reused_from = reused.layer.name;
+      reused.layer = layer;
+      reused.search.best.name = dataflow_name(layer);
+      searches.push_back(std::move(reused));
+      continue;
+    }
+    SearchOptions search_options;
+    search_options.budget = options.budget;
+    search_options.seed = options.seed;
+    int64_t reported = 0;
+    if (per_call)
+      search_options.on_progress = [&](int64_t calls) {
+        progress.advance(calls - reported);
+        reported = calls;
+      };
+    LayerSearch entry{layer, fixed_baseline(layer, arch, objective), {}, ""};
+    entry.search = run_method(options, layer, arch, objective, entry.baseline, search_options);
+    entry.search.best.name = dataflow_name(layer);
+    progress.advance(per_call ? options.budget - reported : 1);
+    searches.push_back(std::move(entry));
+  }
+  return searches;
+}
+
+// Network sums (each layer x its count) and the geometric mean of the per-layer gains.
+struct Totals {
+  double cycles = 0, energy_pj = 0;
+  double fixed_cycles = 0, fixed_energy_pj = 0;
+  int64_t calls = 0;
+  double seconds = 0;
+  double geomean_gain = 1;
+};
+
+Totals network_totals(const std::vector<LayerSearch>& searches) {
+  Totals totals;
+  double log_gain = 0;
+  for (const LayerSearch& entry : searches) {
+    const double count = static_cast<double>(entry.layer.count);
+    totals.cycles += static_cast<double>(entry.search.best_result.cycles) * count;
+    totals.energy_pj += entry.search.best_result.total_energy_pj * count;
+    totals.fixed_cycles += static_cast<double>(entry.best_fixed().result.cycles) * count;
+    totals.fixed_energy_pj += entry.best_fixed().result.total_energy_pj * count;
+    log_gain += std::log(entry.gain());
+    if (entry.reused_from.empty()) {
+      totals.calls += entry.search.simulator_calls;
+      totals.seconds += entry.search.wall_seconds;
+    }
+  }
+  totals.geomean_gain = std::exp(log_gain / static_cast<double>(searches.size()));
+  return totals;
+}
+
+void print_table(const SearchCommandOptions& options, const std::vector<LayerSearch>& searches,
+                 std::ostream& out) {
+  Table table({"layer", "count", "method", "sim_calls", "cycles", "energy_uJ", "EDP_cycle_uJ",
+               "best_fixed", "fixed_EDP", "gain", "seconds"});
+  for (const LayerSearch& entry : searches) {
+    const Result& best = entry.search.best_result;
+    const Result& fixed = entry.best_fixed().result;
+    const bool reused = !entry.reused_from.empty();
+    table.add_row({entry.layer.name, std::to_string(entry.layer.count), options.method,
+                   reused ? "= " + entry.reused_from : std::to_string(entry.search.simulator_calls),
+                   std::to_string(best.cycles), energy_uj(best.total_energy_pj),
+                   format_number(best.edp() * 1e-6), entry.best_fixed().dataflow.name,
+                   format_number(fixed.edp() * 1e-6), format_fixed(entry.gain(), 2) + "x",
+                   reused ? "" : format_fixed(entry.search.wall_seconds, 2)});
+  }
+  if (searches.size() > 1) {
+    const Totals totals = network_totals(searches);
+    table.add_rule();
+    table.add_row({"total", "", "", std::to_string(totals.calls), format_fixed(totals.cycles, 0),
+                   energy_uj(totals.energy_pj), edp_text(totals.cycles, totals.energy_pj),
+                   "per layer", edp_text(totals.fixed_cycles, totals.fixed_energy_pj),
+                   format_fixed(totals.geomean_gain, 2) + "x (geomean)",
+                   format_fixed(totals.seconds, 2)});
+  }
+  out << "objective " << options.objective << "; gain = best fixed / " << options.method
+      << " by the objective\n";
+  table.print(out);
+}
+
+nlohmann::json searches_to_json(const SearchCommandOptions& options, const ArchSpec& arch,
+                                const std::vector<LayerSearch>& searches) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerSearch& entry : searches) {
+    nlohmann::json fixed = nlohmann::json::object();
+    for (const FixedRun& run : entry.baseline.runs)
+      fixed[run.dataflow.name] = {{"objective", run.objective}, {"edp", run.result.edp()}};
+    layers.push_back({{"layer", entry.layer.name},
+                      {"count", entry.layer.count},
+                      {"reused_from", entry.reused_from},
+                      {"simulator_calls", entry.search.simulator_calls},
+                      {"wall_seconds", entry.search.wall_seconds},
+                      {"objective", entry.search.best_objective},
+                      {"best_fixed", entry.best_fixed().dataflow.name},
+                      {"gain", entry.gain()},
+                      {"fixed", fixed},
+                      {"best_by_generation", entry.search.best_by_generation},
+                      {"dataflow", dataflow_to_yaml(entry.search.best)},
+                      {"result", result_to_json(entry.search.best_result)}});
+  }
+  nlohmann::json output = {
+      {"arch", arch.name},        {"method", options.method}, {"objective", options.objective},
+      {"budget", options.budget}, {"seed", options.seed},     {"layers", layers}};
+  const Totals totals = network_totals(searches);
+  output["totals"] = {{"cycles", totals.cycles},
+                      {"energy_pj", totals.energy_pj},
+                      {"edp", totals.cycles * totals.energy_pj},
+                      {"best_fixed_edp", totals.fixed_cycles * totals.fixed_energy_pj},
+                      {"geomean_gain", totals.geomean_gain},
+                      {"simulator_calls", totals.calls},
+                      {"wall_seconds", totals.seconds}};
+  return output;
+}
+
+void run_search(const SearchCommandOptions& options) {
+  if (options.method != "ga" && options.method != "random" && options.method != "exhaustive")
+    throw InputError("--method", "", "unknown method '" + options.method + "'", kMethods);
+  if (options.budget < 1)
+    throw InputError("--budget", "", std::to_string(options.budget) + " is below 1",
+                     ">= 1 simulator calls per layer");
+  if (options.max_candidates < 1)
+    throw InputError("--max-candidates", "", std::to_string(options.max_candidates) + " is below 1",
+                     ">= 1");
+  const Objective objective = parse_objective(options.objective, "--objective");
+  const ArchSpec arch = load_arch(options.arch_path);
+  const std::vector<Layer> layers =
+      load_layers("dcp search", options.layer_reference, options.network_path);
+  const std::vector<LayerSearch> searches = search_layers(options, layers, arch, objective);
+  if (!options.out_dir.empty()) {
+    std::vector<Dataflow> dataflows;
+    for (const LayerSearch& entry : searches) dataflows.push_back(entry.search.best);
+    write_layer_dataflows(options.out_dir, layers, dataflows);
+  }
+  if (options.json) {
+    std::cout << searches_to_json(options, arch, searches).dump(2) << "\n";
+  } else {
+    print_table(options, searches, std::cout);
+  }
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app) {
+  auto options = std::make_shared<SearchCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "search", "Search dataflows on the simulator (GA, random, exhaustive) as baselines");
+  // Every value option shows its default in --help.
+  command->option_defaults()->always_capture_default();
+  add_layer_selection_options(*command, options->arch_path, options->layer_reference,
+                              options->network_path);
+  command->add_option("--method", options->method, std::string("Search method: ") + kMethods);
+  add_objective_option(*command, options->objective);
+  command->add_option("--budget", options->budget, "Simulator calls per layer (ga, random)");
+  command->add_option("--max-candidates", options->max_candidates,
+                      "Largest space exhaustive search walks");
+  command->add_option("--seed", options->seed, "Seed of every random choice");
+  command->add_option("--out", options->out_dir,
+                      "Directory for each layer's best dataflow (YAML and MAESTRO .m)");
+  command->add_flag("--json", options->json, "Machine-readable output");
+  command->add_flag("--quiet", options->quiet, "No progress line");
+  command->callback([options] { run_search(*options); });
+}
+
+}  // namespace dcp::cli

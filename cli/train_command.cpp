@@ -1,0 +1,181 @@
+#include "cli/train_command.hpp"
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/progress.hpp"
+#include "cli/table.hpp"
+#include "common/input_error.hpp"
+#include "mapper/training.hpp"
+
+namespace dcp::cli {
+namespace {
+
+struct TrainOptions {
+  std::string traces_path;
+  std::string out_path;
+  TrainingOptions training;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool quiet = false;
+  bool json = false;
+};
+
+struct EvalOptions {
+  std::string predictor_path;
+  std::string traces_path;
+  bool all_rows = false;
+  bool json = false;
+};
+
+nlohmann::json target_json(const TargetMetrics& metrics) {
+  return {{"spearman_rho", metrics.spearman_rho},
+          {"median_abs_pct_error", metrics.median_abs_pct_error},
+          {"mean_baseline_median_abs_pct_error", metrics.mean_baseline_median_abs_pct_error}};
+}
+
+nlohmann::json metrics_json(const PredictorMetrics& metrics) {
+  return {{"rows", metrics.rows},
+          {"layers", metrics.layers},
+          {"cycles", target_json(metrics.cycles)},
+          {"energy", target_json(metrics.energy)}};
+}
+
+void print_metrics(const std::string& title, const PredictorMetrics& metrics) {
+  std::cout << title << ": " << metrics.rows << " rows of " << metrics.layers << " layers\n";
+  Table table({"target", "Spearman rho", "median |err| %", "predict-the-mean |err| %"});
+  const auto add = [&](const char* name, const TargetMetrics& target) {
+    table.add_row({name, format_fixed(target.spearman_rho, 4),
+                   format_fixed(target.median_abs_pct_error, 2),
+                   format_fixed(target.mean_baseline_median_abs_pct_error, 1)});
+  };
+  add("cycles", metrics.cycles);
+  add("energy", metrics.energy);
+  table.print(std::cout);
+}
+
+std::vector<TraceRecord> read_nonempty_traces(const std::string& path) {
+  std::vector<TraceRecord> records = read_traces(path);
+  if (records.empty())
+    throw InputError(path, "samples", "the trace store has no rows",
+                     "a store written by dcp sweep");
+  return records;
+}
+
+void run_train(const TrainOptions& options) {
+  torch::set_num_threads(options.threads);
+  const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_path);
+  int64_t train_rows = 0;
+  for (const TraceRecord& record : records) {
+    if (!is_held_out_layer(record.layer_key, options.training.predictor.seed,
+                           options.training.predictor.test_fraction))
+      ++train_rows;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  int64_t rows_seen = 0;
+  Predictor predictor = [&] {
+    Progress progress("training", train_rows * options.training.epochs,
+                      options.quiet || options.json);
+    return train_predictor(records, options.training, [&](const EpochReport& report) {
+      progress.advance(report.rows_done - rows_seen);
+      rows_seen = report.rows_done;
+    });
+  }();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const PredictorMetrics held_out = measure_predictor(predictor, records, true);
+  predictor.set_training_summary(options.traces_path + ": " + std::to_string(train_rows) +
+                                 " training rows, " + std::to_string(options.training.epochs) +
+                                 " epochs, held-out cycles rho " +
+                                 format_fixed(held_out.cycles.spearman_rho, 4) + ", energy rho " +
+                                 format_fixed(held_out.energy.spearman_rho, 4));
+  predictor.save(options.out_path);
+
+  const double rows_per_second = seconds > 0 ? static_cast<double>(rows_seen) / seconds : 0;
+  if (options.json) {
+    std::cout << nlohmann::json{{"predictor", options.out_path},
+                                {"training_rows", train_rows},
+                                {"epochs_run_now", train_rows > 0 ? rows_seen / train_rows : 0},
+                                {"seconds", seconds},
+                                {"rows_per_second", rows_per_second},
+                                {"held_out", metrics_json(held_out)}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << "trained " << options.out_path << " on " << train_rows << " rows in "
+            << format_fixed(seconds, 1) << " s (" << format_number(rows_per_second) << " rows/s)\n";
+  print_metrics("held-out layers", held_out);
+}
+
+void run_eval(const EvalOptions& options) {
+  Predictor predictor = Predictor::load(options.predictor_path);
+  const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_path);
+  for (const std::string& warning : predictor.out_of_range_warnings(records.front().arch))
+    std::cerr << "dcp: warning: " << options.predictor_path << ": " << warning << "\n";
+  const PredictorMetrics metrics = measure_predictor(predictor, records, !options.all_rows);
+  if (metrics.rows == 0)
+    throw InputError(options.traces_path, "samples", "no row belongs to a held-out layer",
+                     "traces with layers the predictor did not train on, or --all");
+  if (options.json) {
+    std::cout << metrics_json(metrics).dump(2) << "\n";
+    return;
+  }
+  print_metrics(options.all_rows ? "all rows" : "held-out layers", metrics);
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app) {
+  auto train = std::make_shared<TrainOptions>();
+  CLI::App* train_command =
+      app.add_subcommand("train", "Train the predictor on a trace store (resumable)");
+  train_command->add_option("--traces", train->traces_path, "Trace store from dcp sweep")
+      ->required();
+  train_command->add_option("--out", train->out_path, "Predictor file to write")->required();
+  train_command->add_option("--epochs", train->training.epochs, "Passes over the training rows")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  train_command
+      ->add_option("--seed", train->training.predictor.seed,
+                   "Seed for initial weights, shuffling and the layer split")
+      ->capture_default_str();
+  train_command->add_option("--batch-size", train->training.batch_size, "Rows per Adam step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  train_command->add_option("--learning-rate", train->training.learning_rate, "Adam step size")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-7, 1.0));
+  train_command
+      ->add_option("--hidden", train->training.predictor.hidden_sizes, "Hidden layer widths")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  train_command
+      ->add_option("--test-fraction", train->training.predictor.test_fraction,
+                   "Share of layers held out for evaluation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 0.9));
+  train_command->add_option("--threads", train->threads, "Torch threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  train_command->add_flag("--quiet", train->quiet, "No progress line");
+  train_command->add_flag("--json", train->json, "Machine-readable output");
+  train_command->callback([train] {
+    train->training.checkpoint_path = train->out_path + ".checkpoint";
+    run_train(*train);
+  });
+
+  auto eval = std::make_shared<EvalOptions>();
+  CLI::App* eval_command =
+      app.add_subcommand("eval", "Measure a predictor on the held-out layers of a trace store");
+  eval_command->add_option("--predictor", eval->predictor_path, "Predictor file from dcp train")
+      ->required();
+  eval_command->add_option("--traces", eval->traces_path, "Trace store from dcp sweep")->required();
+  eval_command->add_flag("--all", eval->all_rows, "Use every row, not only held-out layers");
+  eval_command->add_flag("--json", eval->json, "Machine-readable output");
+  eval_command->callback([eval] { run_eval(*eval); });
+}
+
+}  // namespace dcp::cli

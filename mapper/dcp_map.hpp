@@ -1,0 +1,48 @@
+#pragma once
+// DCP end to end for a set of layers: the fixed dataflows give the normaliser and the first
+// starts, propagation proposes candidates, and the simulator has the last word: the dataflow
+// returned for a layer is the best *simulated* one, never one that was only predicted.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "mapper/propagate.hpp"
+#include "mapper/search.hpp"
+
+namespace dcp {
+
+struct MapOptions {
+  PropagationOptions propagation;
+  int verify_top_k = 8;  // candidates re-simulated per layer, best predicted first
+};
+
+struct VerifiedCandidate {
+  Candidate candidate;  // the prediction, for one instance of the layer (repeat 1)
+  Result simulated;
+  double objective = 0;  // from the simulated numbers
+};
+
+struct LayerMapping {
+  Layer layer;
+  FixedBaseline fixed;
+  std::vector<VerifiedCandidate> verified;  // in the order they were simulated
+  // The winner: a verified candidate, or a fixed run when none beat it (the fixed dataflows'
+  // codes are starts, so this only happens when descent led every start astray).
+  Dataflow best;
+  Result best_result;
+  double best_objective = 0;
+  bool best_is_fixed = false;
+  double predicted_cycles = 0;  // the predictor's numbers for `best`, all repeats
+  double predicted_energy_pj = 0;
+  int64_t simulator_calls = 0;  // fixed runs plus verified candidates
+  std::vector<PropagationStep> curve;
+};
+
+// One mapping per layer, in order. `on_simulation` is called after each simulator call (for
+// progress). Same inputs and seed give the same mappings.
+std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Layer>& layers,
+                                     const ArchSpec& arch, const Objective& objective,
+                                     const MapOptions& options,
+                                     const std::function<void()>& on_simulation);
+
+}  // namespace dcp

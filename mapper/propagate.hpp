@@ -1,0 +1,69 @@
+#pragma once
+// Dataflow Code Propagation: gradient descent on dataflow codes through the frozen predictor,
+// many starts per layer and every layer of a network in one batch, then decoding to legal
+// dataflows ranked by the predictor. Choosing among them by re-simulation is the caller's job
+// (see mapper/dcp_mapper.hpp): nothing here ever calls the simulator.
+#include <cstdint>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "mapper/objective.hpp"
+#include "mapper/predictor.hpp"
+#include "sim/dataflow.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp {
+
+struct PropagationOptions {
+  int random_starts = 28;  // per layer, besides the starting dataflows' codes
+  int steps = 150;
+  double learning_rate = 0.05;
+  int decode_every = 25;  // decode every code at these steps and at the last one
+  double penalty_weight = 4;
+  uint64_t seed = 1;
+};
+
+// One layer to map: the normalising reference (a fixed dataflow's simulated cycles and energy,
+// so that objective mixes compare like with like) and the dataflows whose codes start the descent.
+struct PropagationProblem {
+  Layer layer;
+  ArchSpec arch;
+  double reference_cycles = 1;
+  double reference_energy_pj = 1;
+  std::vector<Dataflow> starts;
+};
+
+// A decoded, legal dataflow and what the predictor says of it.
+struct Candidate {
+  Dataflow dataflow;
+  double predicted_cycles = 0;
+  double predicted_energy_pj = 0;
+  double predicted_objective = 0;
+  int found_at_step = 0;
+};
+
+// The propagation curve of one layer: the predicted objective of the relaxed codes per step.
+struct PropagationStep {
+  int step = 0;
+  double best_objective = 0;  // over this layer's codes
+  double mean_objective = 0;
+  bool decoded = false;  // candidates were decoded at this step
+};
+
+struct PropagationOutcome {
+  std::vector<Candidate> candidates;  // distinct dataflows, best predicted objective first
+  std::vector<PropagationStep> curve;
+};
+
+// One outcome per problem. Same inputs and seed give the same outcome.
+std::vector<PropagationOutcome> propagate(Predictor& predictor,
+                                          const std::vector<PropagationProblem>& problems,
+                                          const Objective& objective,
+                                          const PropagationOptions& options);
+
+// The predictor's cycles and energy for legal dataflows of one layer, [cycles, energy pJ] each.
+std::vector<std::array<double, kNumTargets>> predict_dataflows(
+    Predictor& predictor, const Layer& layer, const ArchSpec& arch,
+    const std::vector<Dataflow>& dataflows);
+
+}  // namespace dcp

@@ -1,0 +1,259 @@
+#include "mapper/sampler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+#include "common/input_error.hpp"
+#include "mapper/dataflow_code.hpp"
+#include "mapper/fixed_dataflows.hpp"
+#include "mapper/random_dataflow.hpp"
+#include "mapper/repair.hpp"
+#include "mapper/trace_store.hpp"
+
+namespace dcp {
+namespace {
+
+// Sample positions count up from 0, so the random layers take a position no sweep reaches.
+constexpr uint64_t kRandomLayerStream = ~uint64_t{0};
+// A neighbour that repair turns back into its start is redrawn this many times at most.
+constexpr int kNeighbourAttempts = 8;
+
+uint64_t splitmix64(uint64_t value) {
+  value += 0x9e3779b97f4a7c15ULL;
+  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
+  return value ^ (value >> 31);
+}
+
+// Uniform in log space over low..high, so each doubling is as likely as the next.
+int64_t log_uniform(int64_t low, int64_t high, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> exponent(std::log(static_cast<double>(low)),
+                                                  std::log(static_cast<double>(high) + 1));
+  return std::clamp<int64_t>(static_cast<int64_t>(std::exp(exponent(rng))), low, high);
+}
+
+bool chance(double probability, std::mt19937_64& rng) {
+  return std::bernoulli_distribution(probability)(rng);
+}
+
+template <typename Value>
+Value pick(const std::vector<Value>& values, const std::vector<double>& weights,
+           std::mt19937_64& rng) {
+  return values[std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng)];
+}
+
+// Real networks' channel counts are almost always multiples of 8 (hardware-friendly widths).
+int64_t channel_count(int64_t low, int64_t high, std::mt19937_64& rng) {
+  const int64_t channels = log_uniform(low, high, rng);
+  return chance(0.9, rng) ? std::max<int64_t>(8, channels / 8 * 8) : channels;
+}
+
+int64_t feature_map_size(std::mt19937_64& rng) {
+  return log_uniform(7, 112, rng);
+}
+
+Layer random_conv(const std::string& name, std::mt19937_64& rng) {
+  const int64_t in_channels = chance(0.05, rng) ? 3 : channel_count(16, 2048, rng);
+  const int64_t out_channels = channel_count(16, 2048, rng);
+  const int64_t in_h = feature_map_size(rng);
+  const int64_t in_w = chance(0.85, rng) ? in_h : feature_map_size(rng);
+  const int64_t kernel = pick<int64_t>({1, 3, 5, 7}, {0.4, 0.45, 0.07, 0.08}, rng);
+  const int64_t stride = chance(0.75, rng) ? 1 : 2;
+  return make_conv("random layers", name, in_channels, out_channels, in_h, in_w, kernel, kernel,
+                   stride, kernel / 2, 1);
+}
+
+Layer random_depthwise(const std::string& name, std::mt19937_64& rng) {
+  const int64_t channels = channel_count(16, 1024, rng);
+  const int64_t in_h = feature_map_size(rng);
+  const int64_t kernel = pick<int64_t>({3, 5, 7}, {0.75, 0.2, 0.05}, rng);
+  const int64_t stride = chance(0.75, rng) ? 1 : 2;
+  return make_conv("random layers", name, channels, channels, in_h, in_h, kernel, kernel, stride,
+                   kernel / 2, channels);
+}
+
+// Token counts: a classifier head (1 row) or a sequence of 16..1024 tokens.
+int64_t token_count(std::mt19937_64& rng) {
+  return chance(0.1, rng) ? 1 : log_uniform(16, 1024, rng);
+}
+
+// Transformer widths are multiples of 64 (heads x head dim), 256..4096.
+int64_t feature_count(std::mt19937_64& rng) {
+  return log_uniform(4, 64, rng) * 64;
+}
+
+Layer random_gemm(const std::string& name, std::mt19937_64& rng) {
+  const int64_t rows = token_count(rng);
+  const int64_t in_features = feature_count(rng);
+  return make_gemm(name, LayerType::Gemm, rows, in_features, feature_count(rng), 1);
+}
+
+// One head of attention: Q x K^T (head dim -> tokens) or scores x V (tokens -> head dim).
+Layer random_matmul(const std::string& name, std::mt19937_64& rng) {
+  const int64_t tokens = log_uniform(16, 1024, rng);
+  const int64_t head_dim = pick<int64_t>({32, 64, 128}, {0.2, 0.6, 0.2}, rng);
+  return chance(0.5, rng) ? make_gemm(name, LayerType::Matmul, tokens, head_dim, tokens, 1)
+                          : make_gemm(name, LayerType::Matmul, tokens, tokens, head_dim, 1);
+}
+
+// The smallest dataflow there is: if its 1-element tiles overflow a buffer, nothing fits.
+bool fits_arch(const Layer& layer, const ArchSpec& arch) {
+  return legality_violations(layer, arch, Dataflow{}).empty();
+}
+
+const std::string& random_fixed_name(std::mt19937_64& rng) {
+  const std::vector<std::string>& names = fixed_dataflow_names();
+  return names[std::uniform_int_distribution<std::size_t>(0, names.size() - 1)(rng)];
+}
+
+enum class Gene { Tile, LoopOrder, SpatialDim, Fanout };
+
+// Changes one gene of `dataflow` in place; repair_dataflow restores legality afterwards.
+void mutate_one_gene(Dataflow& dataflow, std::mt19937_64& rng) {
+  LevelMapping& mapping =
+      dataflow.levels[std::uniform_int_distribution<int>(0, kNumLevels - 1)(rng)];
+  std::uniform_int_distribution<int> pick_dim(0, kNumDims - 1);
+  const bool grow = chance(0.5, rng);
+  switch (static_cast<Gene>(std::uniform_int_distribution<int>(0, 3)(rng))) {
+    case Gene::Tile: {
+      int64_t& tile = mapping.tile[pick_dim(rng)];
+      tile = grow ? tile * 2 : std::max<int64_t>(1, tile / 2);
+      break;
+    }
+    case Gene::LoopOrder: {
+      const int first = pick_dim(rng);
+      const int second =
+          (first + std::uniform_int_distribution<int>(1, kNumDims - 1)(rng)) % kNumDims;
+      std::swap(mapping.order[first], mapping.order[second]);
+      break;
+    }
+    case Gene::SpatialDim: {
+      const int shift = std::uniform_int_distribution<int>(1, kNumDims - 1)(rng);
+      mapping.spatial_dim = kAllDims[(dim_index(mapping.spatial_dim) + shift) % kNumDims];
+      break;
+    }
+    case Gene::Fanout:
+      mapping.fanout = grow ? mapping.fanout * 2 : std::max<int64_t>(1, mapping.fanout / 2);
+  }
+}
+
+Dataflow draw_dataflow(SampleKind kind, const Layer& layer, const ArchSpec& arch,
+                       std::mt19937_64& rng) {
+  switch (kind) {
+    case SampleKind::Random:
+      return random_legal_dataflow(layer, arch, rng);
+    case SampleKind::Code:
+      return decode_dataflow(layer, arch, random_code(layer, arch, rng));
+    case SampleKind::Fixed:
+      return make_fixed_dataflow(random_fixed_name(rng), layer, arch);
+    case SampleKind::Neighbour:
+      break;
+  }
+  return neighbour_dataflow(layer, arch, make_fixed_dataflow(random_fixed_name(rng), layer, arch),
+                            rng);
+}
+
+}  // namespace
+
+const char* sample_kind_name(SampleKind kind) {
+  constexpr const char* kNames[kNumSampleKinds] = {"random", "code", "fixed", "neighbour"};
+  return kNames[static_cast<int>(kind)];
+}
+
+uint64_t mix_seed(uint64_t seed, uint64_t position) {
+  return splitmix64(splitmix64(seed) ^ splitmix64(position + 0x632be59bd9b4e019ULL));
+}
+
+std::vector<Layer> unique_layers(const std::vector<Layer>& layers) {
+  std::vector<Layer> unique;
+  std::set<std::string> seen;
+  for (Layer layer : layers) {
+    if (!seen.insert(layer_key(layer)).second) continue;
+    layer.repeat = 1;
+    layer.count = 1;
+    unique.push_back(layer);
+  }
+  return unique;
+}
+
+std::vector<Layer> random_layers(int64_t count, uint64_t seed) {
+  std::mt19937_64 rng(mix_seed(seed, kRandomLayerStream));
+  using Generator = Layer (*)(const std::string&, std::mt19937_64&);
+  const std::vector<Generator> generators = {random_conv, random_depthwise, random_gemm,
+                                             random_matmul};
+  const std::vector<double> shares = {0.45, 0.15, 0.25, 0.15};
+  std::vector<Layer> layers;
+  for (int64_t n = 0; n < count; ++n)
+    layers.push_back(pick(generators, shares, rng)("random_" + std::to_string(n), rng));
+  return layers;
+}
+
+SampleSpace make_sample_space(std::vector<ArchSpec> archs, const std::vector<Layer>& layers,
+                              const SampleMix& mix, uint64_t seed, std::ostream& warnings) {
+  SampleSpace space;
+  space.archs = std::move(archs);
+  space.mix = mix;
+  space.seed = seed;
+  space.fitting_layers.resize(space.archs.size());
+  for (const Layer& layer : unique_layers(layers)) {
+    std::vector<int> archs_fitting;
+    for (std::size_t a = 0; a < space.archs.size(); ++a) {
+      if (fits_arch(layer, space.archs[a])) {
+        archs_fitting.push_back(static_cast<int>(a));
+      } else {
+        warnings << "dcp: warning: layer " << layer.name << " (" << layer_key(layer)
+                 << ") does not fit arch " << space.archs[a].name << " even with 1-element tiles;"
+                 << " skipped\n";
+      }
+    }
+    if (archs_fitting.empty()) continue;
+    for (const int a : archs_fitting)
+      space.fitting_layers[a].push_back(static_cast<int>(space.layers.size()));
+    space.layers.push_back(layer);
+  }
+  for (std::size_t a = 0; a < space.archs.size(); ++a) {
+    if (space.fitting_layers[a].empty())
+      throw InputError(space.archs[a].source, "", "no layer fits this arch",
+                       "an arch whose buffers hold at least 1-element tiles");
+  }
+  return space;
+}
+
+Sample draw_sample(const SampleSpace& space, int64_t index) {
+  std::mt19937_64 rng(mix_seed(space.seed, static_cast<uint64_t>(index)));
+  Sample sample;
+  sample.index = index;
+  sample.arch =
+      std::uniform_int_distribution<int>(0, static_cast<int>(space.archs.size()) - 1)(rng);
+  const std::vector<int>& fitting = space.fitting_layers[sample.arch];
+  sample.layer = fitting[std::uniform_int_distribution<std::size_t>(0, fitting.size() - 1)(rng)];
+  const SampleMix& mix = space.mix;
+  sample.kind = pick<SampleKind>(
+      {SampleKind::Random, SampleKind::Code, SampleKind::Fixed, SampleKind::Neighbour},
+      {mix.random, mix.code, mix.fixed, mix.neighbour}, rng);
+  const Layer& layer = space.layers[sample.layer];
+  const ArchSpec& arch = space.archs[sample.arch];
+  sample.dataflow = draw_dataflow(sample.kind, layer, arch, rng);
+  sample.dataflow.name = "sample_" + std::to_string(index);
+  const std::vector<std::string> violations = legality_violations(layer, arch, sample.dataflow);
+  if (!violations.empty())
+    throw std::logic_error("sample " + std::to_string(index) + " (" +
+                           sample_kind_name(sample.kind) + ") of layer " + layer.name +
+                           " is illegal: " + violations.front());
+  return sample;
+}
+
+Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
+                            std::mt19937_64& rng) {
+  Dataflow neighbour = start;
+  for (int attempt = 0; attempt < kNeighbourAttempts && neighbour == start; ++attempt) {
+    neighbour = start;
+    mutate_one_gene(neighbour, rng);
+    repair_dataflow(layer, arch, neighbour);
+  }
+  return neighbour;
+}
+
+}  // namespace dcp

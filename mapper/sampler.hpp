@@ -1,0 +1,74 @@
+#pragma once
+// What `dcp sweep` simulates: sample i of a sweep is a pure function of (seed, i, layers, archs),
+// so shards, resumed runs and any number of worker processes produce exactly the same rows.
+#include <cstdint>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "sim/dataflow.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp {
+
+// How a sample's dataflow was drawn: random_legal_dataflow, a decoded random_code, one of the
+// fixed dataflows, or a fixed dataflow with one gene changed.
+enum class SampleKind { Random = 0, Code = 1, Fixed = 2, Neighbour = 3 };
+constexpr int kNumSampleKinds = 4;
+const char* sample_kind_name(SampleKind kind);  // "random", "code", "fixed", "neighbour"
+
+// Share of the samples of each kind (normalised when drawn). Random draws and codes spread over
+// the whole code space; fixed dataflows and their neighbours cover the region that works well.
+struct SampleMix {
+  double random = 0.45;
+  double code = 0.35;
+  double fixed = 0.05;
+  double neighbour = 0.15;
+};
+
+// Every layer shape once, in order of first appearance, simulated as one instance
+// (repeat = count = 1).
+std::vector<Layer> unique_layers(const std::vector<Layer>& layers);
+
+// `count` synthetic layers shaped like real ones (conv, depthwise conv, transformer GEMMs and
+// attention matmuls), named "random_<n>"; the same seed gives the same layers.
+std::vector<Layer> random_layers(int64_t count, uint64_t seed);
+
+// The archs and layers a sweep draws from.
+struct SampleSpace {
+  std::vector<ArchSpec> archs;
+  std::vector<Layer> layers;
+  std::vector<std::vector<int>> fitting_layers;  // per arch: indices of the layers it can hold
+  SampleMix mix;
+  uint64_t seed = 1;
+};
+
+// Drops, with a one-line warning on `warnings`, each layer that even 1-element tiles cannot fit
+// on an arch. Throws InputError when an arch is left without layers.
+SampleSpace make_sample_space(std::vector<ArchSpec> archs, const std::vector<Layer>& layers,
+                              const SampleMix& mix, uint64_t seed, std::ostream& warnings);
+
+struct Sample {
+  int64_t index = 0;
+  int arch = 0;   // into SampleSpace::archs
+  int layer = 0;  // into SampleSpace::layers
+  SampleKind kind = SampleKind::Random;
+  Dataflow dataflow;  // always legal for the layer on the arch
+};
+
+// Sample `index` of the space. Throws std::logic_error if a generator yields an illegal
+// dataflow, which is a bug in that generator.
+Sample draw_sample(const SampleSpace& space, int64_t index);
+
+// `start` with one gene changed (a tile doubled or halved, two loops swapped, another spatial
+// dim, a fan-out doubled or halved), then repaired to be legal.
+Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
+                            std::mt19937_64& rng);
+
+// A well-mixed 64-bit value from a seed and a stream position, so that nearby seeds and indices
+// give unrelated generator states.
+uint64_t mix_seed(uint64_t seed, uint64_t position);
+
+}  // namespace dcp

@@ -1,0 +1,425 @@
+#include "mapper/search.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <random>
+
+#include "common/input_error.hpp"
+#include "mapper/dataflow_code.hpp"
+#include "mapper/fixed_dataflows.hpp"
+#include "mapper/random_dataflow.hpp"
+#include "mapper/repair.hpp"
+#include "mapper/sampler.hpp"
+
+namespace dcp {
+namespace {
+
+// Seed streams, so that the searches draw unrelated numbers from one --seed.
+constexpr uint64_t kGaStream = 0x6761;
+constexpr uint64_t kRandomStream = 0x726e64;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+SearchResult finish(const CachedEvaluator& evaluator, const std::string& name,
+                    std::chrono::steady_clock::time_point start) {
+  SearchResult result = evaluator.result();
+  result.best.name = name;
+  result.wall_seconds = seconds_since(start);
+  return result;
+}
+
+// Units a level's fan-out can spread over: PEs for L2, the PEs of one cluster for L1, MAC lanes
+// for L0.
+int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level) {
+  if (level == 0) return arch.num_pes;
+  if (level == 1) return arch.num_pes / dataflow.levels[0].fanout;
+  return arch.macs_per_pe;
+}
+
+const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray& layer_dims) {
+  return level == 0 ? layer_dims : dataflow.levels[level - 1].tile;
+}
+
+}  // namespace
+
+std::vector<int64_t> dataflow_key(const Dataflow& dataflow) {
+  std::vector<int64_t> key;
+  for (const LevelMapping& mapping : dataflow.levels) {
+    key.push_back(dim_index(mapping.spatial_dim));
+    key.push_back(mapping.fanout);
+    for (Dim dim : mapping.order) key.push_back(dim_index(dim));
+    key.insert(key.end(), mapping.tile.begin(), mapping.tile.end());
+  }
+  return key;
+}
+
+FixedBaseline fixed_baseline(const Layer& layer, const ArchSpec& arch, const Objective& objective) {
+  FixedBaseline baseline;
+  baseline.reference_cycles = std::numeric_limits<double>::infinity();
+  baseline.reference_energy_pj = std::numeric_limits<double>::infinity();
+  for (const std::string& name : fixed_dataflow_names()) {
+    FixedRun run;
+    run.dataflow = make_fixed_dataflow(name, layer, arch);
+    run.result = evaluate(layer, arch, run.dataflow, {}, "fixed dataflow " + name);
+    baseline.reference_cycles =
+        std::min(baseline.reference_cycles, static_cast<double>(run.result.cycles));
+    baseline.reference_energy_pj =
+        std::min(baseline.reference_energy_pj, run.result.total_energy_pj);
+    baseline.runs.push_back(std::move(run));
+  }
+  for (std::size_t i = 0; i < baseline.runs.size(); ++i) {
+    FixedRun& run = baseline.runs[i];
+    run.objective = objective_value(objective, static_cast<double>(run.result.cycles),
+                                    run.result.total_energy_pj, baseline.reference_cycles,
+                                    baseline.reference_energy_pj);
+    if (run.objective < baseline.runs[baseline.best].objective) baseline.best = i;
+  }
+  return baseline;
+}
+
+CachedEvaluator::CachedEvaluator(const Layer& layer, const ArchSpec& arch,
+                                 const Objective& objective, const FixedBaseline& baseline,
+                                 const SearchOptions& options)
+    : layer_(layer), arch_(arch), objective_(objective), baseline_(baseline), options_(options) {}
+
+double CachedEvaluator::score(const Dataflow& dataflow) {
+  std::vector<int64_t> key = dataflow_key(dataflow);
+  const auto known = scores_.find(key);
+  if (known != scores_.end()) return known->second;
+  if (options_.on_simulate) options_.on_simulate(dataflow);
+  const Result result = evaluate(layer_, arch_, dataflow, {}, "searched dataflow");
+  const double value =
+      objective_value(objective_, static_cast<double>(result.cycles), result.total_energy_pj,
+                      baseline_.reference_cycles, baseline_.reference_energy_pj);
+  scores_.emplace(std::move(key), value);
+  if (best_by_call_.empty() || value < best_by_call_.back()) {
+    best_ = dataflow;
+    best_result_ = result;
+    best_by_call_.push_back(value);
+  } else {
+    best_by_call_.push_back(best_by_call_.back());
+  }
+  if (options_.on_progress) options_.on_progress(calls());
+  return value;
+}
+
+SearchResult CachedEvaluator::result() const {
+  SearchResult result;
+  result.best = best_;
+  result.best_result = best_result_;
+  result.best_objective =
+      best_by_call_.empty() ? std::numeric_limits<double>::infinity() : best_by_call_.back();
+  result.simulator_calls = calls();
+  result.best_by_call = best_by_call_;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GAMMA
+
+namespace {
+
+struct Individual {
+  Dataflow dataflow;
+  double objective = 0;
+};
+
+class Gamma {
+ public:
+  Gamma(const Layer& layer, const ArchSpec& arch, const GaOptions& ga, uint64_t seed)
+      : layer_(layer), arch_(arch), ga_(ga), rng_(mix_seed(seed, kGaStream)) {}
+
+  // GAMMA starts from random individuals, not from known good dataflows.
+  Dataflow random_individual() { return random_legal_dataflow(layer_, arch_, rng_); }
+
+  // Children of the best `parents`: pairs bred by crossover, then mutated, reordered and
+  // repaired.
+  std::vector<Dataflow> breed(const std::vector<Individual>& ranked, std::size_t parents,
+                              std::size_t count) {
+    std::uniform_int_distribution<std::size_t> pick_parent(0, parents - 1);
+    std::vector<Dataflow> children;
+    while (children.size() < count) {
+      Dataflow dad = ranked[pick_parent(rng_)].dataflow;
+      Dataflow mom = ranked[pick_parent(rng_)].dataflow;
+      crossover(dad, mom);
+      children.push_back(std::move(dad));
+      if (children.size() < count) children.push_back(std::move(mom));
+    }
+    for (Dataflow& child : children) mutate(child);
+    reorder(children);
+    for (Dataflow& child : children) repair_dataflow(layer_, arch_, child);
+    return children;
+  }
+
+ private:
+  bool chance(double rate) { return std::uniform_real_distribution<double>(0, 1)(rng_) < rate; }
+  int pick(int count) { return std::uniform_int_distribution<int>(0, count - 1)(rng_); }
+
+  // Per level, maybe swap one dim's tile between the two parents.
+  void crossover(Dataflow& dad, Dataflow& mom) {
+    for (int level = 0; level < kNumLevels; ++level) {
+      if (!chance(ga_.crossover_rate)) continue;
+      const int d = pick(kNumDims);
+      std::swap(dad.levels[level].tile[d], mom.levels[level].tile[d]);
+    }
+  }
+
+  // A level has 7 genes as in GAMMA: the spatial one (dim and fan-out) and one tile per dim.
+  void mutate(Dataflow& child) {
+    const DimArray layer_dims = layer_.dims();
+    for (int site = 0; site < ga_.mutation_sites; ++site) {
+      if (!chance(ga_.mutation_rate)) continue;
+      const int gene = pick(kNumLevels * (kNumDims + 1));
+      const int level = gene / (kNumDims + 1);
+      LevelMapping& mapping = child.levels[level];
+      if (gene % (kNumDims + 1) == 0) {
+        mapping.spatial_dim = static_cast<Dim>(pick(kNumDims));
+        mapping.fanout = units_at_level(arch_, child, level);
+      } else {
+        const int d = gene % (kNumDims + 1) - 1;
+        const int64_t parent = parent_tile(child, level, layer_dims)[d];
+        mapping.tile[d] = std::uniform_int_distribution<int64_t>(1, parent)(rng_);
+      }
+    }
+  }
+
+  // As many tries as children, each maybe swapping two loops of one level of a random child.
+  void reorder(std::vector<Dataflow>& children) {
+    for (std::size_t attempt = 0; attempt < children.size(); ++attempt) {
+      if (!chance(ga_.reorder_rate)) continue;
+      Dataflow& child = children[pick(static_cast<int>(children.size()))];
+      auto& order = child.levels[pick(kNumLevels)].order;
+      const int first = pick(kNumDims);
+      const int second = (first + 1 + pick(kNumDims - 1)) % kNumDims;
+      std::swap(order[first], order[second]);
+    }
+  }
+
+  const Layer& layer_;
+  const ArchSpec& arch_;
+  const GaOptions& ga_;
+  std::mt19937_64 rng_;
+};
+
+void rank(std::vector<Individual>& population) {
+  std::stable_sort(
+      population.begin(), population.end(),
+      [](const Individual& a, const Individual& b) { return a.objective < b.objective; });
+}
+
+}  // namespace
+
+SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                       const FixedBaseline& baseline, const SearchOptions& options,
+                       const GaOptions& ga) {
+  const auto start = std::chrono::steady_clock::now();
+  CachedEvaluator evaluator(layer, arch, objective, baseline, options);
+  const int64_t population_size =
+      std::max<int64_t>(2, std::min(ga.population, options.budget / kMinGenerations));
+  const auto fraction = [&](double ratio) {
+    return std::max<std::size_t>(1, static_cast<std::size_t>(population_size * ratio));
+  };
+  const std::size_t elite = fraction(ga.elite_ratio);
+  const std::size_t parents = fraction(ga.parent_ratio);
+  const int64_t planned_generations = (options.budget + population_size - 1) / population_size;
+  Gamma gamma(layer, arch, ga, options.seed);
+
+  // Scores `dataflows` in order while the budget lasts and adds them to `population`.
+  const auto score_into = [&](std::vector<Dataflow>& dataflows,
+                              std::vector<Individual>& population) {
+    for (Dataflow& dataflow : dataflows) {
+      if (evaluator.calls() >= options.budget) return;
+      const double value = evaluator.score(dataflow);
+      population.push_back({std::move(dataflow), value});
+    }
+  };
+  std::vector<Dataflow> initial;
+  for (int64_t i = 0; i < population_size; ++i) initial.push_back(gamma.random_individual());
+  std::vector<Individual> population;
+  score_into(initial, population);
+  std::vector<double> best_by_generation = {evaluator.result().best_objective};
+  for (int64_t generation = 1;
+       generation < 4 * planned_generations && evaluator.calls() < options.budget; ++generation) {
+    rank(population);
+    population.resize(std::min<std::size_t>(population.size(), population_size));
+    std::vector<Dataflow> children = gamma.breed(population, std::min(parents, population.size()),
+                                                 static_cast<std::size_t>(population_size));
+    population.resize(std::min(elite, population.size()));
+    score_into(children, population);
+    best_by_generation.push_back(evaluator.result().best_objective);
+  }
+  SearchResult result = finish(evaluator, "ga", start);
+  result.best_by_generation = std::move(best_by_generation);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random search
+
+SearchResult search_random(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                           const FixedBaseline& baseline, const SearchOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  CachedEvaluator evaluator(layer, arch, objective, baseline, options);
+  std::mt19937_64 rng(mix_seed(options.seed, kRandomStream));
+  // Small layers have fewer distinct dataflows than the budget: repeats are free, so stop after
+  // a few budgets' worth of draws.
+  for (int64_t draw = 0; draw < 4 * options.budget && evaluator.calls() < options.budget; ++draw) {
+    evaluator.score(draw % 2 == 0 ? random_legal_dataflow(layer, arch, rng)
+                                  : decode_dataflow(layer, arch, random_code(layer, arch, rng)));
+  }
+  return finish(evaluator, "random", start);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exhaustive search
+
+namespace {
+
+// Powers of two below `top`, then `top`.
+std::vector<int64_t> doubling_choices(int64_t first, int64_t top) {
+  std::vector<int64_t> choices;
+  for (int64_t value = first; value < top; value *= 2) choices.push_back(value);
+  choices.push_back(top);
+  return choices;
+}
+
+// Walks tiles (level by level, dim by dim), then spatial dims and fan-outs, and hands each
+// such skeleton to `leaf` with the dims that have more than one trip per level. `leaf` returns
+// false to stop the walk.
+class SpaceWalker {
+ public:
+  using Leaf = std::function<bool(Dataflow&, const std::array<std::vector<Dim>, kNumLevels>&)>;
+  SpaceWalker(const Layer& layer, const ArchSpec& arch, Leaf leaf)
+      : layer_(layer), arch_(arch), layer_dims_(layer.dims()), leaf_(std::move(leaf)) {}
+
+  void run() { walk_tiles(0, 0); }
+
+ private:
+  bool walk_tiles(int level, int d) {
+    if (d == kNumDims) {
+      if (footprint_bytes(layer_, arch_, dataflow_, level) > level_capacity_bytes(arch_, level))
+        return true;
+      return level + 1 == kNumLevels ? walk_spatial(0) : walk_tiles(level + 1, 0);
+    }
+    const int64_t parent = parent_tile(dataflow_, level, layer_dims_)[d];
+    for (int64_t tile : doubling_choices(1, parent)) {
+      dataflow_.levels[level].tile[d] = tile;
+      if (!walk_tiles(level, d + 1)) return false;
+    }
+    return true;
+  }
+
+  bool walk_spatial(int level) {
+    if (level == kNumLevels) return leaf_(dataflow_, trip_dims());
+    LevelMapping& mapping = dataflow_.levels[level];
+    mapping.spatial_dim = Dim::K;
+    mapping.fanout = 1;
+    if (!walk_spatial(level + 1)) return false;
+    const int64_t units = units_at_level(arch_, dataflow_, level);
+    for (Dim dim : kAllDims) {
+      const int64_t most = std::min(units, available_fanout(dataflow_, level, dim));
+      if (most < 2) continue;
+      for (int64_t fanout : doubling_choices(2, most)) {
+        mapping.spatial_dim = dim;
+        mapping.fanout = fanout;
+        if (!walk_spatial(level + 1)) return false;
+      }
+    }
+    return true;
+  }
+
+  // Per level, the dims its loops step through more than once: the parent tile over this
+  // level's tile, the parent level's fan-out taking that many tiles per step along its dim.
+  std::array<std::vector<Dim>, kNumLevels> trip_dims() const {
+    std::array<std::vector<Dim>, kNumLevels> dims;
+    for (int level = 0; level < kNumLevels; ++level) {
+      const DimArray& parent = parent_tile(dataflow_, level, layer_dims_);
+      for (Dim dim : kAllDims) {
+        const int d = dim_index(dim);
+        int64_t step = dataflow_.levels[level].tile[d];
+        if (level > 0 && dataflow_.levels[level - 1].spatial_dim == dim)
+          step *= dataflow_.levels[level - 1].fanout;
+        if (parent[d] > step) dims[level].push_back(dim);
+      }
+    }
+    return dims;
+  }
+
+  const Layer& layer_;
+  const ArchSpec& arch_;
+  const DimArray layer_dims_;
+  Leaf leaf_;
+  Dataflow dataflow_;
+};
+
+int64_t factorial(std::size_t n) {
+  int64_t product = 1;
+  for (std::size_t i = 2; i <= n; ++i) product *= static_cast<int64_t>(i);
+  return product;
+}
+
+// Every order of `dataflow` whose loops with more than one trip come in any permutation and the
+// others after them in K..S order.
+void for_each_order(Dataflow& dataflow, const std::array<std::vector<Dim>, kNumLevels>& trip_dims,
+                    int level, const std::function<void(const Dataflow&)>& visit) {
+  if (level == kNumLevels) {
+    visit(dataflow);
+    return;
+  }
+  std::vector<Dim> looping = trip_dims[level];
+  auto& order = dataflow.levels[level].order;
+  do {
+    std::size_t position = 0;
+    for (Dim dim : looping) order[position++] = dim;
+    for (Dim dim : kAllDims)
+      if (std::find(looping.begin(), looping.end(), dim) == looping.end()) order[position++] = dim;
+    for_each_order(dataflow, trip_dims, level + 1, visit);
+  } while (std::next_permutation(looping.begin(), looping.end()));
+}
+
+}  // namespace
+
+int64_t count_exhaustive_candidates(const Layer& layer, const ArchSpec& arch, int64_t limit) {
+  int64_t count = 0;
+  SpaceWalker walker(layer, arch,
+                     [&](Dataflow&, const std::array<std::vector<Dim>, kNumLevels>& trip_dims) {
+                       int64_t orders = 1;
+                       for (const auto& dims : trip_dims) orders *= factorial(dims.size());
+                       count += orders;
+                       return count <= limit;
+                     });
+  walker.run();
+  return count;
+}
+
+void for_each_exhaustive_candidate(const Layer& layer, const ArchSpec& arch,
+                                   const std::function<void(const Dataflow&)>& visit) {
+  SpaceWalker walker(
+      layer, arch,
+      [&](Dataflow& dataflow, const std::array<std::vector<Dim>, kNumLevels>& trip_dims) {
+        for_each_order(dataflow, trip_dims, 0, visit);
+        return true;
+      });
+  walker.run();
+}
+
+SearchResult search_exhaustive(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                               const FixedBaseline& baseline, const SearchOptions& options,
+                               int64_t max_candidates) {
+  const auto start = std::chrono::steady_clock::now();
+  if (count_exhaustive_candidates(layer, arch, max_candidates) > max_candidates)
+    throw InputError("--method exhaustive", "",
+                     "layer " + layer.name + " has more than " + std::to_string(max_candidates) +
+                         " candidate dataflows",
+                     "at most " + std::to_string(max_candidates) +
+                         " (--max-candidates); use --method ga or random");
+  CachedEvaluator evaluator(layer, arch, objective, baseline, options);
+  for_each_exhaustive_candidate(layer, arch,
+                                [&](const Dataflow& dataflow) { evaluator.score(dataflow); });
+  return finish(evaluator, "exhaustive", start);
+}
+
+}  // namespace dcp

@@ -1,0 +1,130 @@
+#pragma once
+// The search baselines DCP is measured against, all scored on the simulator with the same
+// objective and normaliser: GAMMA's genetic algorithm, random search, and exhaustive search over
+// a discretised space for small layers. Every candidate is a legal Dataflow.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "mapper/objective.hpp"
+#include "sim/dataflow.hpp"
+#include "sim/evaluate.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp {
+
+struct FixedRun {
+  Dataflow dataflow;
+  Result result;
+  double objective = 0;
+};
+
+// Every fixed dataflow simulated once on a layer. The objective's normaliser is the least cycles
+// and the least energy any of them reaches, so it does not depend on which search runs, and `dcp
+// map` reports against the same "best fixed".
+struct FixedBaseline {
+  std::vector<FixedRun> runs;  // in fixed_dataflow_names() order
+  std::size_t best = 0;        // the run with the lowest objective
+  double reference_cycles = 0;
+  double reference_energy_pj = 0;
+  const FixedRun& best_run() const { return runs[best]; }
+};
+FixedBaseline fixed_baseline(const Layer& layer, const ArchSpec& arch, const Objective& objective);
+
+struct SearchResult {
+  Dataflow best;
+  Result best_result;
+  double best_objective = 0;
+  int64_t simulator_calls = 0;  // distinct dataflows simulated
+  double wall_seconds = 0;
+  std::vector<double> best_by_call;        // best objective so far after each simulator call
+  std::vector<double> best_by_generation;  // GA only: best objective so far after each generation
+};
+
+// Everything that tells two dataflows apart (the name does not), as a cache key.
+std::vector<int64_t> dataflow_key(const Dataflow& dataflow);
+
+// Options every search shares.
+struct SearchOptions {
+  int64_t budget = 2000;  // simulator calls at most
+  uint64_t seed = 1;
+  std::function<void(const Dataflow&)> on_simulate;  // sees each dataflow before it is simulated
+  std::function<void(int64_t calls)> on_progress;    // after each simulator call
+};
+
+// Scores dataflows on the simulator and remembers them: a dataflow seen before is not simulated
+// again and counts as one call. Records the best so far after every call.
+class CachedEvaluator {
+ public:
+  CachedEvaluator(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                  const FixedBaseline& baseline, const SearchOptions& options);
+  // The objective of a legal dataflow (throws InputError for an illegal one).
+  double score(const Dataflow& dataflow);
+  int64_t calls() const { return static_cast<int64_t>(best_by_call_.size()); }
+  // The best dataflow so far, its result and the curve; wall time is left to the caller.
+  SearchResult result() const;
+
+ private:
+  const Layer& layer_;
+  const ArchSpec& arch_;
+  const Objective& objective_;
+  const FixedBaseline& baseline_;
+  const SearchOptions& options_;
+  std::map<std::vector<int64_t>, double> scores_;
+  Dataflow best_;
+  Result best_result_;
+  std::vector<double> best_by_call_;
+};
+
+// GAMMA (Kao & Krishna, ICCAD 2020) on our three-level dataflow, with GAMMA's default rates.
+// Each generation keeps the elite, breeds children from the best `parent_ratio` by swapping one
+// dim's tile per level between two parents, mutates genes (a level's spatial dim, taking all
+// the units it can, or one tile, redrawn uniformly inside its parent) and swaps two loops of a
+// level; repair_dataflow then makes every child legal. GAMMA's growth and aging (adding or
+// dropping a cluster level) have no counterpart: the arch fixes three levels, and a level with
+// fan-out 1 is the dropped one. Runs until the budget is spent (cached repeats are free), or 4x
+// the generations the budget plans for, whichever comes first.
+struct GaOptions {
+  // Shrinks to budget / kMinGenerations for small budgets, so that they still see generations.
+  int64_t population = 100;
+  double elite_ratio = 0.05;
+  double parent_ratio = 0.15;
+  double crossover_rate = 0.57;
+  int mutation_sites = 3;
+  double mutation_rate = 0.52;
+  double reorder_rate = 0.47;
+};
+constexpr int64_t kMinGenerations = 4;
+
+SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                       const FixedBaseline& baseline, const SearchOptions& options,
+                       const GaOptions& ga = {});
+
+// Half random_legal_dataflow draws, half decoded random codes, up to the budget.
+SearchResult search_random(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                           const FixedBaseline& baseline, const SearchOptions& options);
+
+// The discretised space exhaustive search walks, per level outermost first:
+//  - tiles: per dim the powers of two below the parent tile, and the parent tile itself;
+//  - spatial dim and fan-out: fan-out 1 (the dim is then irrelevant and written as K), or any dim
+//    with a fan-out from the powers of two >= 2 below the most usable units, and that most;
+//  - order: every permutation of the dims with more than one trip at that level; dims with one
+//    trip follow in K..S order, since the schedule steps through a one-trip loop without effect.
+// Only tiles that fit their buffer are kept, so every candidate is legal and distinct.
+constexpr int64_t kDefaultMaxCandidates = 20000;
+// Candidates of the space. Counting stops once past `limit`, so a count above it is a lower bound:
+// a large layer's space is far too big to count.
+int64_t count_exhaustive_candidates(const Layer& layer, const ArchSpec& arch, int64_t limit);
+// Calls `visit` with every candidate in a fixed order.
+void for_each_exhaustive_candidate(const Layer& layer, const ArchSpec& arch,
+                                   const std::function<void(const Dataflow&)>& visit);
+// Simulates every candidate; `options.budget` is ignored. Throws InputError naming
+// "--method exhaustive" when the space holds more than `max_candidates`.
+SearchResult search_exhaustive(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                               const FixedBaseline& baseline, const SearchOptions& options,
+                               int64_t max_candidates = kDefaultMaxCandidates);
+
+}  // namespace dcp

@@ -1,0 +1,100 @@
+#pragma once
+// The trace store: one SQLite file (WAL) of simulator results, one row per (hardware, layer,
+// dataflow) sample, written by `dcp sweep` and read by `dcp train` / `dcp eval`.
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "sim/dataflow.hpp"
+#include "sim/evaluate.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp {
+
+struct TraceRecord {
+  int64_t sample_index = 0;  // position in the sweep's deterministic sample sequence
+  std::string layer_key;     // layer identity for train/test splits: type and dims, not the name
+  std::string sample_kind;   // how the dataflow was drawn: "random", "code", "fixed", "neighbour"
+  Layer layer;
+  ArchSpec arch;
+  Dataflow dataflow;
+  Result result;
+};
+
+// Every row, ordered by sample_index. Throws InputError naming the file for a file that is not
+// SQLite, is corrupt, or is not a dcp trace store (or has another schema version).
+std::vector<TraceRecord> read_traces(const std::string& path);
+
+// The layer's identity for train/test splits and deduplication: type, dims, stride, pad and
+// groups; neither the name nor repeat/count. E.g. "convK64C64Y56X56R1S1s1p0g1".
+std::string layer_key(const Layer& layer);
+
+// A dataflow on one line, levels L2|L1|L0, each "<spatial dim><fan-out>:<loop order>:<tiles of
+// K,C,Y,X,R,S>", e.g. "K12:KCYXRS:64,3,56,56,3,3|C14:KCRSYX:16,3,1,56,3,3|K1:KCYRSX:4,1,1,56,3,3".
+// The name is not part of it.
+std::string format_dataflow_line(const Dataflow& dataflow);
+// Throws InputError(source, "dataflow", ...) for text that is not in that form.
+Dataflow parse_dataflow_line(const std::string& text, const std::string& source);
+
+// 16 hex digits of a 64-bit FNV-1a hash: identifies content (arch fields, model files).
+std::string content_hash(const std::string& bytes);
+// Every ArchSpec field except `source`, so that one arch read from two paths is one arch.
+nlohmann::json arch_to_json(const ArchSpec& arch);
+// content_hash of arch_to_json: the key of the store's `archs` table.
+std::string arch_content_id(const ArchSpec& arch);
+
+// One `samples` row as the writer takes it.
+struct TraceRow {
+  int64_t sample_index = 0;
+  std::string arch_id;   // arch_content_id of an arch added with add_arch
+  int64_t layer_id = 0;  // as given to add_layer
+  std::string sample_kind;
+  std::string dataflow_line;  // format_dataflow_line
+  Result result;
+};
+
+// Appends rows to a store, in transactions: rows become durable at commit(), and a crash loses
+// only the rows added since. One writer per file at a time.
+class TraceWriter {
+ public:
+  // Creates the store, or opens the one at `path` if its sweep parameters equal
+  // `sweep_parameters`. Throws InputError for a file that is not a dcp trace store (as
+  // read_traces), or naming the first parameter that differs, e.g. "meta.sweep.seed".
+  TraceWriter(const std::string& path, const nlohmann::json& sweep_parameters);
+  ~TraceWriter();  // commits
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  // Idempotent: adding what is already there does nothing. Like add_sample, part of the
+  // transaction commit() ends.
+  void add_arch(const ArchSpec& arch);
+  void add_layer(int64_t layer_id, const Layer& layer);
+  // Every sample_index stored, ascending.
+  std::vector<int64_t> sample_indices();
+  // Throws InputError for an index already stored.
+  void add_sample(const TraceRow& row);
+  void commit();
+  int64_t uncommitted_rows() const { return uncommitted_rows_; }
+  // Copies every row of the store at `path`, whose sweep parameters must equal this store's;
+  // rows whose sample_index is already here must be identical. Returns the rows added.
+  int64_t merge_from(const std::string& path);
+
+ private:
+  // Opens a transaction unless one is open; commit() ends it.
+  void begin();
+
+  struct Database;
+  std::unique_ptr<Database> database_;
+  int64_t uncommitted_rows_ = 0;
+};
+
+// Sweep parameters (the `meta` table's "sweep" entry) of the store at `path`.
+nlohmann::json read_sweep_parameters(const std::string& path);
+// Copies the stores `inputs` (shards of one sweep: equal sweep parameters) into `out_path`,
+// created if absent. Returns the rows added.
+int64_t merge_traces(const std::vector<std::string>& inputs, const std::string& out_path);
+
+}  // namespace dcp

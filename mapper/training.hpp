@@ -1,0 +1,59 @@
+#pragma once
+// Fitting the predictor to simulator traces, and measuring it on held-out layers.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mapper/predictor.hpp"
+#include "mapper/trace_store.hpp"
+
+namespace dcp {
+
+// Trace rows as tensors: raw context features, codes and natural-log targets.
+struct TrainingSet {
+  torch::Tensor context;      // [N, context features]
+  torch::Tensor code;         // [N, kCodeSize]
+  torch::Tensor log_targets;  // [N, 2]: ln cycles, ln energy pJ
+  std::vector<std::string> layer_keys;
+};
+TrainingSet make_training_set(const std::vector<TraceRecord>& records);
+
+struct TrainingOptions {
+  PredictorConfig predictor;
+  int epochs = 60;
+  int64_t batch_size = 256;
+  double learning_rate = 2e-3;
+  // Written after every epoch and removed at the end; a rerun of the same command resumes from
+  // it. Empty: no checkpoints.
+  std::string checkpoint_path;
+};
+
+struct EpochReport {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;
+  int64_t rows_done = 0;  // training rows processed in this run (for rate and ETA)
+};
+
+// Trains on the rows whose layer is not held out. Same records, options and seed give the same
+// predictor. Throws InputError when no layer (or every layer) falls in the training split.
+Predictor train_predictor(const std::vector<TraceRecord>& records, const TrainingOptions& options,
+                          const std::function<void(const EpochReport&)>& on_batch);
+
+struct TargetMetrics {
+  double spearman_rho = 0;
+  double median_abs_pct_error = 0;
+  double mean_baseline_median_abs_pct_error = 0;  // predicting the training mean for every row
+};
+struct PredictorMetrics {
+  int64_t rows = 0;
+  int64_t layers = 0;
+  TargetMetrics cycles;
+  TargetMetrics energy;
+};
+// Metrics over the records whose layer the predictor held out (held_out_only) or over all.
+PredictorMetrics measure_predictor(Predictor& predictor, const std::vector<TraceRecord>& records,
+                                   bool held_out_only);
+
+double spearman_rho(const std::vector<double>& a, const std::vector<double>& b);
+
+}  // namespace dcp

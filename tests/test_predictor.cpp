@@ -1,0 +1,325 @@
+// The predictor: features, gradients, training on real simulator traces, save/load and the
+// errors for files it must refuse. Run from the repository root.
+// Torch's headers bring glog's CHECK macro, which would abort instead of reporting; they come
+// first so that Catch's CHECK replaces it.
+#include "mapper/dcp_map.hpp"
+#include "mapper/predictor.hpp"
+#include "mapper/training.hpp"
+#undef CHECK
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "common/input_error.hpp"
+#include "mapper/random_dataflow.hpp"
+#include "sim/evaluate.hpp"
+
+namespace fs = std::filesystem;
+using namespace dcp;
+
+namespace {
+
+struct TempPath {
+  explicit TempPath(const std::string& name)
+      : path((fs::temp_directory_path() /
+              ("dcp_test_predictor_" + std::to_string(getpid()) + "_" + name))
+                 .string()) {}
+  ~TempPath() {
+    fs::remove(path);
+    fs::remove(path + ".partial");
+  }
+  std::string path;
+};
+
+// `draws` random legal dataflows per layer, labelled by the simulator.
+std::vector<TraceRecord> simulated_traces(const std::vector<Layer>& layers, const ArchSpec& arch,
+                                          int draws, std::mt19937_64& rng) {
+  std::vector<TraceRecord> traces;
+  for (const Layer& layer : layers) {
+    for (int draw = 0; draw < draws; ++draw) {
+      TraceRecord record;
+      record.sample_index = static_cast<int64_t>(traces.size());
+      record.layer_key = layer.name;
+      record.layer = layer;
+      record.arch = arch;
+      record.dataflow = random_legal_dataflow(layer, arch, rng);
+      record.result = evaluate(layer, arch, record.dataflow);
+      traces.push_back(record);
+    }
+  }
+  return traces;
+}
+
+// Traces of 40 small convolutions on eyeriss: real labels, small enough to train on in a test.
+const std::vector<TraceRecord>& small_traces() {
+  static const std::vector<TraceRecord> records = [] {
+    std::mt19937_64 rng(42);
+    std::uniform_int_distribution<int> channel_step(1, 8), size(4, 16), kernel(0, 1);
+    std::vector<Layer> layers;
+    for (int layer_index = 0; layer_index < 40; ++layer_index) {
+      const int64_t k = 8 * channel_step(rng), c = 8 * channel_step(rng), hw = size(rng);
+      const int64_t r = kernel(rng) == 0 ? 1 : 3;
+      layers.push_back(make_conv("test", "layer" + std::to_string(layer_index), c, k, hw, hw, r, r,
+                                 1, r / 2, 1));
+    }
+    return simulated_traces(layers, load_arch("arch/presets/eyeriss.yaml"), 30, rng);
+  }();
+  return records;
+}
+
+TrainingOptions small_options() {
+  TrainingOptions options;
+  options.predictor.hidden_sizes = {64, 64};
+  options.predictor.seed = 3;
+  options.epochs = 25;
+  options.batch_size = 64;
+  return options;
+}
+
+torch::Tensor code_row(const TraceRecord& record) {
+  const CodeVector vector =
+      code_to_vector(encode_dataflow(record.layer, record.arch, record.dataflow));
+  return torch::tensor(std::vector<float>(vector.begin(), vector.end())).unsqueeze(0);
+}
+
+torch::Tensor context_row(const TraceRecord& record) {
+  return torch::tensor(context_features(record.layer, record.arch)).unsqueeze(0);
+}
+
+std::string load_error(const std::string& path) {
+  try {
+    Predictor::load(path);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("context features name every column") {
+  const Layer layer = make_conv("test", "c", 16, 32, 8, 8, 3, 3, 1, 1, 1);
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  CHECK(context_features(layer, arch).size() == context_feature_names().size());
+  CHECK(hardware_parameters(arch).size() == hardware_parameter_names().size());
+  CHECK(context_features(layer, arch)[0] == Approx(5.0));  // log2 K
+}
+
+TEST_CASE("training on simulator traces beats predicting the mean on held-out layers") {
+  torch::set_num_threads(1);
+  const Predictor untrained(small_options().predictor);
+  Predictor predictor = train_predictor(small_traces(), small_options(), nullptr);
+  const PredictorMetrics held_out = measure_predictor(predictor, small_traces(), true);
+  INFO("held-out rows " << held_out.rows << " layers " << held_out.layers);
+  REQUIRE(held_out.layers >= 3);
+  CHECK(held_out.rows < static_cast<int64_t>(small_traces().size()) / 2);
+  for (const TargetMetrics& metrics : {held_out.cycles, held_out.energy}) {
+    INFO("median error " << metrics.median_abs_pct_error << "% vs mean baseline "
+                         << metrics.mean_baseline_median_abs_pct_error << "%, rho "
+                         << metrics.spearman_rho);
+    CHECK(metrics.median_abs_pct_error < 0.5 * metrics.mean_baseline_median_abs_pct_error);
+    CHECK(metrics.spearman_rho > 0.8);
+  }
+}
+
+TEST_CASE("the gradient of the prediction with respect to the code is finite and non-zero") {
+  Predictor predictor = train_predictor(
+      small_traces(),
+      [] {
+        TrainingOptions options = small_options();
+        options.epochs = 2;
+        return options;
+      }(),
+      nullptr);
+  const TraceRecord& record = small_traces()[7];
+  torch::Tensor code = code_row(record).requires_grad_(true);
+  const torch::Tensor log_edp = predictor.predict_log(context_row(record), code).sum();
+  log_edp.backward();
+  const torch::Tensor gradient = code.grad();
+  REQUIRE(gradient.defined());
+  CHECK(torch::isfinite(gradient).all().item<bool>());
+  CHECK(gradient.abs().sum().item<double>() > 0);
+  // Every kind of gene reaches the output: logits, fan-outs, priorities and tiles.
+  for (int index : {code_index_parallel_logit(0, Dim::K), code_index_fanout(1),
+                    code_index_priority(1, Dim::C), code_index_tile(2, Dim::X)}) {
+    INFO("code index " << index);
+    CHECK(gradient[0][index].item<float>() != 0.0f);
+  }
+}
+
+TEST_CASE("save and load give the same predictions, split and hardware range") {
+  Predictor predictor = train_predictor(
+      small_traces(),
+      [] {
+        TrainingOptions options = small_options();
+        options.epochs = 1;
+        return options;
+      }(),
+      nullptr);
+  const TempPath file("roundtrip.pt");
+  predictor.save(file.path);
+  Predictor loaded = Predictor::load(file.path);
+  const TraceRecord& record = small_traces()[3];
+  torch::NoGradGuard no_grad;
+  CHECK(torch::equal(predictor.predict_log(context_row(record), code_row(record)),
+                     loaded.predict_log(context_row(record), code_row(record))));
+  CHECK(loaded.is_test_layer("layer5") == predictor.is_test_layer("layer5"));
+  CHECK(loaded.out_of_range_warnings(record.arch) == std::vector<std::string>{});
+  ArchSpec bigger = record.arch;
+  bigger.l2_bytes *= 4;
+  const std::vector<std::string> warnings = loaded.out_of_range_warnings(bigger);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("l2_bytes") != std::string::npos);
+}
+
+TEST_CASE("an interrupted training run resumes from its checkpoint to the same predictor") {
+  torch::set_num_threads(1);
+  TrainingOptions options = small_options();
+  options.epochs = 4;
+  const Predictor straight = train_predictor(small_traces(), options, nullptr);
+
+  const TempPath checkpoint("resume.ckpt");
+  options.checkpoint_path = checkpoint.path;
+  struct Interrupted {};
+  CHECK_THROWS_AS(train_predictor(small_traces(), options,
+                                  [](const EpochReport& report) {
+                                    if (report.epoch == 3) throw Interrupted{};
+                                  }),
+                  Interrupted);
+  REQUIRE(fs::exists(checkpoint.path));
+  int first_epoch_seen = 0;
+  Predictor resumed = train_predictor(small_traces(), options, [&](const EpochReport& report) {
+    if (first_epoch_seen == 0) first_epoch_seen = report.epoch;
+  });
+  CHECK(first_epoch_seen == 3);
+  CHECK_FALSE(fs::exists(checkpoint.path));
+  const auto straight_parameters = const_cast<Predictor&>(straight).net()->parameters();
+  const auto resumed_parameters = resumed.net()->parameters();
+  for (size_t i = 0; i < straight_parameters.size(); ++i)
+    CHECK(torch::equal(straight_parameters[i], resumed_parameters[i]));
+}
+
+TEST_CASE("missing, truncated, foreign and mismatched predictor files give one-line errors") {
+  const TempPath missing("missing.pt");
+  CHECK(load_error(missing.path).find(missing.path) == 0);
+
+  Predictor predictor(small_options().predictor);
+  const TempPath good("good.pt");
+  predictor.save(good.path);
+  std::string bytes;
+  {
+    std::ifstream in(good.path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const TempPath truncated("truncated.pt");
+  std::ofstream(truncated.path, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+
+  const TempPath foreign("foreign.pt");
+  {
+    torch::serialize::OutputArchive archive;
+    archive.write("weights", torch::ones({3}));
+    archive.save_to(foreign.path);
+  }
+  const TempPath other_schema("other_schema.pt");
+  {
+    torch::serialize::OutputArchive archive;
+    predictor.write(archive);
+    archive.write("schema", c10::IValue(std::string("v0 context[log2_K]")));
+    archive.save_to(other_schema.path);
+  }
+  const TempPath text("text.pt");
+  std::ofstream(text.path) << "not a predictor\n";
+
+  for (const std::string& path : {truncated.path, foreign.path, other_schema.path, text.path}) {
+    const std::string message = load_error(path);
+    INFO(message);
+    CHECK(message.find(path) == 0);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+  CHECK(load_error(other_schema.path).find("schema") != std::string::npos);
+  CHECK(load_error(foreign.path).find("not a dcp predictor") != std::string::npos);
+}
+
+TEST_CASE("spearman rho of monotone, reversed and tied data") {
+  CHECK(spearman_rho({1, 2, 3, 4}, {10, 20, 30, 400}) == Approx(1.0));
+  CHECK(spearman_rho({1, 2, 3, 4}, {4, 3, 2, 1}) == Approx(-1.0));
+  CHECK(spearman_rho({1, 1, 2, 2}, {5, 5, 7, 7}) == Approx(1.0));
+}
+
+namespace {
+
+// Four single-lane PEs: small enough that exhaustive search can walk tiny layers' spaces.
+ArchSpec four_pe_arch() {
+  ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  arch.name = "four_pe";
+  arch.num_pes = 4;
+  arch.array_rows = 2;
+  arch.array_cols = 2;
+  return arch;
+}
+
+Layer tiny_conv(int64_t k, int64_t c, int64_t size) {
+  return make_conv(
+      "test", "tiny_k" + std::to_string(k) + "_c" + std::to_string(c) + "_" + std::to_string(size),
+      c, k, size, size, 1, 1, 1, 0, 1);
+}
+
+// Traces of tiny layers on four_pe_arch, labelled by the simulator.
+std::vector<TraceRecord> tiny_traces() {
+  std::vector<Layer> layers;
+  for (int64_t k : {2, 4, 8})
+    for (int64_t c : {2, 4, 8})
+      for (int64_t size : {2, 4, 6}) layers.push_back(tiny_conv(k, c, size));
+  std::mt19937_64 rng(9);
+  return simulated_traces(layers, four_pe_arch(), 40, rng);
+}
+
+}  // namespace
+
+TEST_CASE("DCP's verified EDP on tiny layers is within 1.15x of the exhaustive optimum") {
+  torch::set_num_threads(1);
+  TrainingOptions options = small_options();
+  options.epochs = 40;
+  Predictor predictor = train_predictor(tiny_traces(), options, nullptr);
+  const ArchSpec arch = four_pe_arch();
+  const Objective edp = parse_objective("edp", "--objective");
+  const std::vector<Layer> layers = {tiny_conv(4, 2, 2), tiny_conv(2, 4, 2), tiny_conv(8, 2, 2)};
+  const std::vector<LayerMapping> mappings = map_layers(predictor, layers, arch, edp, {}, nullptr);
+  for (const LayerMapping& mapping : mappings) {
+    const SearchResult optimum = search_exhaustive(mapping.layer, arch, edp, mapping.fixed, {});
+    INFO(mapping.layer.name << ": dcp " << mapping.best_objective << " vs optimum "
+                            << optimum.best_objective << " (best fixed "
+                            << mapping.fixed.best_run().objective << ")");
+    CHECK(legality_violations(mapping.layer, arch, mapping.best).empty());
+    CHECK(mapping.best_objective >= optimum.best_objective);
+    CHECK(mapping.best_objective <= 1.15 * optimum.best_objective);
+    // The reported numbers are the simulator's, for the returned dataflow.
+    CHECK(evaluate(mapping.layer, arch, mapping.best).cycles == mapping.best_result.cycles);
+    CHECK(mapping.simulator_calls <= 12);
+  }
+}
+
+TEST_CASE("DCP mapping is deterministic for a seed") {
+  torch::set_num_threads(1);
+  TrainingOptions options = small_options();
+  options.epochs = 3;
+  Predictor predictor = train_predictor(small_traces(), options, nullptr);
+  const ArchSpec arch = small_traces().front().arch;
+  const Objective latency = parse_objective("latency", "--objective");
+  MapOptions map_options;
+  map_options.propagation.steps = 30;
+  const std::vector<Layer> layers = {small_traces()[0].layer, small_traces()[100].layer};
+  const auto first = map_layers(predictor, layers, arch, latency, map_options, nullptr);
+  const auto second = map_layers(predictor, layers, arch, latency, map_options, nullptr);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    CHECK(first[i].best == second[i].best);
+    CHECK(first[i].curve.size() == second[i].curve.size());
+    CHECK(first[i].curve.back().best_objective == second[i].curve.back().best_objective);
+  }
+}

@@ -1,0 +1,57 @@
+#pragma once
+// Helpers shared by the Catch2 tests: temporary files, text edits and a small hand-checked
+// conv layer with a legal dataflow for it.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "sim/dataflow.hpp"
+#include "workloads/layer.hpp"
+
+namespace dcp::test {
+
+// A uniquely named file in the temporary directory, removed when this goes out of scope.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text, const std::string& extension = ".yaml") {
+    static int counter = 0;
+    path_ = (std::filesystem::temp_directory_path() / ("dcp_test_" + std::to_string(::getpid()) +
+                                                       "_" + std::to_string(counter++) + extension))
+                .string();
+    std::ofstream(path_, std::ios::binary) << text;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// `text` with the first `from` replaced by `to`; `from` must occur.
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+inline Layer conv_layer() {
+  return make_conv("test", "conv", 16, 32, 16, 16, 3, 3, 1, 1, 1);  // K32 C16 Y16 X16 R3 S3
+}
+
+// A dataflow for conv_layer whose tiles divide evenly: K over 4 clusters, C over 4 PEs, 2 lanes
+// on X. Legal on test_dataflow's small arch.
+inline Dataflow legal_conv_dataflow() {
+  Dataflow dataflow;
+  dataflow.name = "hand";
+  dataflow.levels[0] = {Dim::K, 4, kAllDims, {32, 16, 8, 8, 3, 3}};
+  dataflow.levels[1] = {Dim::C, 4, kAllDims, {8, 8, 4, 4, 3, 3}};
+  dataflow.levels[2] = {Dim::X, 2, kAllDims, {2, 2, 2, 2, 3, 3}};
+  return dataflow;
+}
+
+}  // namespace dcp::test

@@ -1,0 +1,319 @@
+// The sweep: the sampler covers the dataflow space with legal dataflows only and is a pure
+// function of the seed; the trace store rejects files that are not intact stores of this sweep;
+// an interrupted sweep plus its rerun, and shards plus their merge, equal one uninterrupted run.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "arch/arch_spec.hpp"
+#include "common/input_error.hpp"
+#include "mapper/sampler.hpp"
+#include "mapper/sweep.hpp"
+#include "mapper/trace_store.hpp"
+
+using namespace dcp;
+
+namespace {
+
+const std::string kSmallLayers = "tests/data/sweep_layers.yaml";
+constexpr int64_t kSweepSamples = 120;
+
+const ArchSpec& eyeriss() {
+  static const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  return arch;
+}
+
+SampleSpace model_space(uint64_t seed) {
+  std::vector<Layer> layers = load_network("workloads/models/resnet50.yaml").layers;
+  const std::vector<Layer> mobilenet = load_network("workloads/models/mobilenet_v2.yaml").layers;
+  layers.insert(layers.end(), mobilenet.begin(), mobilenet.end());
+  std::ostringstream warnings;
+  return make_sample_space({eyeriss(), load_arch("arch/presets/edge.yaml")}, layers, SampleMix{},
+                           seed, warnings);
+}
+
+SweepConfig small_sweep(uint64_t seed = 1) {
+  SweepConfig config;
+  config.archs = {eyeriss()};
+  config.layer_files = {kSmallLayers};
+  config.samples = kSweepSamples;
+  config.seed = seed;
+  return config;
+}
+
+// A fresh directory per test case, removed afterwards.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char pattern[] = "/tmp/dcp_test_sweep_XXXXXX";
+    path = mkdtemp(pattern);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+SweepSummary sweep_into(const std::string& path, const SweepConfig& config,
+                        SweepOptions options = {}) {
+  std::ostringstream warnings;
+  options.jobs = 2;
+  return run_sweep(config, path, options, warnings);
+}
+
+// Every column of every row of `table` in key order, doubles as exact hex floats.
+std::vector<std::string> dump_table(const std::string& path, const std::string& table) {
+  sqlite3* database = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &database, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* query = nullptr;
+  REQUIRE(sqlite3_prepare_v2(database, ("SELECT * FROM " + table + " ORDER BY 1").c_str(), -1,
+                             &query, nullptr) == SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(query) == SQLITE_ROW) {
+    std::string row;
+    for (int column = 0; column < sqlite3_column_count(query); ++column) {
+      char number[64];
+      switch (sqlite3_column_type(query, column)) {
+        case SQLITE_FLOAT:
+          std::snprintf(number, sizeof number, "%a", sqlite3_column_double(query, column));
+          row += number;
+          break;
+        case SQLITE_NULL:
+          row += "NULL";
+          break;
+        default:
+          row += reinterpret_cast<const char*>(sqlite3_column_text(query, column));
+      }
+      row += '|';
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(query);
+  sqlite3_close(database);
+  return rows;
+}
+
+void require_same_store(const std::string& a, const std::string& b) {
+  for (const std::string table : {"meta", "archs", "layers", "samples"})
+    CHECK(dump_table(a, table) == dump_table(b, table));
+}
+
+void execute_sql(const std::string& path, const std::string& sql) {
+  sqlite3* database = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &database) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(database, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(database);
+}
+
+// read_traces fails with one InputError line naming the file and containing `expected`.
+void require_store_error(const std::string& path, const std::string& expected) {
+  try {
+    read_traces(path);
+    FAIL("no error for " << path);
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    CHECK(message.find(path) != std::string::npos);
+    CHECK(message.find(expected) != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("sampler: only legal dataflows, spread over every spatial dim and loop order") {
+  const SampleSpace space = model_space(7);
+  constexpr int kDraws = 2000;
+  // [level][dim]: spatial dims with a fan-out above 1, and outermost loops.
+  std::array<std::set<Dim>, kNumLevels> spread_dims, outer_loops;
+  std::set<std::string> l2_orders;
+  std::set<SampleKind> kinds;
+  std::set<int> archs;
+  for (int64_t index = 0; index < kDraws; ++index) {
+    const Sample sample = draw_sample(space, index);
+    const Layer& layer = space.layers[sample.layer];
+    REQUIRE(legality_violations(layer, space.archs[sample.arch], sample.dataflow).empty());
+    kinds.insert(sample.kind);
+    archs.insert(sample.arch);
+    for (int level = 0; level < kNumLevels; ++level) {
+      const LevelMapping& mapping = sample.dataflow.levels[level];
+      if (mapping.fanout > 1) spread_dims[level].insert(mapping.spatial_dim);
+      outer_loops[level].insert(mapping.order.front());
+    }
+    std::string l2_order;
+    for (const Dim dim : sample.dataflow.levels[0].order) l2_order += dim_letter(dim);
+    l2_orders.insert(l2_order);
+  }
+  CHECK(kinds.size() == kNumSampleKinds);
+  CHECK(archs.size() == 2);
+  // The presets have one MAC lane per PE, so only L2 and L1 spread work.
+  for (int level = 0; level < 2; ++level) CHECK(spread_dims[level].size() == kNumDims);
+  for (int level = 0; level < kNumLevels; ++level) CHECK(outer_loops[level].size() == kNumDims);
+  CHECK(l2_orders.size() > 300);  // of the 720 permutations
+}
+
+TEST_CASE("sampler: sample i depends only on the seed and i") {
+  const SampleSpace space = model_space(3);
+  const SampleSpace same_seed = model_space(3);
+  const SampleSpace other_seed = model_space(4);
+  int differing = 0;
+  for (int64_t index = 199; index >= 0; --index) {
+    const Sample sample = draw_sample(space, index);
+    const Sample again = draw_sample(same_seed, index);
+    CHECK(sample.dataflow == again.dataflow);
+    CHECK(sample.layer == again.layer);
+    CHECK(sample.kind == again.kind);
+    if (!(draw_sample(other_seed, index).dataflow == sample.dataflow)) ++differing;
+  }
+  CHECK(differing > 190);
+}
+
+TEST_CASE("sampler: random layers look like real ones and repeat with the seed") {
+  const std::vector<Layer> layers = random_layers(300, 5);
+  std::set<LayerType> types;
+  for (const Layer& layer : layers) {
+    types.insert(layer.type);
+    CHECK(layer.macs() > 0);
+  }
+  CHECK(types.size() == 4);
+  CHECK(layer_key(random_layers(300, 5)[123]) == layer_key(layers[123]));
+  CHECK(unique_layers(layers).size() > 250);
+
+  Layer repeated = layers.front();
+  repeated.repeat = 12;
+  repeated.count = 3;
+  const std::vector<Layer> unique = unique_layers({layers.front(), repeated});
+  REQUIRE(unique.size() == 1);
+  CHECK(unique.front().repeat == 1);
+}
+
+TEST_CASE("trace store: the one-line dataflow form round-trips and rejects bad text") {
+  const SampleSpace space = model_space(1);
+  for (int64_t index = 0; index < 50; ++index) {
+    const Dataflow dataflow = draw_sample(space, index).dataflow;
+    Dataflow parsed = parse_dataflow_line(format_dataflow_line(dataflow), "test");
+    parsed.name = dataflow.name;
+    CHECK(parsed == dataflow);
+  }
+  for (const std::string bad :
+       {"", "K12:KCYXRS:1,1,1,1,1,1", "Q1:KCYXRS:1,1,1,1,1,1|",
+        "K1:KCYXRK:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1",
+        "K1:KCYXRS:1,1,1,1,1,0|K1:KCYXRS:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1"})
+    CHECK_THROWS_AS(parse_dataflow_line(bad, "test"), InputError);
+}
+
+TEST_CASE("an interrupted sweep rerun equals an uninterrupted one") {
+  TempDir directory;
+  const std::string whole = directory.file("whole.sqlite");
+  const std::string resumed = directory.file("resumed.sqlite");
+  const SweepSummary uninterrupted = sweep_into(whole, small_sweep());
+  CHECK(uninterrupted.rows_written == kSweepSamples);
+
+  SweepOptions interrupting;
+  interrupting.commit_rows = 20;
+  interrupting.keep_going = [](int64_t committed) { return committed < 40; };
+  const SweepSummary first = sweep_into(resumed, small_sweep(), interrupting);
+  CHECK(first.interrupted);
+  REQUIRE(first.rows_written < kSweepSamples);
+  CHECK(read_traces(resumed).size() == static_cast<std::size_t>(first.rows_written));
+
+  const SweepSummary second = sweep_into(resumed, small_sweep());
+  CHECK(second.rows_present == first.rows_written);
+  CHECK(second.rows_written == kSweepSamples - first.rows_written);
+  require_same_store(whole, resumed);
+  CHECK(sweep_into(resumed, small_sweep()).rows_written == 0);
+}
+
+TEST_CASE("shards merged equal the single sweep") {
+  TempDir directory;
+  const std::string whole = directory.file("whole.sqlite");
+  sweep_into(whole, small_sweep());
+  std::vector<std::string> shards;
+  for (int64_t number = 1; number <= 3; ++number) {
+    shards.push_back(directory.file("shard" + std::to_string(number) + ".sqlite"));
+    SweepOptions options;
+    options.shard = {number, 3};
+    CHECK(sweep_into(shards.back(), small_sweep(), options).rows_written == kSweepSamples / 3);
+  }
+  const std::string merged = directory.file("merged.sqlite");
+  CHECK(merge_traces(shards, merged) == kSweepSamples);
+  require_same_store(whole, merged);
+  // Overlapping stores merge too: their shared rows agree.
+  CHECK(merge_traces({whole, shards.front()}, merged) == 0);
+
+  const std::string other = directory.file("other.sqlite");
+  sweep_into(other, small_sweep(2));
+  CHECK_THROWS_WITH(merge_traces({whole, other}, directory.file("bad.sqlite")),
+                    Catch::Contains("meta.sweep.seed"));
+}
+
+TEST_CASE("traces read back as the simulator's results") {
+  TempDir directory;
+  const std::string path = directory.file("traces.sqlite");
+  sweep_into(path, small_sweep());
+  const std::vector<TraceRecord> records = read_traces(path);
+  REQUIRE(records.size() == kSweepSamples);
+  const SampleSpace space = make_sweep_space(small_sweep(), std::cerr);
+  for (const TraceRecord& record : records) {
+    const Sample sample = draw_sample(space, record.sample_index);
+    CHECK(record.dataflow == sample.dataflow);
+    CHECK(record.sample_kind == sample_kind_name(sample.kind));
+    CHECK(record.layer_key == layer_key(space.layers[sample.layer]));
+    CHECK(record.layer.dims() == space.layers[sample.layer].dims());
+    CHECK(arch_to_json(record.arch) == arch_to_json(eyeriss()));
+  }
+  const TraceRecord& last = records.back();
+  const Result result = evaluate(last.layer, last.arch, last.dataflow);
+  CHECK(result.cycles == last.result.cycles);
+  CHECK(result.total_energy_pj == last.result.total_energy_pj);
+  CHECK(result.counts == last.result.counts);
+  CHECK(result.stall_cycles == last.result.stall_cycles);
+  CHECK(result.bound == last.result.bound);
+}
+
+TEST_CASE("trace store: files that are not intact stores of this sweep are one-line errors") {
+  TempDir directory;
+  const std::string store = directory.file("store.sqlite");
+  sweep_into(store, small_sweep());
+
+  SECTION("random bytes") {
+    const std::string path = directory.file("random.sqlite");
+    std::mt19937_64 rng(9);
+    std::ofstream file(path, std::ios::binary);
+    for (int i = 0; i < 8192; ++i) file.put(static_cast<char>(rng()));
+    file.close();
+    require_store_error(path, "not a database");
+    CHECK_THROWS_AS(sweep_into(path, small_sweep()), InputError);
+  }
+  SECTION("truncated") {
+    const std::string path = directory.file("truncated.sqlite");
+    std::filesystem::copy_file(store, path);
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+    require_store_error(path, "corrupt");
+  }
+  SECTION("foreign SQLite") {
+    const std::string path = directory.file("foreign.sqlite");
+    execute_sql(path, "CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('x')");
+    require_store_error(path, "not a dcp trace store");
+  }
+  SECTION("another schema version") {
+    execute_sql(store, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+    require_store_error(store, "meta.schema_version");
+  }
+  SECTION("a sweep with other parameters") {
+    CHECK_THROWS_WITH(sweep_into(store, small_sweep(2)), Catch::Contains("meta.sweep.seed"));
+    SweepConfig more = small_sweep();
+    more.samples = 2 * kSweepSamples;
+    CHECK_THROWS_WITH(sweep_into(store, more), Catch::Contains("meta.sweep.samples"));
+  }
+}
+
+TEST_CASE("shards are k/n with 1 <= k <= n") {
+  CHECK(parse_shard("3/16").number == 3);
+  CHECK(parse_shard("3/16").count == 16);
+  for (const std::string bad : {"0/4", "5/4", "x", "1/", "/4", "1/4x", "-1/4"})
+    CHECK_THROWS_WITH(parse_shard(bad), Catch::Contains("--shard") && Catch::Contains("1 <= k"));
+}
