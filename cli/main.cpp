@@ -6,6 +6,7 @@
 #include "cli/export_command.hpp"
 #include "cli/import_command.hpp"
 #include "cli/map_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/search_command.hpp"
 #include "cli/simulate_command.hpp"
 #include "cli/sweep_command.hpp"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   dcp::cli::add_train_commands(app);
   dcp::cli::add_map_command(app);
   dcp::cli::add_search_command(app);
+  dcp::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

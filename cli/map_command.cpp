@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "arch/arch_spec.hpp"
 #include "cli/layer_results.hpp"
+#include "cli/output_file.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
@@ -201,6 +203,10 @@ void run_map(const MapCommandOptions& options) {
     std::vector<Dataflow> dataflows;
     for (size_t index : network.mapping_of_layer) dataflows.push_back(network.mappings[index].best);
     write_layer_dataflows(options.out_dir, network.layers, dataflows);
+    // The whole report and the curves go beside the dataflows, for `dcp report`.
+    write_output((std::filesystem::path(options.out_dir) / "map.json").string(), "--out",
+                 network_json(options, arch, network).dump(2) + "\n");
+    write_trace_steps((std::filesystem::path(options.out_dir) / "steps.csv").string(), network);
   }
   if (!options.trace_steps_path.empty()) write_trace_steps(options.trace_steps_path, network);
   if (options.json) {
@@ -235,12 +241,15 @@ void add_map_command(CLI::App& app) {
   command->add_option("--steps", propagation.steps, "Adam steps")->check(CLI::Range(0, 100000));
   command->add_option("--learning-rate", propagation.learning_rate, "Adam step size on the code")
       ->check(CLI::Range(1e-6, 10.0));
-  command->add_option("--decode-every", propagation.decode_every, "Decode every code each N steps")
-      ->check(CLI::Range(1, 100000));
   command
       ->add_option("--top-k", options->map.verify_top_k,
                    "Candidates re-simulated per layer, best predicted first")
       ->check(CLI::Range(1, 10000));
+  command
+      ->add_option("--rounds", options->map.rounds,
+                   "Propagate-and-verify rounds; the predictor copy is fine-tuned on the "
+                   "simulated dataflows between them")
+      ->check(CLI::Range(1, 100));
   command->add_option("--threads", options->threads, "Torch threads")->check(CLI::Range(1, 1024));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");

@@ -1,6 +1,7 @@
 #include "cli/search_command.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -9,10 +10,13 @@
 
 #include "arch/arch_spec.hpp"
 #include "cli/layer_results.hpp"
+#include "cli/output_file.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "mapper/sampler.hpp"
 #include "mapper/search.hpp"
+#include "mapper/trace_store.hpp"
 #include "sim/result_json.hpp"
 
 namespace dcp::cli {
@@ -29,7 +33,9 @@ struct SearchCommandOptions {
   int64_t budget = 2000;
   int64_t max_candidates = kDefaultMaxCandidates;
   uint64_t seed = 1;
+  int64_t random_layers = 0;
   std::string out_dir;
+  std::string record_path;
   bool json = false;
   bool quiet = false;
 };
@@ -55,6 +61,50 @@ SearchResult run_method(const SearchCommandOptions& options, const Layer& layer,
                            options.max_candidates);
 }
 
+// Every simulation of the searches as trace-store rows, to train the predictor on the regions a
+// search reaches. Distinct layer n's calls take sample indices n * budget onwards, and each layer
+// commits once, so a rerun of the same command skips the layers already recorded.
+class SearchRecorder {
+ public:
+  SearchRecorder(const SearchCommandOptions& options, const ArchSpec& arch,
+                 const std::vector<Layer>& layers)
+      : budget_(options.budget),
+        arch_id_(arch_content_id(arch)),
+        kind_("search_" + options.method),
+        writer_(options.record_path, parameters(options, arch, layers)) {
+    writer_.add_arch(arch);
+    for (int64_t index : writer_.sample_indices()) recorded_layers_.insert(index / budget_);
+  }
+  bool recorded(int64_t layer_number) const { return recorded_layers_.count(layer_number) > 0; }
+  void start_layer(int64_t layer_number, const Layer& layer) {
+    layer_number_ = layer_number;
+    calls_ = 0;
+    writer_.add_layer(layer_number, layer);
+  }
+  void record(const Dataflow& dataflow, const Result& result) {
+    writer_.add_sample({layer_number_ * budget_ + calls_++, arch_id_, layer_number_, kind_,
+                        format_dataflow_line(dataflow), result});
+  }
+  void finish_layer() { writer_.commit(); }
+
+ private:
+  static nlohmann::json parameters(const SearchCommandOptions& options, const ArchSpec& arch,
+                                   const std::vector<Layer>& layers) {
+    std::string keys;
+    for (const Layer& layer : layers) keys += layer_key(layer) + ";";
+    return {{"search", options.method},      {"budget", options.budget},
+            {"seed", options.seed},          {"objective", options.objective},
+            {"archs", {arch_to_json(arch)}}, {"layers", content_hash(keys)}};
+  }
+  int64_t budget_;
+  std::string arch_id_;
+  std::string kind_;
+  TraceWriter writer_;
+  std::set<int64_t> recorded_layers_;
+  int64_t layer_number_ = 0;
+  int64_t calls_ = 0;
+};
+
 std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
                                        const std::vector<Layer>& layers, const ArchSpec& arch,
                                        const Objective& objective) {
@@ -68,9 +118,18 @@ std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
   const auto dataflow_name = [&](const Layer& layer) {
     return options.method + "_" + file_stem(layer.name);
   };
+  std::unique_ptr<SearchRecorder> recorder;
+  if (!options.record_path.empty())
+    recorder = std::make_unique<SearchRecorder>(options, arch, layers);
   std::map<std::string, std::size_t> first_of_shape;
   std::vector<LayerSearch> searches;
+  int64_t layer_number = -1;
   for (const Layer& layer : layers) {
+    ++layer_number;
+    if (recorder && recorder->recorded(layer_number)) {
+      progress.advance(per_call ? options.budget : 1);
+      continue;
+    }
     const auto [first, is_new] = first_of_shape.emplace(shape_key(layer), searches.size());
     if (!is_new) {
       LayerSearch reused = searches[first->second];
@@ -89,8 +148,15 @@ std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
         progress.advance(calls - reported);
         reported = calls;
       };
+    if (recorder) {
+      recorder->start_layer(layer_number, layer);
+      search_options.on_result = [&](const Dataflow& dataflow, const Result& result) {
+        recorder->record(dataflow, result);
+      };
+    }
     LayerSearch entry{layer, fixed_baseline(layer, arch, objective), {}, ""};
     entry.search = run_method(options, layer, arch, objective, entry.baseline, search_options);
+    if (recorder) recorder->finish_layer();
     entry.search.best.name = dataflow_name(layer);
     progress.advance(per_call ? options.budget - reported : 1);
     searches.push_back(std::move(entry));
@@ -201,12 +267,18 @@ void run_search(const SearchCommandOptions& options) {
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.arch_path);
   const std::vector<Layer> layers =
-      load_layers("dcp search", options.layer_reference, options.network_path);
+      options.random_layers > 0 && options.layer_reference.empty() && options.network_path.empty()
+          ? random_layers(options.random_layers, options.seed)
+          : load_layers("dcp search", options.layer_reference, options.network_path);
   const std::vector<LayerSearch> searches = search_layers(options, layers, arch, objective);
   if (!options.out_dir.empty()) {
     std::vector<Dataflow> dataflows;
     for (const LayerSearch& entry : searches) dataflows.push_back(entry.search.best);
     write_layer_dataflows(options.out_dir, layers, dataflows);
+    // The whole report goes beside the dataflows, for `dcp report`.
+    write_output(
+        (std::filesystem::path(options.out_dir) / ("search_" + options.method + ".json")).string(),
+        "--out", searches_to_json(options, arch, searches).dump(2) + "\n");
   }
   if (options.json) {
     std::cout << searches_to_json(options, arch, searches).dump(2) << "\n";
@@ -231,6 +303,14 @@ void add_search_command(CLI::App& app) {
   command->add_option("--max-candidates", options->max_candidates,
                       "Largest space exhaustive search walks");
   command->add_option("--seed", options->seed, "Seed of every random choice");
+  command
+      ->add_option("--random-layers", options->random_layers,
+                   "Search this many synthetic layers (drawn from the seed) instead of "
+                   "--layer/--network")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  command->add_option("--record-traces", options->record_path,
+                      "Also write every simulated dataflow to this trace store (for dcp train); "
+                      "a rerun skips the layers already recorded");
   command->add_option("--out", options->out_dir,
                       "Directory for each layer's best dataflow (YAML and MAESTRO .m)");
   command->add_flag("--json", options->json, "Machine-readable output");

@@ -15,7 +15,7 @@ namespace dcp::cli {
 namespace {
 
 struct TrainOptions {
-  std::string traces_path;
+  std::vector<std::string> traces_paths;
   std::string out_path;
   TrainingOptions training;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -25,7 +25,7 @@ struct TrainOptions {
 
 struct EvalOptions {
   std::string predictor_path;
-  std::string traces_path;
+  std::vector<std::string> traces_paths;
   bool all_rows = false;
   bool json = false;
 };
@@ -56,17 +56,29 @@ void print_metrics(const std::string& title, const PredictorMetrics& metrics) {
   table.print(std::cout);
 }
 
-std::vector<TraceRecord> read_nonempty_traces(const std::string& path) {
-  std::vector<TraceRecord> records = read_traces(path);
-  if (records.empty())
-    throw InputError(path, "samples", "the trace store has no rows",
-                     "a store written by dcp sweep");
+// The rows of every store, in the order given; each store must hold some.
+std::vector<TraceRecord> read_nonempty_traces(const std::vector<std::string>& paths) {
+  std::vector<TraceRecord> records;
+  for (const std::string& path : paths) {
+    std::vector<TraceRecord> store = read_traces(path);
+    if (store.empty())
+      throw InputError(path, "samples", "the trace store has no rows",
+                       "a store written by dcp sweep");
+    records.insert(records.end(), std::make_move_iterator(store.begin()),
+                   std::make_move_iterator(store.end()));
+  }
   return records;
+}
+
+std::string joined(const std::vector<std::string>& paths) {
+  std::string text;
+  for (const std::string& path : paths) text += (text.empty() ? "" : " ") + path;
+  return text;
 }
 
 void run_train(const TrainOptions& options) {
   torch::set_num_threads(options.threads);
-  const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_path);
+  const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_paths);
   int64_t train_rows = 0;
   for (const TraceRecord& record : records) {
     if (!is_held_out_layer(record.layer_key, options.training.predictor.seed,
@@ -86,7 +98,7 @@ void run_train(const TrainOptions& options) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const PredictorMetrics held_out = measure_predictor(predictor, records, true);
-  predictor.set_training_summary(options.traces_path + ": " + std::to_string(train_rows) +
+  predictor.set_training_summary(joined(options.traces_paths) + ": " + std::to_string(train_rows) +
                                  " training rows, " + std::to_string(options.training.epochs) +
                                  " epochs, held-out cycles rho " +
                                  format_fixed(held_out.cycles.spearman_rho, 4) + ", energy rho " +
@@ -112,12 +124,12 @@ void run_train(const TrainOptions& options) {
 
 void run_eval(const EvalOptions& options) {
   Predictor predictor = Predictor::load(options.predictor_path);
-  const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_path);
+  const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_paths);
   for (const std::string& warning : predictor.out_of_range_warnings(records.front().arch))
     std::cerr << "dcp: warning: " << options.predictor_path << ": " << warning << "\n";
   const PredictorMetrics metrics = measure_predictor(predictor, records, !options.all_rows);
   if (metrics.rows == 0)
-    throw InputError(options.traces_path, "samples", "no row belongs to a held-out layer",
+    throw InputError(joined(options.traces_paths), "samples", "no row belongs to a held-out layer",
                      "traces with layers the predictor did not train on, or --all");
   if (options.json) {
     std::cout << metrics_json(metrics).dump(2) << "\n";
@@ -132,7 +144,7 @@ void add_train_commands(CLI::App& app) {
   auto train = std::make_shared<TrainOptions>();
   CLI::App* train_command =
       app.add_subcommand("train", "Train the predictor on a trace store (resumable)");
-  train_command->add_option("--traces", train->traces_path, "Trace store from dcp sweep")
+  train_command->add_option("--traces", train->traces_paths, "Trace stores from dcp sweep")
       ->required();
   train_command->add_option("--out", train->out_path, "Predictor file to write")->required();
   train_command->add_option("--epochs", train->training.epochs, "Passes over the training rows")
@@ -172,7 +184,8 @@ void add_train_commands(CLI::App& app) {
       app.add_subcommand("eval", "Measure a predictor on the held-out layers of a trace store");
   eval_command->add_option("--predictor", eval->predictor_path, "Predictor file from dcp train")
       ->required();
-  eval_command->add_option("--traces", eval->traces_path, "Trace store from dcp sweep")->required();
+  eval_command->add_option("--traces", eval->traces_paths, "Trace stores from dcp sweep")
+      ->required();
   eval_command->add_flag("--all", eval->all_rows, "Use every row, not only held-out layers");
   eval_command->add_flag("--json", eval->json, "Machine-readable output");
   eval_command->callback([eval] { run_eval(*eval); });

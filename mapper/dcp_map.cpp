@@ -1,8 +1,45 @@
 #include "mapper/dcp_map.hpp"
 
+#include <algorithm>
 #include <set>
 
+#include "mapper/training.hpp"
+
 namespace dcp {
+namespace {
+
+// The predictor prices one instance of a layer (repeats are independent and cost scales with
+// them), so feedback rows and references are one instance's share.
+TraceRecord instance_record(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                            const Result& result) {
+  TraceRecord record;
+  record.layer_key = layer.name;
+  record.layer = layer;
+  record.arch = arch;
+  record.dataflow = dataflow;
+  record.result = result;
+  record.result.cycles = std::max<int64_t>(1, result.cycles / layer.repeat);
+  record.result.total_energy_pj = result.total_energy_pj / static_cast<double>(layer.repeat);
+  return record;
+}
+
+// The dataflows the next round starts from: the fixed ones and the best simulated so far.
+std::vector<Dataflow> round_starts(const LayerMapping& mapping) {
+  constexpr size_t kBestVerifiedStarts = 4;
+  std::vector<Dataflow> starts;
+  for (const FixedRun& run : mapping.fixed.runs) starts.push_back(run.dataflow);
+  std::vector<const VerifiedCandidate*> verified;
+  for (const VerifiedCandidate& candidate : mapping.verified) verified.push_back(&candidate);
+  std::sort(verified.begin(), verified.end(),
+            [](const VerifiedCandidate* a, const VerifiedCandidate* b) {
+              return a->objective < b->objective;
+            });
+  for (size_t i = 0; i < std::min(kBestVerifiedStarts, verified.size()); ++i)
+    starts.push_back(verified[i]->candidate.dataflow);
+  return starts;
+}
+
+}  // namespace
 
 std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Layer>& layers,
                                      const ArchSpec& arch, const Objective& objective,
@@ -11,67 +48,84 @@ std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Lay
   const auto simulated = [&] {
     if (on_simulation) on_simulation();
   };
+  Predictor adapted = predictor.clone();
   std::vector<LayerMapping> mappings(layers.size());
   std::vector<PropagationProblem> problems;
+  std::vector<std::set<std::vector<int64_t>>> simulated_keys(layers.size());
+  std::vector<TraceRecord> feedback;
   for (size_t i = 0; i < layers.size(); ++i) {
     LayerMapping& mapping = mappings[i];
     mapping.layer = layers[i];
     mapping.fixed = fixed_baseline(layers[i], arch, objective);
-    for (size_t run = 0; run < mapping.fixed.runs.size(); ++run) simulated();
-    // The predictor prices one instance (repeats are independent and cost scales with them), so
-    // it compares against one instance's share of the reference.
-    const double repeat = static_cast<double>(layers[i].repeat);
-    PropagationProblem problem{layers[i],
-                               arch,
-                               mapping.fixed.reference_cycles / repeat,
-                               mapping.fixed.reference_energy_pj / repeat,
-                               {}};
-    for (const FixedRun& run : mapping.fixed.runs) problem.starts.push_back(run.dataflow);
-    problems.push_back(std::move(problem));
-  }
-
-  const std::vector<PropagationOutcome> outcomes =
-      propagate(predictor, problems, objective, options.propagation);
-
-  for (size_t i = 0; i < layers.size(); ++i) {
-    LayerMapping& mapping = mappings[i];
-    const PropagationOutcome& outcome = outcomes[i];
-    mapping.curve = outcome.curve;
     const FixedRun& best_fixed = mapping.fixed.best_run();
     mapping.best = best_fixed.dataflow;
     mapping.best_result = best_fixed.result;
     mapping.best_objective = best_fixed.objective;
     mapping.best_is_fixed = true;
-    const auto fixed_prediction =
-        predict_dataflows(predictor, mapping.layer, arch, {best_fixed.dataflow}).front();
-    const double repeat = static_cast<double>(mapping.layer.repeat);
-    mapping.predicted_cycles = fixed_prediction[0] * repeat;
-    mapping.predicted_energy_pj = fixed_prediction[1] * repeat;
-
-    // A candidate that decodes back to a fixed dataflow is already simulated.
-    std::set<std::vector<int64_t>> simulated_keys;
-    for (const FixedRun& run : mapping.fixed.runs)
-      simulated_keys.insert(dataflow_key(run.dataflow));
-    for (const Candidate& candidate : outcome.candidates) {
-      if (static_cast<int>(mapping.verified.size()) >= options.verify_top_k) break;
-      if (!simulated_keys.insert(dataflow_key(candidate.dataflow)).second) continue;
-      VerifiedCandidate verified{
-          candidate, evaluate(mapping.layer, arch, candidate.dataflow, {}, "decoded dataflow")};
+    for (const FixedRun& run : mapping.fixed.runs) {
       simulated();
-      verified.objective =
-          objective_value(objective, static_cast<double>(verified.simulated.cycles),
-                          verified.simulated.total_energy_pj, mapping.fixed.reference_cycles,
-                          mapping.fixed.reference_energy_pj);
-      if (verified.objective < mapping.best_objective) {
-        mapping.best = verified.candidate.dataflow;
-        mapping.best_result = verified.simulated;
-        mapping.best_objective = verified.objective;
-        mapping.best_is_fixed = false;
-        mapping.predicted_cycles = verified.candidate.predicted_cycles * repeat;
-        mapping.predicted_energy_pj = verified.candidate.predicted_energy_pj * repeat;
-      }
-      mapping.verified.push_back(std::move(verified));
+      simulated_keys[i].insert(dataflow_key(run.dataflow));
+      feedback.push_back(instance_record(layers[i], arch, run.dataflow, run.result));
     }
+    const double repeat = static_cast<double>(layers[i].repeat);
+    problems.push_back({layers[i],
+                        arch,
+                        mapping.fixed.reference_cycles / repeat,
+                        mapping.fixed.reference_energy_pj / repeat,
+                        {}});
+  }
+
+  const int rounds = std::max(1, options.rounds);
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < layers.size(); ++i) problems[i].starts = round_starts(mappings[i]);
+    PropagationOptions propagation = options.propagation;
+    propagation.seed += static_cast<uint64_t>(round);
+    const std::vector<PropagationOutcome> outcomes =
+        propagate(adapted, problems, objective, propagation);
+    // This round's share of the verification budget; earlier rounds take the remainder.
+    const int to_verify =
+        options.verify_top_k / rounds + (round < options.verify_top_k % rounds ? 1 : 0);
+
+    for (size_t i = 0; i < layers.size(); ++i) {
+      LayerMapping& mapping = mappings[i];
+      const int first_step = mapping.curve.empty() ? 0 : mapping.curve.back().step + 1;
+      for (PropagationStep step : outcomes[i].curve) {
+        step.step += first_step;
+        mapping.curve.push_back(step);
+      }
+      int verified_now = 0;
+      for (const Candidate& candidate : outcomes[i].candidates) {
+        if (verified_now >= to_verify) break;
+        if (!simulated_keys[i].insert(dataflow_key(candidate.dataflow)).second) continue;
+        VerifiedCandidate verified{
+            candidate, evaluate(mapping.layer, arch, candidate.dataflow, {}, "decoded dataflow")};
+        simulated();
+        ++verified_now;
+        verified.objective =
+            objective_value(objective, static_cast<double>(verified.simulated.cycles),
+                            verified.simulated.total_energy_pj, mapping.fixed.reference_cycles,
+                            mapping.fixed.reference_energy_pj);
+        feedback.push_back(
+            instance_record(mapping.layer, arch, candidate.dataflow, verified.simulated));
+        if (verified.objective < mapping.best_objective) {
+          mapping.best = candidate.dataflow;
+          mapping.best_result = verified.simulated;
+          mapping.best_objective = verified.objective;
+          mapping.best_is_fixed = false;
+        }
+        mapping.verified.push_back(std::move(verified));
+      }
+    }
+    if (round + 1 < rounds)
+      fine_tune(adapted, feedback, options.fine_tune_steps, options.fine_tune_learning_rate);
+  }
+
+  for (LayerMapping& mapping : mappings) {
+    // What the shipped predictor (not the fine-tuned copy) says of the winner, all repeats.
+    const auto prediction = predict_dataflows(predictor, mapping.layer, arch, {mapping.best});
+    const double repeat = static_cast<double>(mapping.layer.repeat);
+    mapping.predicted_cycles = prediction.front()[0] * repeat;
+    mapping.predicted_energy_pj = prediction.front()[1] * repeat;
     mapping.simulator_calls =
         static_cast<int64_t>(mapping.fixed.runs.size() + mapping.verified.size());
   }

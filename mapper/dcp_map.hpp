@@ -2,6 +2,7 @@
 // DCP end to end for a set of layers: the fixed dataflows give the normaliser and the first
 // starts, propagation proposes candidates, and the simulator has the last word: the dataflow
 // returned for a layer is the best *simulated* one, never one that was only predicted.
+// The caller's predictor is never changed.
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -13,7 +14,13 @@ namespace dcp {
 
 struct MapOptions {
   PropagationOptions propagation;
-  int verify_top_k = 8;  // candidates re-simulated per layer, best predicted first
+  int verify_top_k = 90;  // candidates re-simulated per layer over all rounds, best predicted first
+  // Propagate-and-verify rounds. Between rounds a copy of the predictor is fine-tuned on every
+  // dataflow simulated so far, so that the next descent no longer trusts the predictions the
+  // simulator just refuted, and the best simulated dataflows join the starts.
+  int rounds = 6;
+  int fine_tune_steps = 40;
+  double fine_tune_learning_rate = 1e-3;
 };
 
 struct VerifiedCandidate {
@@ -34,8 +41,8 @@ struct LayerMapping {
   bool best_is_fixed = false;
   double predicted_cycles = 0;  // the predictor's numbers for `best`, all repeats
   double predicted_energy_pj = 0;
-  int64_t simulator_calls = 0;  // fixed runs plus verified candidates
-  std::vector<PropagationStep> curve;
+  int64_t simulator_calls = 0;         // fixed runs plus verified candidates
+  std::vector<PropagationStep> curve;  // every round's steps, numbered on from the last
 };
 
 // One mapping per layer, in order. `on_simulation` is called after each simulator call (for

@@ -290,6 +290,17 @@ std::array<double, kNumTargets> Predictor::mean_prediction() const {
   return {std::exp(target_mean_[0].item<double>()), std::exp(target_mean_[1].item<double>())};
 }
 
+Predictor Predictor::clone() const {
+  torch::serialize::OutputArchive archive;
+  write(archive);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  std::istringstream copy(bytes.str());
+  torch::serialize::InputArchive restored;
+  restored.load_from(copy);
+  return read(restored, "predictor copy");
+}
+
 void Predictor::save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   write(archive);

@@ -81,6 +81,9 @@ class Predictor {
   // exp(target mean): what a predict-the-mean baseline says, [cycles, energy pJ].
   std::array<double, kNumTargets> mean_prediction() const;
 
+  // An independent copy (weights and statistics), to fine-tune without touching this one.
+  Predictor clone() const;
+
   void save(const std::string& path) const;
   void write(torch::serialize::OutputArchive& archive) const;
   // Throws InputError naming the file for a missing, truncated or foreign file, or one made for

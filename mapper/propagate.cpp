@@ -65,29 +65,6 @@ std::vector<float> log2_capacity_elements(const ArchSpec& arch) {
   return capacity;
 }
 
-// The code the predictor is shown: the parallel logits and the order priorities snapped to what
-// encoding a dataflow writes (a one-hot logit pattern, evenly spaced ranks), with gradients
-// passed straight through to the raw genes. The predictor only ever saw snapped values in
-// training; relaxed ones between them are where a descent finds predictions no dataflow has.
-torch::Tensor snapped_code(const torch::Tensor& code) {
-  const int64_t batch = code.size(0);
-  const torch::Tensor levels = code.reshape({batch, kNumLevels, kCodeFloatsPerLevel});
-  torch::Tensor snapped = levels.detach().clone();
-  {
-    torch::NoGradGuard no_grad;
-    const torch::Tensor logits = snapped.slice(2, 0, kNumDims);
-    const torch::Tensor chosen = torch::one_hot(logits.argmax(2), kNumDims).to(torch::kBool);
-    logits.copy_(torch::where(chosen, torch::zeros_like(logits),
-                              torch::full_like(logits, -kParallelLogitMargin)));
-    const torch::Tensor priorities = snapped.slice(2, kNumDims + 1, kCodeFloatsPerLevel, 2);
-    const torch::Tensor order =
-        std::get<1>(torch::sort(priorities, /*stable=*/true, /*dim=*/2, /*descending=*/true));
-    const torch::Tensor position = order.argsort(static_cast<int64_t>(2)).to(torch::kFloat32);
-    priorities.copy_((kNumDims - 1 - position) / static_cast<float>(kNumDims - 1));
-  }
-  return (levels + (snapped - levels).detach()).reshape({batch, kCodeSize});
-}
-
 // Leaves the predictor's weights untouched by the backward passes over the codes, and restores
 // their gradient flags afterwards.
 class FrozenWeights {
@@ -168,33 +145,51 @@ std::vector<PropagationOutcome> propagate(Predictor& predictor,
 
   std::vector<PropagationOutcome> outcomes(problems.size());
   std::vector<std::set<std::vector<int64_t>>> seen(problems.size());
-  std::vector<std::vector<Dataflow>> decoded(problems.size());
-  std::vector<std::vector<int>> decoded_step(problems.size());
   for (int step = 0; step <= options.steps; ++step) {
-    const torch::Tensor log_value = log_objective(
-        predictor.predict_log(context_tensor, snapped_code(code)), reference_tensor, objective);
-    const bool decode_now = step % options.decode_every == 0 || step == options.steps;
+    // The predictor is shown the decoded dataflow of every code (the forward pass of a
+    // straight-through estimator), so it prices only dataflows that exist: relaxed codes between
+    // legal ones are where a descent finds predictions no dataflow has.
+    std::vector<Dataflow> step_dataflows;
+    std::vector<float> decoded_codes;
     {
       torch::NoGradGuard no_grad;
-      const torch::Tensor value = log_value.exp().to(torch::kFloat64);
       const torch::Tensor code_rows = code.detach().contiguous();
       const float* code_data = code_rows.data_ptr<float>();
       for (size_t p = 0; p < problems.size(); ++p) {
-        const torch::Tensor values = value.slice(0, first_row[p], first_row[p + 1]);
-        outcomes[p].curve.push_back(
-            {step, values.min().item<double>(), values.mean().item<double>(), decode_now});
-        if (!decode_now) continue;
         for (int64_t row = first_row[p]; row < first_row[p + 1]; ++row) {
           CodeVector vector;
           std::copy(code_data + row * kCodeSize, code_data + (row + 1) * kCodeSize, vector.begin());
-          Dataflow dataflow =
-              decode_dataflow(problems[p].layer, problems[p].arch, code_from_vector(vector));
-          dataflow.name = "dcp";
-          if (seen[p].insert(dataflow_key(dataflow)).second) {
-            decoded[p].push_back(dataflow);
-            decoded_step[p].push_back(step);
-          }
+          step_dataflows.push_back(
+              decode_dataflow(problems[p].layer, problems[p].arch, code_from_vector(vector)));
+          append_code(encode_dataflow(problems[p].layer, problems[p].arch, step_dataflows.back()),
+                      decoded_codes);
         }
+      }
+    }
+    const torch::Tensor decoded = float_rows(decoded_codes, kCodeSize);
+    const torch::Tensor log_predicted =
+        predictor.predict_log(context_tensor, code + (decoded - code).detach());
+    const torch::Tensor log_value = log_objective(log_predicted, reference_tensor, objective);
+    {
+      torch::NoGradGuard no_grad;
+      const torch::Tensor predicted = log_predicted.exp().to(torch::kFloat64).contiguous();
+      const auto predicted_rows = predicted.accessor<double, 2>();
+      const torch::Tensor value = log_value.exp().to(torch::kFloat64);
+      for (size_t p = 0; p < problems.size(); ++p) {
+        bool found_new = false;
+        for (int64_t row = first_row[p]; row < first_row[p + 1]; ++row) {
+          Dataflow& dataflow = step_dataflows[static_cast<size_t>(row)];
+          if (!seen[p].insert(dataflow_key(dataflow)).second) continue;
+          found_new = true;
+          dataflow.name = "dcp";
+          const double cycles = predicted_rows[row][0], energy_pj = predicted_rows[row][1];
+          outcomes[p].candidates.push_back({dataflow, cycles, energy_pj,
+                                            objective_of(objective, problems[p], cycles, energy_pj),
+                                            step});
+        }
+        const torch::Tensor values = value.slice(0, first_row[p], first_row[p + 1]);
+        outcomes[p].curve.push_back(
+            {step, values.min().item<double>(), values.mean().item<double>(), found_new});
       }
     }
     if (step == options.steps) break;
@@ -208,15 +203,8 @@ std::vector<PropagationOutcome> propagate(Predictor& predictor,
     code.masked_fill_(fraction_mask.unsqueeze(0) & (code > 0), 0.0f);
   }
 
-  for (size_t p = 0; p < problems.size(); ++p) {
-    const PropagationProblem& problem = problems[p];
-    const auto predicted = predict_dataflows(predictor, problem.layer, problem.arch, decoded[p]);
-    for (size_t i = 0; i < decoded[p].size(); ++i) {
-      outcomes[p].candidates.push_back(
-          {decoded[p][i], predicted[i][0], predicted[i][1],
-           objective_of(objective, problem, predicted[i][0], predicted[i][1]), decoded_step[p][i]});
-    }
-    std::stable_sort(outcomes[p].candidates.begin(), outcomes[p].candidates.end(),
+  for (PropagationOutcome& outcome : outcomes) {
+    std::stable_sort(outcome.candidates.begin(), outcome.candidates.end(),
                      [](const Candidate& a, const Candidate& b) {
                        return a.predicted_objective < b.predicted_objective;
                      });

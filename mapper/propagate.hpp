@@ -1,8 +1,9 @@
 #pragma once
 // Dataflow Code Propagation: gradient descent on dataflow codes through the frozen predictor,
-// many starts per layer and every layer of a network in one batch, then decoding to legal
-// dataflows ranked by the predictor. Choosing among them by re-simulation is the caller's job
-// (see mapper/dcp_mapper.hpp): nothing here ever calls the simulator.
+// many starts per layer and every layer of a network in one batch. Every step decodes every
+// code to a legal dataflow; the distinct ones, ranked by the predictor, are the candidates.
+// Choosing among them by re-simulation is the caller's job (see mapper/dcp_mapper.hpp): nothing
+// here ever calls the simulator.
 #include <cstdint>
 #include <vector>
 
@@ -15,10 +16,9 @@
 namespace dcp {
 
 struct PropagationOptions {
-  int random_starts = 28;  // per layer, besides the starting dataflows' codes
-  int steps = 150;
+  int random_starts = 60;  // per layer, besides the starting dataflows' codes
+  int steps = 80;
   double learning_rate = 0.05;
-  int decode_every = 25;  // decode every code at these steps and at the last one
   double penalty_weight = 4;
   uint64_t seed = 1;
 };
@@ -42,12 +42,12 @@ struct Candidate {
   int found_at_step = 0;
 };
 
-// The propagation curve of one layer: the predicted objective of the relaxed codes per step.
+// The propagation curve of one layer: the predicted objective of the codes' decoded dataflows.
 struct PropagationStep {
   int step = 0;
   double best_objective = 0;  // over this layer's codes
   double mean_objective = 0;
-  bool decoded = false;  // candidates were decoded at this step
+  bool decoded = false;  // some code decoded to a dataflow not seen before at this step
 };
 
 struct PropagationOutcome {

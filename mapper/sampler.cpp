@@ -148,17 +148,23 @@ Dataflow draw_dataflow(SampleKind kind, const Layer& layer, const ArchSpec& arch
       return decode_dataflow(layer, arch, random_code(layer, arch, rng));
     case SampleKind::Fixed:
       return make_fixed_dataflow(random_fixed_name(rng), layer, arch);
+    case SampleKind::Grown:
+      return grown_dataflow(layer, arch, rng);
     case SampleKind::Neighbour:
       break;
   }
-  return neighbour_dataflow(layer, arch, make_fixed_dataflow(random_fixed_name(rng), layer, arch),
-                            rng);
+  // A walk of 1 to 4 one-gene steps: single steps alone stay too close to the fixed dataflows to
+  // show the predictor the good regions a search reaches from them.
+  Dataflow walked = make_fixed_dataflow(random_fixed_name(rng), layer, arch);
+  const int steps = std::uniform_int_distribution<int>(1, 4)(rng);
+  for (int step = 0; step < steps; ++step) walked = neighbour_dataflow(layer, arch, walked, rng);
+  return walked;
 }
 
 }  // namespace
 
 const char* sample_kind_name(SampleKind kind) {
-  constexpr const char* kNames[kNumSampleKinds] = {"random", "code", "fixed", "neighbour"};
+  constexpr const char* kNames[kNumSampleKinds] = {"random", "code", "fixed", "neighbour", "grown"};
   return kNames[static_cast<int>(kind)];
 }
 
@@ -230,9 +236,9 @@ Sample draw_sample(const SampleSpace& space, int64_t index) {
   const std::vector<int>& fitting = space.fitting_layers[sample.arch];
   sample.layer = fitting[std::uniform_int_distribution<std::size_t>(0, fitting.size() - 1)(rng)];
   const SampleMix& mix = space.mix;
-  sample.kind = pick<SampleKind>(
-      {SampleKind::Random, SampleKind::Code, SampleKind::Fixed, SampleKind::Neighbour},
-      {mix.random, mix.code, mix.fixed, mix.neighbour}, rng);
+  sample.kind = pick<SampleKind>({SampleKind::Random, SampleKind::Code, SampleKind::Fixed,
+                                  SampleKind::Neighbour, SampleKind::Grown},
+                                 {mix.random, mix.code, mix.fixed, mix.neighbour, mix.grown}, rng);
   const Layer& layer = space.layers[sample.layer];
   const ArchSpec& arch = space.archs[sample.arch];
   sample.dataflow = draw_dataflow(sample.kind, layer, arch, rng);
@@ -243,6 +249,26 @@ Sample draw_sample(const SampleSpace& space, int64_t index) {
                            sample_kind_name(sample.kind) + ") of layer " + layer.name +
                            " is illegal: " + violations.front());
   return sample;
+}
+
+Dataflow grown_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_64& rng) {
+  constexpr int kGrowthAttempts = 32;
+  Dataflow dataflow = decode_dataflow(layer, arch, random_code(layer, arch, rng));
+  std::uniform_int_distribution<int> pick_level(0, kNumLevels - 1), pick_gene(0, kNumDims);
+  for (int attempt = 0; attempt < kGrowthAttempts; ++attempt) {
+    Dataflow grown = dataflow;
+    const int level = pick_level(rng);
+    const int gene = pick_gene(rng);  // a dim's tile, or kNumDims for the fan-out
+    LevelMapping& mapping = grown.levels[level];
+    if (gene == kNumDims) {
+      mapping.fanout *= 2;
+    } else {
+      const int64_t parent = level == 0 ? layer.dims()[gene] : grown.levels[level - 1].tile[gene];
+      mapping.tile[gene] = std::min(parent, mapping.tile[gene] * 2);
+    }
+    if (!(grown == dataflow) && legality_violations(layer, arch, grown).empty()) dataflow = grown;
+  }
+  return dataflow;
 }
 
 Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,

@@ -14,18 +14,23 @@
 namespace dcp {
 
 // How a sample's dataflow was drawn: random_legal_dataflow, a decoded random_code, one of the
-// fixed dataflows, or a fixed dataflow with one gene changed.
-enum class SampleKind { Random = 0, Code = 1, Fixed = 2, Neighbour = 3 };
-constexpr int kNumSampleKinds = 4;
-const char* sample_kind_name(SampleKind kind);  // "random", "code", "fixed", "neighbour"
+// fixed dataflows, a fixed dataflow after 1 to 4 one-gene changes, or a decoded random code grown
+// to fill its buffers (grown_dataflow).
+enum class SampleKind { Random = 0, Code = 1, Fixed = 2, Neighbour = 3, Grown = 4 };
+constexpr int kNumSampleKinds = 5;
+// "random", "code", "fixed", "neighbour", "grown"
+const char* sample_kind_name(SampleKind kind);
 
 // Share of the samples of each kind (normalised when drawn). Random draws and codes spread over
 // the whole code space; fixed dataflows and their neighbours cover the region that works well.
+// Grown codes cover what good dataflows share wherever they sit: full buffers and wide fan-outs,
+// which uniform draws almost never reach (a random tile nest rarely fills a buffer).
 struct SampleMix {
-  double random = 0.45;
-  double code = 0.35;
+  double random = 0.25;
+  double code = 0.2;
   double fixed = 0.05;
   double neighbour = 0.15;
+  double grown = 0.35;
 };
 
 // Every layer shape once, in order of first appearance, simulated as one instance
@@ -66,6 +71,11 @@ Sample draw_sample(const SampleSpace& space, int64_t index);
 // dim, a fan-out doubled or halved), then repaired to be legal.
 Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
                             std::mt19937_64& rng);
+
+// A decoded random code whose tiles and fan-outs then grow: a random sequence of tiles (up to
+// their parent) and fan-outs (up to the units) doubles, each change kept only while the dataflow
+// stays legal.
+Dataflow grown_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_64& rng);
 
 // A well-mixed 64-bit value from a seed and a stream position, so that nearby seeds and indices
 // give unrelated generator states.

@@ -91,6 +91,7 @@ double CachedEvaluator::score(const Dataflow& dataflow) {
   if (known != scores_.end()) return known->second;
   if (options_.on_simulate) options_.on_simulate(dataflow);
   const Result result = evaluate(layer_, arch_, dataflow, {}, "searched dataflow");
+  if (options_.on_result) options_.on_result(dataflow, result);
   const double value =
       objective_value(objective_, static_cast<double>(result.cycles), result.total_energy_pj,
                       baseline_.reference_cycles, baseline_.reference_energy_pj);

@@ -53,6 +53,7 @@ struct SearchOptions {
   uint64_t seed = 1;
   std::function<void(const Dataflow&)> on_simulate;  // sees each dataflow before it is simulated
   std::function<void(int64_t calls)> on_progress;    // after each simulator call
+  std::function<void(const Dataflow&, const Result&)> on_result;  // each simulated dataflow
 };
 
 // Scores dataflows on the simulator and remembers them: a dataflow seen before is not simulated

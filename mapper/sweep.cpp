@@ -289,7 +289,8 @@ nlohmann::json sweep_parameters(const SweepConfig& config) {
            {{"random", config.mix.random},
             {"code", config.mix.code},
             {"fixed", config.mix.fixed},
-            {"neighbour", config.mix.neighbour}}}};
+            {"neighbour", config.mix.neighbour},
+            {"grown", config.mix.grown}}}};
 }
 
 SampleSpace make_sweep_space(const SweepConfig& config, std::ostream& warnings) {

@@ -17,7 +17,7 @@ namespace dcp {
 struct TraceRecord {
   int64_t sample_index = 0;  // position in the sweep's deterministic sample sequence
   std::string layer_key;     // layer identity for train/test splits: type and dims, not the name
-  std::string sample_kind;   // how the dataflow was drawn: "random", "code", "fixed", "neighbour"
+  std::string sample_kind;   // how the dataflow was drawn (sample_kind_name)
   Layer layer;
   ArchSpec arch;
   Dataflow dataflow;

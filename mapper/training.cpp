@@ -233,6 +233,22 @@ Predictor train_predictor(const std::vector<TraceRecord>& records, const Trainin
   return predictor;
 }
 
+void fine_tune(Predictor& predictor, const std::vector<TraceRecord>& records, int steps,
+               double learning_rate) {
+  if (records.empty() || steps <= 0) return;
+  const TrainingSet set = make_training_set(records);
+  const torch::Tensor targets = predictor.normalise_targets(set.log_targets);
+  torch::optim::Adam optimizer(predictor.net()->parameters(),
+                               torch::optim::AdamOptions(learning_rate));
+  for (int step = 0; step < steps; ++step) {
+    optimizer.zero_grad();
+    const torch::Tensor loss =
+        torch::mse_loss(predictor.predict_normalised(set.context, set.code), targets);
+    loss.backward();
+    optimizer.step();
+  }
+}
+
 PredictorMetrics measure_predictor(Predictor& predictor, const std::vector<TraceRecord>& records,
                                    bool held_out_only) {
   std::vector<TraceRecord> chosen;

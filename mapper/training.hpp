@@ -39,6 +39,11 @@ struct EpochReport {
 Predictor train_predictor(const std::vector<TraceRecord>& records, const TrainingOptions& options,
                           const std::function<void(const EpochReport&)>& on_batch);
 
+// Adapts a trained predictor to a few simulated rows (the dataflows a search just verified, or a
+// new arch) with `steps` full-batch Adam steps, keeping its normalisation and split.
+void fine_tune(Predictor& predictor, const std::vector<TraceRecord>& records, int steps,
+               double learning_rate);
+
 struct TargetMetrics {
   double spearman_rho = 0;
   double median_abs_pct_error = 0;

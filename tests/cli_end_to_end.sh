@@ -269,5 +269,23 @@ expect_error "map with a bad objective" "--objective" "unknown term 'speed'" -- 
 expect_error "map with a trace store as predictor" "whole.sqlite" "not a readable dcp predictor" -- "$dcp" map --arch "$eyeriss" --layer "$work/small.yaml:conv" --predictor "$work/whole.sqlite"
 expect_error "train on random bytes" "random.sqlite" "not an SQLite file" -- "$dcp" train --traces "$work/random.sqlite" --out "$work/p.pt"
 
+# --- report ----------------------------------------------------------------------------------
+# The GA search of conv above is a baseline for one of the three mapped layers.
+cp -r "$work/searched" "$work/mapped/ga"
+expect_ok "report" "$dcp" report "$work/mapped" --out "$work/report"
+grep -qxF "$work/report/index.html" "$work/out" || fail "report prints its page: $(cat "$work/out")"
+grep -qF "<td>ga</td>" "$work/report/index.html" || fail "report table has no ga row"
+figures=0
+for figure in "$work"/report/*.png; do
+  [[ -e $figure ]] || continue
+  figures=$((figures + 1))
+  grep -qF "src=\"$(basename "$figure")\"" "$work/report/index.html" || fail "index.html misses $(basename "$figure")"
+done
+[[ $figures -gt 0 ]] && pass || fail "report wrote no figures"
+expect_error "report on a missing folder" "$work/nosuch" "dcp map --out" -- "$dcp" report "$work/nosuch" --out "$work/report2"
+mkdir "$work/truncated"
+head -c 200 "$work/mapped/map.json" >"$work/truncated/map.json"
+expect_error "report on a truncated map.json" "truncated/map.json" "not valid JSON" -- "$dcp" report "$work/truncated" --out "$work/report2"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
