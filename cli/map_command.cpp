@@ -250,6 +250,10 @@ void add_map_command(CLI::App& app) {
                    "Propagate-and-verify rounds; the predictor copy is fine-tuned on the "
                    "simulated dataflows between them")
       ->check(CLI::Range(1, 100));
+  command
+      ->add_option("--fine-tune-steps", options->map.fine_tune_steps,
+                   "Adam steps of each fine-tuning between rounds")
+      ->check(CLI::Range(0, 100000));
   command->add_option("--threads", options->threads, "Torch threads")->check(CLI::Range(1, 1024));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
