@@ -74,26 +74,14 @@ double gain(const LayerMapping& mapping) {
   return mapping.fixed.best_run().objective / mapping.best_objective;
 }
 
-struct Totals {
-  double cycles = 0, energy_pj = 0, fixed_cycles = 0, fixed_energy_pj = 0;
-  int64_t calls = 0;
-  double geomean_gain = 1;
-};
-
-Totals network_totals(const NetworkMapping& network) {
-  Totals totals;
-  double log_gain = 0;
+NetworkTotals network_totals(const NetworkMapping& network) {
+  NetworkTotals totals;
   for (size_t i = 0; i < network.layers.size(); ++i) {
     const LayerMapping& mapping = network.mappings[network.mapping_of_layer[i]];
-    const double count = static_cast<double>(network.layers[i].count);
-    totals.cycles += static_cast<double>(mapping.best_result.cycles) * count;
-    totals.energy_pj += mapping.best_result.total_energy_pj * count;
-    totals.fixed_cycles += static_cast<double>(mapping.fixed.best_run().result.cycles) * count;
-    totals.fixed_energy_pj += mapping.fixed.best_run().result.total_energy_pj * count;
-    log_gain += std::log(gain(mapping));
+    totals.add_layer(network.layers[i].count, mapping.best_result, mapping.fixed.best_run().result,
+                     gain(mapping));
   }
   for (const LayerMapping& mapping : network.mappings) totals.calls += mapping.simulator_calls;
-  totals.geomean_gain = std::exp(log_gain / static_cast<double>(network.layers.size()));
   return totals;
 }
 
@@ -115,12 +103,12 @@ void print_table(const MapCommandOptions& options, const NetworkMapping& network
     printed[index] = true;
   }
   if (network.layers.size() > 1) {
-    const Totals totals = network_totals(network);
+    const NetworkTotals totals = network_totals(network);
     table.add_rule();
     table.add_row({"total", "", std::to_string(totals.calls), "", format_fixed(totals.cycles, 0),
                    "", energy_uj(totals.energy_pj), edp_text(totals.cycles, totals.energy_pj),
                    "per layer", edp_text(totals.fixed_cycles, totals.fixed_energy_pj),
-                   format_fixed(totals.geomean_gain, 2) + "x (geomean)"});
+                   format_fixed(totals.geomean_gain(), 2) + "x (geomean)"});
   }
   std::cout << "objective " << options.objective
             << "; sim = re-simulated; gain = best fixed / dcp by the objective; "
@@ -160,19 +148,13 @@ nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& ar
                       {"dataflow", dataflow_to_yaml(mapping.best)},
                       {"result", result_to_json(mapping.best_result)}});
   }
-  const Totals totals = network_totals(network);
+  const NetworkTotals totals = network_totals(network);
   return {{"arch", arch.name},
           {"objective", options.objective},
           {"seed", options.map.propagation.seed},
           {"wall_seconds", network.seconds},
           {"layers", layers},
-          {"totals",
-           {{"cycles", totals.cycles},
-            {"energy_pj", totals.energy_pj},
-            {"edp", totals.cycles * totals.energy_pj},
-            {"best_fixed_edp", totals.fixed_cycles * totals.fixed_energy_pj},
-            {"geomean_gain", totals.geomean_gain},
-            {"simulator_calls", totals.calls}}}};
+          {"totals", totals.to_json()}};
 }
 
 void write_trace_steps(const std::string& path, const NetworkMapping& network) {

@@ -164,31 +164,22 @@ std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
   return searches;
 }
 
-// Network sums (each layer x its count) and the geometric mean of the per-layer gains.
-struct Totals {
-  double cycles = 0, energy_pj = 0;
-  double fixed_cycles = 0, fixed_energy_pj = 0;
-  int64_t calls = 0;
+// The network totals, and the wall time of the searches that ran (a reused shape costs none).
+struct SearchTotals {
+  NetworkTotals network;
   double seconds = 0;
-  double geomean_gain = 1;
 };
 
-Totals network_totals(const std::vector<LayerSearch>& searches) {
-  Totals totals;
-  double log_gain = 0;
+SearchTotals search_totals(const std::vector<LayerSearch>& searches) {
+  SearchTotals totals;
   for (const LayerSearch& entry : searches) {
-    const double count = static_cast<double>(entry.layer.count);
-    totals.cycles += static_cast<double>(entry.search.best_result.cycles) * count;
-    totals.energy_pj += entry.search.best_result.total_energy_pj * count;
-    totals.fixed_cycles += static_cast<double>(entry.best_fixed().result.cycles) * count;
-    totals.fixed_energy_pj += entry.best_fixed().result.total_energy_pj * count;
-    log_gain += std::log(entry.gain());
+    totals.network.add_layer(entry.layer.count, entry.search.best_result, entry.best_fixed().result,
+                             entry.gain());
     if (entry.reused_from.empty()) {
-      totals.calls += entry.search.simulator_calls;
+      totals.network.calls += entry.search.simulator_calls;
       totals.seconds += entry.search.wall_seconds;
     }
   }
-  totals.geomean_gain = std::exp(log_gain / static_cast<double>(searches.size()));
   return totals;
 }
 
@@ -208,12 +199,13 @@ void print_table(const SearchCommandOptions& options, const std::vector<LayerSea
                    reused ? "" : format_fixed(entry.search.wall_seconds, 2)});
   }
   if (searches.size() > 1) {
-    const Totals totals = network_totals(searches);
+    const SearchTotals totals = search_totals(searches);
+    const NetworkTotals& network = totals.network;
     table.add_rule();
-    table.add_row({"total", "", "", std::to_string(totals.calls), format_fixed(totals.cycles, 0),
-                   energy_uj(totals.energy_pj), edp_text(totals.cycles, totals.energy_pj),
-                   "per layer", edp_text(totals.fixed_cycles, totals.fixed_energy_pj),
-                   format_fixed(totals.geomean_gain, 2) + "x (geomean)",
+    table.add_row({"total", "", "", std::to_string(network.calls), format_fixed(network.cycles, 0),
+                   energy_uj(network.energy_pj), edp_text(network.cycles, network.energy_pj),
+                   "per layer", edp_text(network.fixed_cycles, network.fixed_energy_pj),
+                   format_fixed(network.geomean_gain(), 2) + "x (geomean)",
                    format_fixed(totals.seconds, 2)});
   }
   out << "objective " << options.objective << "; gain = best fixed / " << options.method
@@ -244,14 +236,9 @@ nlohmann::json searches_to_json(const SearchCommandOptions& options, const ArchS
   nlohmann::json output = {
       {"arch", arch.name},        {"method", options.method}, {"objective", options.objective},
       {"budget", options.budget}, {"seed", options.seed},     {"layers", layers}};
-  const Totals totals = network_totals(searches);
-  output["totals"] = {{"cycles", totals.cycles},
-                      {"energy_pj", totals.energy_pj},
-                      {"edp", totals.cycles * totals.energy_pj},
-                      {"best_fixed_edp", totals.fixed_cycles * totals.fixed_energy_pj},
-                      {"geomean_gain", totals.geomean_gain},
-                      {"simulator_calls", totals.calls},
-                      {"wall_seconds", totals.seconds}};
+  const SearchTotals totals = search_totals(searches);
+  output["totals"] = totals.network.to_json();
+  output["totals"]["wall_seconds"] = totals.seconds;
   return output;
 }
 

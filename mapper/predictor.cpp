@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/hash.hpp"
 #include "common/input_error.hpp"
 
 namespace dcp {
@@ -272,13 +273,10 @@ std::vector<std::string> Predictor::out_of_range_warnings(const ArchSpec& arch) 
 }
 
 bool is_held_out_layer(const std::string& layer_key, uint64_t seed, double test_fraction) {
-  // FNV-1a, then splitmix64 with the seed: stable across platforms and library versions.
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char byte : layer_key) hash = (hash ^ byte) * 1099511628211ull;
-  uint64_t mixed = hash ^ (seed + 0x9e3779b97f4a7c15ull);
-  mixed = (mixed ^ (mixed >> 30)) * 0xbf58476d1ce4e5b9ull;
-  mixed = (mixed ^ (mixed >> 27)) * 0x94d049bb133111ebull;
-  mixed ^= mixed >> 31;
+  // The split was first written with this basis (FNV's offset basis missing a digit); it stays,
+  // so that predictor files already trained keep the layers they held out.
+  constexpr uint64_t kSplitBasis = 1469598103934665603ULL;
+  const uint64_t mixed = mix64(fnv1a_64(layer_key, kSplitBasis) ^ (seed + kSplitmixIncrement));
   return static_cast<double>(mixed >> 11) / static_cast<double>(1ull << 53) < test_fraction;
 }
 

@@ -6,18 +6,13 @@
 #include "mapper/repair.hpp"
 
 namespace dcp {
-namespace {
 
-// Uniform in log space over low..high: each doubling of the value is equally likely, so small
-// tiles and fan-outs are drawn as often as large ones.
 int64_t log_uniform(int64_t low, int64_t high, std::mt19937_64& rng) {
   if (high <= low) return low;
   std::uniform_real_distribution<double> exponent(std::log(static_cast<double>(low)),
                                                   std::log(static_cast<double>(high) + 1));
   return std::clamp<int64_t>(static_cast<int64_t>(std::exp(exponent(rng))), low, high);
 }
-
-}  // namespace
 
 Dataflow random_legal_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_64& rng) {
   Dataflow dataflow;

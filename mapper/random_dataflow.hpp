@@ -15,4 +15,9 @@ namespace dcp {
 // repair_dataflow when the layer cannot fit the arch at all.
 Dataflow random_legal_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_64& rng);
 
+// Uniform in log space over low..high (low >= 1): each doubling of the value is equally likely,
+// so small tiles, fan-outs and channel counts are drawn as often as large ones. high <= low
+// returns low without drawing.
+int64_t log_uniform(int64_t low, int64_t high, std::mt19937_64& rng);
+
 }  // namespace dcp

@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/hash.hpp"
 #include "common/input_error.hpp"
 #include "mapper/dataflow_code.hpp"
 #include "mapper/fixed_dataflows.hpp"
@@ -19,20 +20,6 @@ namespace {
 constexpr uint64_t kRandomLayerStream = ~uint64_t{0};
 // A neighbour that repair turns back into its start is redrawn this many times at most.
 constexpr int kNeighbourAttempts = 8;
-
-uint64_t splitmix64(uint64_t value) {
-  value += 0x9e3779b97f4a7c15ULL;
-  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
-  return value ^ (value >> 31);
-}
-
-// Uniform in log space over low..high, so each doubling is as likely as the next.
-int64_t log_uniform(int64_t low, int64_t high, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> exponent(std::log(static_cast<double>(low)),
-                                                  std::log(static_cast<double>(high) + 1));
-  return std::clamp<int64_t>(static_cast<int64_t>(std::exp(exponent(rng))), low, high);
-}
 
 bool chance(double probability, std::mt19937_64& rng) {
   return std::bernoulli_distribution(probability)(rng);

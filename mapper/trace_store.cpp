@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "common/hash.hpp"
 #include "common/input_error.hpp"
 
 namespace dcp {
@@ -543,11 +544,7 @@ Dataflow parse_dataflow_line(const std::string& text, const std::string& source)
 }
 
 std::string content_hash(const std::string& bytes) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (const unsigned char byte : bytes) {
-    hash ^= byte;
-    hash *= 1099511628211ULL;
-  }
+  const uint64_t hash = fnv1a_64(bytes);
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
   return text;

@@ -166,11 +166,11 @@ Predictor train_predictor(const std::vector<TraceRecord>& records, const Trainin
   Predictor predictor(options.predictor);
   std::vector<int64_t> train_rows;
   std::vector<ArchSpec> train_archs;
-  std::set<std::string> arch_names;
+  std::set<std::string> arch_ids;
   for (size_t row = 0; row < records.size(); ++row) {
     if (predictor.is_test_layer(set.layer_keys[row])) continue;
     train_rows.push_back(static_cast<int64_t>(row));
-    if (arch_names.insert(records[row].arch.name + records[row].arch.source).second)
+    if (arch_ids.insert(arch_content_id(records[row].arch)).second)
       train_archs.push_back(records[row].arch);
   }
   if (train_rows.empty() || train_rows.size() == records.size())

@@ -73,11 +73,11 @@ const std::vector<TraceRecord>& small_traces() {
   return records;
 }
 
-TrainingOptions small_options() {
+TrainingOptions small_options(int epochs = 25) {
   TrainingOptions options;
   options.predictor.hidden_sizes = {64, 64};
   options.predictor.seed = 3;
-  options.epochs = 25;
+  options.epochs = epochs;
   options.batch_size = 64;
   return options;
 }
@@ -113,7 +113,6 @@ TEST_CASE("context features name every column") {
 
 TEST_CASE("training on simulator traces beats predicting the mean on held-out layers") {
   torch::set_num_threads(1);
-  const Predictor untrained(small_options().predictor);
   Predictor predictor = train_predictor(small_traces(), small_options(), nullptr);
   const PredictorMetrics held_out = measure_predictor(predictor, small_traces(), true);
   INFO("held-out rows " << held_out.rows << " layers " << held_out.layers);
@@ -129,14 +128,7 @@ TEST_CASE("training on simulator traces beats predicting the mean on held-out la
 }
 
 TEST_CASE("the gradient of the prediction with respect to the code is finite and non-zero") {
-  Predictor predictor = train_predictor(
-      small_traces(),
-      [] {
-        TrainingOptions options = small_options();
-        options.epochs = 2;
-        return options;
-      }(),
-      nullptr);
+  Predictor predictor = train_predictor(small_traces(), small_options(2), nullptr);
   const TraceRecord& record = small_traces()[7];
   torch::Tensor code = code_row(record).requires_grad_(true);
   const torch::Tensor log_edp = predictor.predict_log(context_row(record), code).sum();
@@ -154,14 +146,7 @@ TEST_CASE("the gradient of the prediction with respect to the code is finite and
 }
 
 TEST_CASE("save and load give the same predictions, split and hardware range") {
-  Predictor predictor = train_predictor(
-      small_traces(),
-      [] {
-        TrainingOptions options = small_options();
-        options.epochs = 1;
-        return options;
-      }(),
-      nullptr);
+  Predictor predictor = train_predictor(small_traces(), small_options(1), nullptr);
   const TempPath file("roundtrip.pt");
   predictor.save(file.path);
   Predictor loaded = Predictor::load(file.path);
@@ -180,8 +165,7 @@ TEST_CASE("save and load give the same predictions, split and hardware range") {
 
 TEST_CASE("an interrupted training run resumes from its checkpoint to the same predictor") {
   torch::set_num_threads(1);
-  TrainingOptions options = small_options();
-  options.epochs = 4;
+  TrainingOptions options = small_options(4);
   const Predictor straight = train_predictor(small_traces(), options, nullptr);
 
   const TempPath checkpoint("resume.ckpt");
@@ -284,8 +268,7 @@ std::vector<TraceRecord> tiny_traces() {
 
 TEST_CASE("DCP's verified EDP on tiny layers is within 1.15x of the exhaustive optimum") {
   torch::set_num_threads(1);
-  TrainingOptions options = small_options();
-  options.epochs = 40;
+  TrainingOptions options = small_options(40);
   Predictor predictor = train_predictor(tiny_traces(), options, nullptr);
   const ArchSpec arch = four_pe_arch();
   const Objective edp = parse_objective("edp", "--objective");
@@ -307,8 +290,7 @@ TEST_CASE("DCP's verified EDP on tiny layers is within 1.15x of the exhaustive o
 
 TEST_CASE("DCP mapping is deterministic for a seed") {
   torch::set_num_threads(1);
-  TrainingOptions options = small_options();
-  options.epochs = 3;
+  TrainingOptions options = small_options(3);
   Predictor predictor = train_predictor(small_traces(), options, nullptr);
   const ArchSpec arch = small_traces().front().arch;
   const Objective latency = parse_objective("latency", "--objective");
