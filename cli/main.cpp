@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/arch_space_command.hpp"
 #include "cli/export_command.hpp"
 #include "cli/import_command.hpp"
 #include "cli/map_command.hpp"
@@ -11,6 +12,7 @@
 #include "cli/simulate_command.hpp"
 #include "cli/sweep_command.hpp"
 #include "cli/train_command.hpp"
+#include "cli/transfer_command.hpp"
 #include "common/input_error.hpp"
 
 // SystemC's library refers to sc_main; dcp has its own main, so this is never called.
@@ -27,8 +29,10 @@ int main(int argc, char** argv) {
   dcp::cli::add_import_commands(app);
   dcp::cli::add_export_command(app);
   dcp::cli::add_sweep_command(app);
+  dcp::cli::add_arch_space_command(app);
   dcp::cli::add_train_commands(app);
   dcp::cli::add_map_command(app);
+  dcp::cli::add_transfer_command(app);
   dcp::cli::add_search_command(app);
   dcp::cli::add_report_command(app);
   try {

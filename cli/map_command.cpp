@@ -12,6 +12,7 @@
 #include "arch/arch_spec.hpp"
 #include "cli/layer_results.hpp"
 #include "cli/output_file.hpp"
+#include "cli/predictor_output.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
@@ -175,10 +176,7 @@ void run_map(const MapCommandOptions& options) {
   const std::vector<Layer> layers =
       load_layers("dcp map", options.layer_reference, options.network_path);
   torch::set_num_threads(options.threads);
-  Predictor predictor = Predictor::load(options.predictor_path);
-  for (const std::string& warning : predictor.out_of_range_warnings(arch))
-    std::cerr << "dcp: warning: " << options.predictor_path << " was not trained for "
-              << options.arch_path << ": " << warning << "\n";
+  Predictor predictor = load_predictor_for_arch(options.predictor_path, arch, options.arch_path);
 
   const NetworkMapping network = map_network(options, predictor, arch, objective, layers);
   if (!options.out_dir.empty()) {

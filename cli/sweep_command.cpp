@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <exception>
 #include <iostream>
 #include <memory>
 
+#include "arch/arch_space.hpp"
 #include "arch/arch_spec.hpp"
+#include "cli/mpi_session.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
@@ -16,7 +19,9 @@ namespace dcp::cli {
 namespace {
 
 struct SweepCommandOptions {
-  std::string arch_path;
+  std::vector<std::string> arch_paths;
+  std::string arch_space_path;
+  int64_t configs = 0;
   std::vector<std::string> layer_files;
   int64_t random_layers = 0;
   int64_t samples = 0;
@@ -25,6 +30,7 @@ struct SweepCommandOptions {
   uint64_t seed = 1;
   std::string shard = "1/1";
   std::vector<std::string> merge_inputs;
+  bool mpi = false;
   bool quiet = false;
 };
 
@@ -36,7 +42,12 @@ void run_merge(const SweepCommandOptions& options) {
 
 void run_sweep_command(const SweepCommandOptions& options) {
   SweepConfig config;
-  config.archs.push_back(load_arch(options.arch_path));
+  for (const std::string& path : options.arch_paths) config.archs.push_back(load_arch(path));
+  if (!options.arch_space_path.empty()) {
+    const std::vector<ArchSpec> sampled =
+        sample_archs(load_arch_space(options.arch_space_path), options.seed, options.configs);
+    config.archs.insert(config.archs.end(), sampled.begin(), sampled.end());
+  }
   config.layer_files = options.layer_files;
   config.random_layers = options.random_layers;
   config.samples = options.samples;
@@ -66,13 +77,57 @@ void run_sweep_command(const SweepCommandOptions& options) {
             << " samples/s -> " << options.out_path << "\n";
 }
 
+// Rank k of n sweeps shard k+1/n into "<out>.shard-<k+1>-of-<n>" (so --out must be on a file
+// system every rank reaches), then rank 0 merges the shards into --out. The shards stay: a rerun
+// of the same command resumes each of them and merges only what is new.
+void run_mpi_sweep(const SweepCommandOptions& options) {
+  const MpiSession mpi;
+  const auto shard_path = [&](int rank) {
+    return options.out_path + ".shard-" + std::to_string(rank + 1) + "-of-" +
+           std::to_string(mpi.size());
+  };
+  SweepCommandOptions rank_options = options;
+  rank_options.shard = std::to_string(mpi.rank() + 1) + "/" + std::to_string(mpi.size());
+  rank_options.out_path = shard_path(mpi.rank());
+  rank_options.quiet = options.quiet || mpi.rank() != 0;
+  std::exception_ptr failure;
+  try {
+    run_sweep_command(rank_options);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  const bool all_succeeded = mpi.all_succeeded(failure == nullptr);
+  if (failure) std::rethrow_exception(failure);
+  if (!all_succeeded) {
+    std::cerr << "dcp: error: sweep --mpi: another rank failed; the shards written so far stay "
+                 "and a rerun resumes them\n";
+    throw CLI::RuntimeError(1);
+  }
+  if (mpi.rank() != 0) return;
+  SweepCommandOptions merge_options = options;
+  for (int rank = 0; rank < mpi.size(); ++rank)
+    merge_options.merge_inputs.push_back(shard_path(rank));
+  run_merge(merge_options);
+}
+
 }  // namespace
 
 void add_sweep_command(CLI::App& app) {
   auto options = std::make_shared<SweepCommandOptions>();
   CLI::App* command = app.add_subcommand(
       "sweep", "Simulate sampled dataflows of many layers into a SQLite trace store");
-  auto* arch = command->add_option("--arch", options->arch_path, "Arch YAML (arch/presets/*.yaml)");
+  auto* arch = command
+                   ->add_option("--arch", options->arch_paths,
+                                "One or more arch YAMLs (arch/presets/*.yaml)")
+                   ->expected(1, -1);
+  auto* arch_space =
+      command->add_option("--arch-space", options->arch_space_path,
+                          "Also sweep --configs hardware configs drawn from this arch space "
+                          "(arch/spaces/*.yaml) with --seed");
+  auto* configs = command->add_option("--configs", options->configs,
+                                      "Configs drawn from --arch-space (as `dcp arch-space`)");
+  arch_space->needs(configs);
+  configs->needs(arch_space);
   auto* layers = command->add_option("--layers", options->layer_files, "One or more model YAMLs")
                      ->expected(1, -1);
   command
@@ -91,14 +146,21 @@ void add_sweep_command(CLI::App& app) {
                     ->add_option("--merge", options->merge_inputs,
                                  "Merge these stores (shards of one sweep) into --out")
                     ->expected(1, -1);
-  for (CLI::Option* sweep_only : {arch, layers, samples, shard}) merge->excludes(sweep_only);
+  for (CLI::Option* sweep_only : {arch, arch_space, layers, samples, shard})
+    merge->excludes(sweep_only);
+  auto* mpi = command->add_flag(
+      "--mpi", options->mpi,
+      "Under mpirun: each rank sweeps one shard next to --out, rank 0 merges them into --out");
+  mpi->excludes(shard);
+  mpi->excludes(merge);
   command->add_flag("--quiet", options->quiet, "No progress line");
-  command->callback([options, merge, arch, samples] {
+  command->callback([options, merge, arch, arch_space, samples] {
     if (merge->count() > 0) return run_merge(*options);
-    if (arch->count() == 0)
-      throw InputError("dcp sweep", "--arch", "missing", "an arch YAML, or --merge");
+    if (arch->count() == 0 && arch_space->count() == 0)
+      throw InputError("dcp sweep", "--arch", "missing", "arch YAMLs, --arch-space, or --merge");
     if (samples->count() == 0)
       throw InputError("dcp sweep", "--samples", "missing", "a sample count, or --merge");
+    if (options->mpi) return run_mpi_sweep(*options);
     run_sweep_command(*options);
   });
 }

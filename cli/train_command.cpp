@@ -4,8 +4,10 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
+#include "cli/predictor_output.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
@@ -29,19 +31,6 @@ struct EvalOptions {
   bool all_rows = false;
   bool json = false;
 };
-
-nlohmann::json target_json(const TargetMetrics& metrics) {
-  return {{"spearman_rho", metrics.spearman_rho},
-          {"median_abs_pct_error", metrics.median_abs_pct_error},
-          {"mean_baseline_median_abs_pct_error", metrics.mean_baseline_median_abs_pct_error}};
-}
-
-nlohmann::json metrics_json(const PredictorMetrics& metrics) {
-  return {{"rows", metrics.rows},
-          {"layers", metrics.layers},
-          {"cycles", target_json(metrics.cycles)},
-          {"energy", target_json(metrics.energy)}};
-}
 
 void print_metrics(const std::string& title, const PredictorMetrics& metrics) {
   std::cout << title << ": " << metrics.rows << " rows of " << metrics.layers << " layers\n";
@@ -125,8 +114,13 @@ void run_train(const TrainOptions& options) {
 void run_eval(const EvalOptions& options) {
   Predictor predictor = Predictor::load(options.predictor_path);
   const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_paths);
-  for (const std::string& warning : predictor.out_of_range_warnings(records.front().arch))
-    std::cerr << "dcp: warning: " << options.predictor_path << ": " << warning << "\n";
+  std::set<std::string> archs_warned;
+  for (const TraceRecord& record : records) {
+    if (!archs_warned.insert(record.arch.name).second) continue;
+    for (const std::string& warning : predictor.out_of_range_warnings(record.arch))
+      std::cerr << "dcp: warning: " << options.predictor_path << " was not trained for arch "
+                << record.arch.name << ": " << warning << "\n";
+  }
   const PredictorMetrics metrics = measure_predictor(predictor, records, !options.all_rows);
   if (metrics.rows == 0)
     throw InputError(joined(options.traces_paths), "samples", "no row belongs to a held-out layer",

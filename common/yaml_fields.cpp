@@ -123,10 +123,13 @@ YAML::Node load_yaml_file(const std::string& path) {
 }
 
 void require_map(const YAML::Node& node, const FieldPath& where) {
+  // A missing key is an invalid node, whose IsMap() throws yaml-cpp's InvalidNode.
+  if (!node.IsDefined()) where.fail("missing required field", "a map");
   if (!node.IsMap()) where.fail("expected a map, got " + describe(node));
 }
 
 void require_sequence(const YAML::Node& node, const FieldPath& where) {
+  if (!node.IsDefined()) where.fail("missing required field", "a sequence");
   if (!node.IsSequence()) where.fail("expected a sequence, got " + describe(node));
 }
 

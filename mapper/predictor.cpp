@@ -241,16 +241,18 @@ torch::Tensor Predictor::predict_log(const torch::Tensor& context, const torch::
 void Predictor::record_hardware_range(const std::vector<ArchSpec>& archs) {
   hardware_min_.clear();
   hardware_max_.clear();
-  for (const ArchSpec& arch : archs) {
-    const std::vector<double> parameters = hardware_parameters(arch);
-    if (hardware_min_.empty()) {
-      hardware_min_ = parameters;
-      hardware_max_ = parameters;
-    }
-    for (size_t i = 0; i < parameters.size(); ++i) {
-      hardware_min_[i] = std::min(hardware_min_[i], parameters[i]);
-      hardware_max_[i] = std::max(hardware_max_[i], parameters[i]);
-    }
+  for (const ArchSpec& arch : archs) include_in_hardware_range(arch);
+}
+
+void Predictor::include_in_hardware_range(const ArchSpec& arch) {
+  const std::vector<double> parameters = hardware_parameters(arch);
+  if (hardware_min_.empty()) {
+    hardware_min_ = parameters;
+    hardware_max_ = parameters;
+  }
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    hardware_min_[i] = std::min(hardware_min_[i], parameters[i]);
+    hardware_max_[i] = std::max(hardware_max_[i], parameters[i]);
   }
 }
 

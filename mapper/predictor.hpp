@@ -68,6 +68,8 @@ class Predictor {
   torch::Tensor predict_normalised(const torch::Tensor& context, const torch::Tensor& code);
   torch::Tensor normalise_targets(const torch::Tensor& log_targets) const;
   void record_hardware_range(const std::vector<ArchSpec>& archs);
+  // Widens the recorded range to cover `arch` (after fine-tuning on it).
+  void include_in_hardware_range(const ArchSpec& arch);
   // Hardware parameters of `arch` outside the training range, one message per parameter
   // ("l2_bytes = 65536 is outside the trained range 110592..110592").
   std::vector<std::string> out_of_range_warnings(const ArchSpec& arch) const;

@@ -234,19 +234,37 @@ Predictor train_predictor(const std::vector<TraceRecord>& records, const Trainin
 }
 
 void fine_tune(Predictor& predictor, const std::vector<TraceRecord>& records, int steps,
-               double learning_rate) {
+               double learning_rate, const std::vector<TraceRecord>& anchors,
+               double anchor_weight) {
   if (records.empty() || steps <= 0) return;
   const TrainingSet set = make_training_set(records);
   const torch::Tensor targets = predictor.normalise_targets(set.log_targets);
+  const TrainingSet anchor_set = make_training_set(anchors);
+  torch::Tensor anchor_targets;
+  if (!anchors.empty()) {
+    torch::NoGradGuard no_grad;
+    anchor_targets = predictor.predict_normalised(anchor_set.context, anchor_set.code);
+  }
   torch::optim::Adam optimizer(predictor.net()->parameters(),
                                torch::optim::AdamOptions(learning_rate));
   for (int step = 0; step < steps; ++step) {
     optimizer.zero_grad();
-    const torch::Tensor loss =
+    torch::Tensor loss =
         torch::mse_loss(predictor.predict_normalised(set.context, set.code), targets);
+    if (!anchors.empty())
+      loss = loss + anchor_weight * torch::mse_loss(predictor.predict_normalised(anchor_set.context,
+                                                                                 anchor_set.code),
+                                                    anchor_targets);
     loss.backward();
     optimizer.step();
   }
+}
+
+double mean_squared_log_error(Predictor& predictor, const std::vector<TraceRecord>& records) {
+  const TrainingSet set = make_training_set(records);
+  torch::NoGradGuard no_grad;
+  return torch::mse_loss(predictor.predict_log(set.context, set.code), set.log_targets)
+      .item<double>();
 }
 
 PredictorMetrics measure_predictor(Predictor& predictor, const std::vector<TraceRecord>& records,

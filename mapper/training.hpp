@@ -41,8 +41,12 @@ Predictor train_predictor(const std::vector<TraceRecord>& records, const Trainin
 
 // Adapts a trained predictor to a few simulated rows (the dataflows a search just verified, or a
 // new arch) with `steps` full-batch Adam steps, keeping its normalisation and split.
+// `anchors` hold the predictor to what it said before wherever the rows are silent: their target
+// is the predictor's own prediction at the start (their results are not read), weighted by
+// `anchor_weight` against the rows. A few rows alone would pull the whole function toward them.
 void fine_tune(Predictor& predictor, const std::vector<TraceRecord>& records, int steps,
-               double learning_rate);
+               double learning_rate, const std::vector<TraceRecord>& anchors = {},
+               double anchor_weight = 1.0);
 
 struct TargetMetrics {
   double spearman_rho = 0;
@@ -58,6 +62,10 @@ struct PredictorMetrics {
 // Metrics over the records whose layer the predictor held out (held_out_only) or over all.
 PredictorMetrics measure_predictor(Predictor& predictor, const std::vector<TraceRecord>& records,
                                    bool held_out_only);
+
+// The mean over rows and both targets of (predicted ln - simulated ln)^2: what fine-tuning
+// minimises, so the fair measure of whether it helped on other rows.
+double mean_squared_log_error(Predictor& predictor, const std::vector<TraceRecord>& records);
 
 double spearman_rho(const std::vector<double>& a, const std::vector<double>& b);
 

@@ -9,24 +9,13 @@
 #include <sstream>
 
 #include "common/input_error.hpp"
+#include "common/saturating.hpp"
 #include "common/yaml_fields.hpp"
 
 namespace dcp {
 namespace {
 
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
-
-// Tiles and fan-outs come from user files and random draws, so their products can exceed int64.
-// A saturated product still compares correctly against any buffer or PE count.
-int64_t saturating_mul(int64_t a, int64_t b) {
-  int64_t product = 0;
-  return __builtin_mul_overflow(a, b, &product) ? kMaxInt64 : product;
-}
-
-int64_t saturating_add(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  return __builtin_add_overflow(a, b, &sum) ? kMaxInt64 : sum;
-}
 
 // Written without `a + b - 1`, which overflows for tiles near the int64 limit.
 int64_t ceil_div(int64_t numerator, int64_t denominator) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/input_error.hpp"
+#include "common/saturating.hpp"
 #include "sim/model.hpp"
 #include "sim/schedule.hpp"
 
@@ -26,8 +27,8 @@ const char* bound_name(Bound bound) {
 AccessCounts& AccessCounts::operator+=(const AccessCounts& other) {
   for (int level = 0; level < kNumCostLevels; ++level)
     for (int tensor = 0; tensor < kNumTensors; ++tensor) {
-      reads[level][tensor] += other.reads[level][tensor];
-      writes[level][tensor] += other.writes[level][tensor];
+      reads[level][tensor] = saturating_add(reads[level][tensor], other.reads[level][tensor]);
+      writes[level][tensor] = saturating_add(writes[level][tensor], other.writes[level][tensor]);
     }
   return *this;
 }
@@ -45,8 +46,8 @@ AccessCounts AccessCounts::scaled(int64_t factor) const {
   AccessCounts result = *this;
   for (int level = 0; level < kNumCostLevels; ++level)
     for (int tensor = 0; tensor < kNumTensors; ++tensor) {
-      result.reads[level][tensor] *= factor;
-      result.writes[level][tensor] *= factor;
+      result.reads[level][tensor] = saturating_mul(result.reads[level][tensor], factor);
+      result.writes[level][tensor] = saturating_mul(result.writes[level][tensor], factor);
     }
   return result;
 }
@@ -101,6 +102,22 @@ double table_entry(const EnergyTable& energy, CostLevel level) {
   return 0;
 }
 
+// Whether any count or cycle figure stuck at the int64 maximum (common/saturating.hpp): the
+// layer is too large for exact int64 results.
+bool saturated(const Result& result) {
+  std::vector<int64_t> figures = {result.cycles,     result.busy.compute, result.busy.l2,
+                                  result.busy.noc,   result.busy.dram,    result.dram_bytes,
+                                  result.total_steps};
+  figures.insert(figures.end(), result.stall_cycles.begin(), result.stall_cycles.end());
+  for (int level = 0; level < kNumCostLevels; ++level) {
+    figures.insert(figures.end(), result.counts.reads[level].begin(),
+                   result.counts.reads[level].end());
+    figures.insert(figures.end(), result.counts.writes[level].begin(),
+                   result.counts.writes[level].end());
+  }
+  return std::find(figures.begin(), figures.end(), kSaturated) != figures.end();
+}
+
 }  // namespace
 
 Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
@@ -117,15 +134,15 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
   const int64_t repeat = layer.repeat;
   Result result;
   result.macs = layer.macs();
-  result.cycles = pipeline.cycles * repeat;
+  result.cycles = saturating_mul(pipeline.cycles, repeat);
   result.counts = compiler.counts();
   // Every MAC reads its two operands and the partial sum from L0 and writes the sum back.
   const int64_t instance_macs = result.macs / repeat;
+  AccessCounts mac_accesses;
   const int l0 = static_cast<int>(CostLevel::L0);
-  result.counts.reads[l0][static_cast<int>(Tensor::Input)] += instance_macs;
-  result.counts.reads[l0][static_cast<int>(Tensor::Weight)] += instance_macs;
-  result.counts.reads[l0][static_cast<int>(Tensor::Output)] += instance_macs;
-  result.counts.writes[l0][static_cast<int>(Tensor::Output)] += instance_macs;
+  mac_accesses.reads[l0] = {instance_macs, instance_macs, instance_macs};
+  mac_accesses.writes[l0][static_cast<int>(Tensor::Output)] = instance_macs;
+  result.counts += mac_accesses;
   result.counts = result.counts.scaled(repeat);
 
   const int64_t noc_hops = compiler.noc_hops();
@@ -134,7 +151,7 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
     if (static_cast<CostLevel>(level) == CostLevel::Noc) per_access *= noc_hops;
     for (int tensor = 0; tensor < kNumTensors; ++tensor) {
       const int64_t accesses =
-          result.counts.reads[level][tensor] + result.counts.writes[level][tensor];
+          saturating_add(result.counts.reads[level][tensor], result.counts.writes[level][tensor]);
       result.energy_pj[level][tensor] = static_cast<double>(accesses) * per_access;
       result.total_energy_pj += result.energy_pj[level][tensor];
     }
@@ -144,11 +161,11 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
   result.total_energy_pj += result.mac_energy_pj + result.leakage_energy_pj;
 
   for (int cause = 0; cause < kNumStallCauses; ++cause)
-    result.stall_cycles[cause] = pipeline.stall_cycles[cause] * repeat;
-  result.busy.compute = pipeline.busy.compute * repeat;
-  result.busy.l2 = pipeline.busy.l2 * repeat;
-  result.busy.noc = pipeline.busy.noc * repeat;
-  result.busy.dram = pipeline.busy.dram * repeat;
+    result.stall_cycles[cause] = saturating_mul(pipeline.stall_cycles[cause], repeat);
+  result.busy.compute = saturating_mul(pipeline.busy.compute, repeat);
+  result.busy.l2 = saturating_mul(pipeline.busy.l2, repeat);
+  result.busy.noc = saturating_mul(pipeline.busy.noc, repeat);
+  result.busy.dram = saturating_mul(pipeline.busy.dram, repeat);
   const std::array<std::pair<int64_t, Bound>, 4> busy = {{{result.busy.compute, Bound::Compute},
                                                           {result.busy.l2, Bound::L2},
                                                           {result.busy.noc, Bound::Noc},
@@ -159,11 +176,18 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
   result.pe_utilization = static_cast<double>(result.macs) /
                           (static_cast<double>(result.cycles) * arch.num_pes * arch.macs_per_pe);
   const int dram = static_cast<int>(CostLevel::Dram);
-  for (int tensor = 0; tensor < kNumTensors; ++tensor)
-    result.dram_bytes +=
-        (result.counts.reads[dram][tensor] + result.counts.writes[dram][tensor]) * arch.word_bytes;
+  for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+    const int64_t words =
+        saturating_add(result.counts.reads[dram][tensor], result.counts.writes[dram][tensor]);
+    result.dram_bytes = saturating_add(result.dram_bytes, saturating_mul(words, arch.word_bytes));
+  }
   result.simulated_steps = pipeline.walked_steps;
   result.total_steps = compiler.total_steps();
+  if (saturated(result)) {
+    throw InputError(source, layer.name,
+                     "an access or cycle count of its simulation exceeds the int64 range",
+                     "layers whose counts fit in int64: fewer MACs or larger tiles");
+  }
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "common/input_error.hpp"
+#include "common/saturating.hpp"
 
 namespace dcp::sim {
 namespace {
@@ -28,9 +29,16 @@ int64_t now_cycles() {
   return static_cast<int64_t>(sc_core::sc_time_stamp().value() / cycle_time().value());
 }
 
+// Longest single wait: its picoseconds must fit SystemC's uint64 time. A longer one only comes
+// from a transfer whose cycles saturated (common/saturating.hpp); its unit's busy cycles are
+// saturated too, so evaluate() refuses the result and the shortened wait changes nothing.
+constexpr int64_t kMaxWaitCycles = int64_t{1} << 40;
+
 void wait_cycles(int64_t cycles) {
-  if (cycles > 0)
-    wait(sc_time::from_value(static_cast<sc_dt::uint64>(cycles) * cycle_time().value()));
+  if (cycles > 0) {
+    const auto waited = static_cast<sc_dt::uint64>(std::min(cycles, kMaxWaitCycles));
+    wait(sc_time::from_value(waited * cycle_time().value()));
+  }
 }
 
 // Per-job settings and counters shared by the modules. The kernel is built once, so everything
@@ -43,7 +51,9 @@ struct Job {
   PipelineResult totals;
 
   // Every byte into or out of the global buffer occupies its port.
-  void use_l2_port(int64_t bytes) { totals.busy.l2 += transfer_cycles(bytes, arch->l2_bandwidth); }
+  void use_l2_port(int64_t bytes) {
+    totals.busy.l2 = saturating_add(totals.busy.l2, transfer_cycles(bytes, arch->l2_bandwidth));
+  }
 
   void record(const char* unit, const std::string& name, int64_t start, int64_t duration) const {
     if (timeline != nullptr && duration > 0)
@@ -130,9 +140,9 @@ class TransferChannel : public sc_module {
   void serve(int64_t cycles) {
     const int64_t ticket = next_ticket_++;
     while (serving_ != ticket) wait(released_);
-    busy_until_ = now_cycles() + cycles;
+    busy_until_ = saturating_add(now_cycles(), cycles);
     wait_cycles(cycles);
-    busy_cycles += cycles;
+    busy_cycles = saturating_add(busy_cycles, cycles);
     ++serving_;
     released_.notify(sc_core::SC_ZERO_TIME);
   }
@@ -277,8 +287,9 @@ class PeArray : public sc_module {
       wait_cycles(step.compute_cycles);
       job_.record("PE array", "step " + std::to_string(step.index),
                   now_cycles() - step.compute_cycles, step.compute_cycles);
-      job_.totals.busy.compute += step.compute_cycles;
-      job_.totals.stall_cycles[static_cast<int>(StallCause::L1Fill)] += step.fill_stall_cycles;
+      job_.totals.busy.compute = saturating_add(job_.totals.busy.compute, step.compute_cycles);
+      int64_t& fill_stalls = job_.totals.stall_cycles[static_cast<int>(StallCause::L1Fill)];
+      fill_stalls = saturating_add(fill_stalls, step.fill_stall_cycles);
       activity_.set(kHandOver);
       done.push(step);
     }
@@ -428,10 +439,11 @@ class Controller : public sc_module, public StepSink {
     return snapshot;
   }
   void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
-    job_.time_offset += times * (after.time - before.time);
+    job_.time_offset =
+        saturating_add(job_.time_offset, saturating_mul(times, after.time - before.time));
     std::vector<int64_t> delta(after.totals.size());
     for (std::size_t i = 0; i < delta.size(); ++i)
-      delta[i] = times * (after.totals[i] - before.totals[i]);
+      delta[i] = saturating_mul(times, after.totals[i] - before.totals[i]);
     add_flat(delta, job_.totals, noc_.busy_cycles, dram_.busy_cycles);
     job_.record("PE array", "steady state: " + std::to_string(times) + " iterations advanced",
                 now_cycles(), 1);
@@ -450,11 +462,9 @@ class Controller : public sc_module, public StepSink {
   static void add_flat(const std::vector<int64_t>& delta, PipelineResult& totals, int64_t& noc_busy,
                        int64_t& dram_busy) {
     std::size_t i = 0;
-    for (int64_t& stall : totals.stall_cycles) stall += delta[i++];
-    totals.busy.compute += delta[i++];
-    totals.busy.l2 += delta[i++];
-    noc_busy += delta[i++];
-    dram_busy += delta[i++];
+    for (int64_t& stall : totals.stall_cycles) stall = saturating_add(stall, delta[i++]);
+    for (int64_t* busy : {&totals.busy.compute, &totals.busy.l2, &noc_busy, &dram_busy})
+      *busy = saturating_add(*busy, delta[i++]);
     i++;  // walked steps stay the steps that really went through the model
   }
 
@@ -532,7 +542,7 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   model.controller.start(compiler, skip_steady_state);
   sc_core::sc_start();  // returns when the job has drained and nothing is left to happen
   PipelineResult result = job.totals;
-  result.cycles = model.controller.end_time - job.start_time + job.time_offset;
+  result.cycles = saturating_add(model.controller.end_time - job.start_time, job.time_offset);
   result.busy.noc = model.noc.busy_cycles;
   result.busy.dram = model.dram.busy_cycles;
   return result;

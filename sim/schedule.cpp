@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/saturating.hpp"
+
 namespace dcp::sim {
 
 int64_t ceil_div(int64_t numerator, int64_t denominator) {
@@ -37,7 +39,7 @@ bool first_reduction_visit(const TileRange& range) {
 }
 
 int64_t transfer_cycles(int64_t bytes, double bytes_per_cycle) {
-  return static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
+  return saturating_from_double(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
 }
 
 DimArray LevelSplit::trips(const DimArray& parent_size) const {
@@ -84,8 +86,9 @@ StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index)
 }
 
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor) {
-  return (units.active - 1) * footprint_elements(layer, units.first.size, tensor) +
-         footprint_elements(layer, units.last.size, tensor);
+  return saturating_add(
+      saturating_mul(units.active - 1, footprint_elements(layer, units.first.size, tensor)),
+      footprint_elements(layer, units.last.size, tensor));
 }
 
 bool LevelSplit::next_index(const DimArray& trips, DimArray& index) const {
@@ -101,8 +104,10 @@ namespace {
 
 void add_access(AccessCounts& counts, CostLevel level, Tensor tensor, int64_t reads,
                 int64_t writes) {
-  counts.reads[static_cast<int>(level)][static_cast<int>(tensor)] += reads;
-  counts.writes[static_cast<int>(level)][static_cast<int>(tensor)] += writes;
+  int64_t& read_count = counts.reads[static_cast<int>(level)][static_cast<int>(tensor)];
+  int64_t& write_count = counts.writes[static_cast<int>(level)][static_cast<int>(tensor)];
+  read_count = saturating_add(read_count, reads);
+  write_count = saturating_add(write_count, writes);
 }
 
 constexpr std::array<Tensor, 2> kOperands = {Tensor::Input, Tensor::Weight};
@@ -131,7 +136,7 @@ int64_t ScheduleCompiler::l2_fetch_bytes(const TileRange* current, const TileRan
     const bool moved = current == nullptr || !same_tensor_tile(layer_, tensor, *current, next);
     if (moved && (tensor != Tensor::Output || !first_reduction_visit(next))) {
       const int64_t words = footprint_elements(layer_, next.size, tensor);
-      total += bytes(words);
+      total = saturating_add(total, bytes(words));
       add_access(counts, CostLevel::Dram, tensor, words, 0);
       add_access(counts, CostLevel::L2, tensor, 0, words);
     }
@@ -151,7 +156,7 @@ int64_t ScheduleCompiler::total_steps() const {
       size[d] = l2_size;
       return l1_split_.trips(size)[d];
     };
-    total *= full_tiles * l1_trips(tile) + (edge > 0 ? l1_trips(edge) : 0);
+    total = saturating_mul(total, full_tiles * l1_trips(tile) + (edge > 0 ? l1_trips(edge) : 0));
   }
   return total;
 }
@@ -257,7 +262,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
         !has_pending_ || !same_tensor_tile(layer_, tensor, pending_.l1_union, step.l1_union);
     if (l1_moved && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
       const int64_t words = footprint_elements(layer_, step.l1_union.size, tensor);
-      step.noc_in_bytes += bytes(words);
+      step.noc_in_bytes = saturating_add(step.noc_in_bytes, bytes(words));
       add_access(counts_, CostLevel::L2, tensor, words, 0);
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_access(counts_, CostLevel::L1, tensor, 0, per_cluster(tensor));
@@ -287,7 +292,8 @@ void ScheduleCompiler::emit(StepSink& sink) {
                                                                 pending_.l1_union, step.l1_union);
     const int64_t rows_used = active_clusters;
     const int64_t cols_used = l0_split_.active_units(cluster_tile, DimArray{});
-    step.compute_cycles = cost.mac_cycles + (new_weights ? 2 * rows_used + cols_used - 2 : 0);
+    step.compute_cycles =
+        saturating_add(cost.mac_cycles, new_weights ? 2 * rows_used + cols_used - 2 : 0);
   } else {
     step.compute_cycles = cost.cycles;
     step.fill_stall_cycles = cost.fill_stall_cycles;
@@ -320,6 +326,10 @@ void ScheduleCompiler::finish(StepSink& sink) {
   evict_l2_outputs();
   sink.consume(pending_);
   has_pending_ = false;
+}
+
+int64_t ScheduleCompiler::bytes(int64_t elements) const {
+  return saturating_mul(elements, arch_.word_bytes);
 }
 
 int ScheduleCompiler::operands_kept_in_l0(const TileRange& cluster_tile) const {
@@ -369,7 +379,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
       const bool kept = first && (kept_in_l0 & (1 << static_cast<int>(tensor))) != 0;
       if (!kept && (first || !same_tensor_tile(layer_, tensor, previous_union, step_union))) {
         const int64_t words = footprint_elements(layer_, step_union.size, tensor);
-        bus_words += words;
+        bus_words = saturating_add(bus_words, words);
         add_access(cost.counts, CostLevel::L1, tensor, words, 0);
         add_access(cost.counts, CostLevel::L0, tensor, 0, per_pe(tensor));
       }
@@ -378,28 +388,28 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
         first || !same_tensor_tile(layer_, Tensor::Output, previous_union, step_union);
     if (new_outputs && !first) {
       const int64_t words = footprint_elements(layer_, previous_union.size, Tensor::Output);
-      bus_words += words;
+      bus_words = saturating_add(bus_words, words);
       add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, words);
     }
     if (new_outputs && !first_reduction_visit(step_union)) {
       const int64_t words = footprint_elements(layer_, step_union.size, Tensor::Output);
-      bus_words += words;
+      bus_words = saturating_add(bus_words, words);
       add_access(cost.counts, CostLevel::L1, Tensor::Output, words, 0);
       add_access(cost.counts, CostLevel::L0, Tensor::Output, 0, per_pe(Tensor::Output));
     }
     int64_t mac_cycles = ceil_div(pe_tile.size[lane_dim], lanes.fanout);
     for (int d = 0; d < kNumDims; ++d)
-      if (d != lane_dim) mac_cycles *= pe_tile.size[d];
+      if (d != lane_dim) mac_cycles = saturating_mul(mac_cycles, pe_tile.size[d]);
     const int64_t fill_cycles = transfer_cycles(bytes(bus_words), arch_.l1_bandwidth);
     // A fill may start once the bus is free and a buffer slot is: with two slots, the slot of
     // step i-2; with one, the slot of step i-1.
     const int64_t slot_free = double_buffered ? compute_done_before : compute_done;
-    fill_done = std::max(fill_done, slot_free) + fill_cycles;
+    fill_done = saturating_add(std::max(fill_done, slot_free), fill_cycles);
     const int64_t start = std::max(fill_done, compute_done);
-    cost.fill_stall_cycles += start - compute_done;
+    cost.fill_stall_cycles = saturating_add(cost.fill_stall_cycles, start - compute_done);
     compute_done_before = compute_done;
-    compute_done = start + mac_cycles;
-    cost.mac_cycles += mac_cycles;
+    compute_done = saturating_add(start, mac_cycles);
+    cost.mac_cycles = saturating_add(cost.mac_cycles, mac_cycles);
     previous_union = step_union;
     first = false;
     ++cost.l0_steps;
@@ -408,7 +418,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   const int64_t out_words = footprint_elements(layer_, previous_union.size, Tensor::Output);
   add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, out_words);
   const int64_t drain = transfer_cycles(bytes(out_words), arch_.l1_bandwidth);
-  cost.cycles = compute_done + arch_.mac_pipeline_depth + drain;
+  cost.cycles = saturating_add(saturating_add(compute_done, arch_.mac_pipeline_depth), drain);
   return cost;
 }
 

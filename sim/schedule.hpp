@@ -155,7 +155,7 @@ class ScheduleCompiler {
   const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);
   BurstCost compute_burst(const TileRange& cluster_tile, int kept_in_l0) const;
   int operands_kept_in_l0(const TileRange& cluster_tile) const;
-  int64_t bytes(int64_t elements) const { return elements * arch_.word_bytes; }
+  int64_t bytes(int64_t elements) const;
 
   const Layer& layer_;
   const ArchSpec& arch_;

@@ -179,6 +179,35 @@ done
 expect_ok "merge shards" "$dcp" sweep --merge "$work"/shard{1,2,3}.sqlite --out "$work/merged.sqlite"
 same_store "$work/sweep.sqlite" "$work/merged.sqlite" && pass || fail "merged shards differ from the single sweep"
 
+# The same sweep across the ranks of an MPI job, merged by rank 0. OpenMPI refuses root unless
+# told otherwise; CI runs as root.
+mpi_run=(env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun --oversubscribe -n 2)
+expect_ok "mpi sweep" "${mpi_run[@]}" "$dcp" "${sweep_small[@]}" --mpi --out "$work/mpi.sqlite"
+same_store "$work/sweep.sqlite" "$work/mpi.sqlite" && pass || fail "the MPI sweep differs from the single sweep"
+[[ -f "$work/mpi.sqlite.shard-1-of-2" && -f "$work/mpi.sqlite.shard-2-of-2" ]] && pass || fail "MPI shards missing"
+expect_ok "mpi sweep rerun" "${mpi_run[@]}" "$dcp" "${sweep_small[@]}" --mpi --out "$work/mpi.sqlite"
+grep -q "0 rows added" "$work/out" && pass || fail "MPI rerun added rows: $(cat "$work/out")"
+"${mpi_run[@]}" "$dcp" sweep --arch "$work/nosuch.yaml" --layers tests/data/sweep_layers.yaml --samples 10 --mpi --out "$work/mpi_bad.sqlite" >/dev/null 2>"$work/err"
+status=$?
+[[ $status -ne 0 && $status -ne 124 ]] && grep -q "nosuch.yaml" "$work/err" && pass || fail "MPI sweep with a bad arch: exit $status, $(cat "$work/err")"
+
+# Many hardware configs from an arch space: the configs `dcp arch-space` writes are the ones swept.
+expect_ok "arch-space" "$dcp" arch-space arch/spaces/edge-to-cloud.yaml --configs 3 --seed 5 --out "$work/archs"
+[[ $(ls "$work"/archs/edge-to-cloud-*.yaml | wc -l) -eq 3 ]] && pass || fail "arch-space wrote $(ls "$work/archs")"
+expect_ok "simulate a drawn config" "$dcp" simulate --arch "$work/archs/edge-to-cloud-2.yaml" --layer tests/data/sweep_layers.yaml:conv --dataflow nvdla --quiet
+sweep_space=(sweep --arch-space arch/spaces/edge-to-cloud.yaml --configs 3 --seed 5 --layers tests/data/sweep_layers.yaml --samples 90 --jobs 2 --quiet)
+expect_ok "sweep an arch space" "$dcp" "${sweep_space[@]}" --out "$work/space.sqlite"
+python3 - "$work/space.sqlite" "$work/archs" <<'PY' && pass || fail "swept archs differ from arch-space's"
+import os, sqlite3, sys
+names = {row[0] for row in sqlite3.connect(sys.argv[1]).execute(
+    "SELECT DISTINCT a.name FROM samples s JOIN archs a ON s.arch_id = a.arch_id")}
+assert names == {f[:-5] for f in os.listdir(sys.argv[2])}, names
+PY
+expect_ok "arch-space sweep resumes" "$dcp" "${sweep_space[@]}" --out "$work/space.sqlite"
+grep -q " 0 rows written, 90 already present" "$work/out" && pass || fail "arch-space sweep rerun: $(cat "$work/out")"
+printf 'name: s\nbase: %s/arch/presets/edge.yaml\nparameters:\n  num_pes: {min: 48, max: 256}\n' "$PWD" >"$work/archs/bad_space.yaml"
+expect_error "arch space with a bad range" "bad_space.yaml" "parameters.num_pes.min" "power of two" -- "$dcp" arch-space "$work/archs/bad_space.yaml"
+
 # kill -9 after the first commit, rerun: exactly the rows of an uninterrupted run.
 sweep_mobilenet=(sweep --arch "$eyeriss" --layers workloads/models/mobilenet_v2.yaml --samples 500 --jobs 2 --quiet)
 "$dcp" "${sweep_mobilenet[@]}" --out "$work/whole.sqlite" >/dev/null || fail "uninterrupted sweep"
@@ -265,6 +294,15 @@ done
 head -1 "$work/steps.csv" | grep -q "^layer,step,best_predicted_objective" && pass || fail "trace-steps header"
 "$dcp" map --arch arch/presets/edge.yaml --layer "$work/small.yaml:conv" --predictor "$work/predictor.pt" --steps 5 --quiet >/dev/null 2>"$work/err" || fail "map on another arch"
 grep -q "num_pes = 256 is outside the trained range 168..168" "$work/err" && pass || fail "out-of-range warning: $(cat "$work/err")"
+# Few-shot transfer to edge: the warning names the parameters, the tuned predictor has none.
+expect_ok "transfer" "$dcp" transfer --predictor "$work/predictor.pt" --arch arch/presets/edge.yaml --network "$work/small.yaml" --shots 8 --eval-samples 16 --out "$work/tuned.pt" --json
+grep -q "num_pes = 256 is outside the trained range 168..168" "$work/err" && pass || fail "transfer warning: $(cat "$work/err")"
+python3 -c "
+import json,sys; t=json.load(open(sys.argv[1]))
+assert t['shots']==8 and t['simulator_calls']==24 and t['after']['rows']==16, t" "$work/out" && pass || fail "transfer json"
+expect_ok "map with the tuned predictor" "$dcp" map --arch arch/presets/edge.yaml --layer "$work/small.yaml:conv" --predictor "$work/tuned.pt" --steps 5 --quiet
+[[ ! -s "$work/err" ]] && pass || fail "tuned predictor still warns: $(cat "$work/err")"
+expect_error "transfer to a missing arch" "nosuch.yaml" -- "$dcp" transfer --predictor "$work/predictor.pt" --arch "$work/nosuch.yaml" --network "$work/small.yaml" --out "$work/t.pt"
 expect_error "map with a bad objective" "--objective" "unknown term 'speed'" -- "$dcp" map --arch "$eyeriss" --layer "$work/small.yaml:conv" --predictor "$work/predictor.pt" --objective "0.5*speed+0.5*energy"
 expect_error "map with a trace store as predictor" "whole.sqlite" "not a readable dcp predictor" -- "$dcp" map --arch "$eyeriss" --layer "$work/small.yaml:conv" --predictor "$work/whole.sqlite"
 expect_error "train on random bytes" "random.sqlite" "not an SQLite file" -- "$dcp" train --traces "$work/random.sqlite" --out "$work/p.pt"

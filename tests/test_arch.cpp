@@ -1,9 +1,13 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
+#include <sstream>
 #include <string>
 
+#include "arch/arch_space.hpp"
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
 
@@ -215,4 +219,88 @@ TEST_CASE("bad arch files give one-line errors naming the file and the field", "
     }
     CHECK(message.find("dcp_no_such_arch.yaml") != std::string::npos);
   }
+}
+
+namespace {
+
+bool same_arch(const ArchSpec& a, const ArchSpec& b) {
+  return a.name == b.name && a.num_pes == b.num_pes && a.array_rows == b.array_rows &&
+         a.array_cols == b.array_cols && a.macs_per_pe == b.macs_per_pe &&
+         a.word_bytes == b.word_bytes && a.l0_bytes == b.l0_bytes && a.l1_bytes == b.l1_bytes &&
+         a.l2_bytes == b.l2_bytes && a.l1_bandwidth == b.l1_bandwidth &&
+         a.l2_bandwidth == b.l2_bandwidth && a.noc_bandwidth == b.noc_bandwidth &&
+         a.dram_bandwidth == b.dram_bandwidth && a.dram_latency == b.dram_latency &&
+         a.mac_pipeline_depth == b.mac_pipeline_depth && a.double_buffered == b.double_buffered &&
+         a.systolic == b.systolic && a.energy.mac_pj == b.energy.mac_pj &&
+         a.energy.l0_pj == b.energy.l0_pj && a.energy.l1_pj == b.energy.l1_pj &&
+         a.energy.l2_pj == b.energy.l2_pj && a.energy.noc_hop_pj == b.energy.noc_hop_pj &&
+         a.energy.dram_pj == b.energy.dram_pj &&
+         a.energy.leakage_pj_per_cycle == b.energy.leakage_pj_per_cycle;
+}
+
+std::string space_error(const TempDir& dir, const std::string& text) {
+  dir.write("base.yaml", kValidArch);
+  const std::string path = dir.write("space.yaml", text);
+  try {
+    dcp::load_arch_space(path);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("arch-space configs stay in their ranges, are deterministic and round-trip as YAML",
+          "[arch]") {
+  const dcp::ArchSpace space = dcp::load_arch_space("arch/spaces/edge-to-cloud.yaml");
+  const ArchSpec& base = space.base;
+  const std::vector<ArchSpec> archs = dcp::sample_archs(space, 7, 40);
+  const std::vector<ArchSpec> again = dcp::sample_archs(space, 7, 40);
+  const TempDir dir;
+  std::set<int64_t> pe_counts;
+  for (size_t i = 0; i < archs.size(); ++i) {
+    const ArchSpec& arch = archs[i];
+    INFO(arch.name);
+    CHECK(same_arch(arch, again[i]));
+    CHECK(arch.name == "edge-to-cloud-" + std::to_string(i));
+    CHECK(arch.array_rows * arch.array_cols == arch.num_pes);
+    CHECK(arch.array_rows <= arch.array_cols);
+    CHECK(arch.array_cols <= 2 * arch.array_rows);
+    CHECK((arch.num_pes >= 64 && arch.num_pes <= 4096));
+    CHECK((arch.l2_bytes >= 65536 && arch.l2_bytes <= 4194304));
+    CHECK((arch.dram_bandwidth >= 8 && arch.dram_bandwidth <= 256));
+    pe_counts.insert(arch.num_pes);
+    // Buffer energy scales with the square root of capacity; what no range varies stays.
+    CHECK(arch.energy.l2_pj ==
+          Approx(base.energy.l2_pj * std::sqrt(double(arch.l2_bytes) / double(base.l2_bytes))));
+    CHECK(arch.energy.mac_pj == base.energy.mac_pj);
+    CHECK(arch.word_bytes == base.word_bytes);
+    std::ostringstream yaml;
+    dcp::write_arch_yaml(arch, yaml);
+    ArchSpec loaded = load_arch(dir.write(arch.name + ".yaml", yaml.str()));
+    loaded.source = arch.source;
+    CHECK(same_arch(loaded, arch));
+  }
+  CHECK(pe_counts.size() >= 5);  // the draw covers the range
+  CHECK_FALSE(same_arch(dcp::sample_arch(space, 8, 0), archs[0]));
+}
+
+TEST_CASE("bad arch spaces give one-line errors naming the file and the field", "[arch]") {
+  const TempDir dir;
+  const std::string head = "name: s\nbase: base.yaml\nparameters:\n";
+  CHECK(space_error(dir, head + "  num_pes: {min: 64, max: 256}\n").empty());
+  const auto check_error = [&](const std::string& parameters, const std::string& field) {
+    check_one_line_naming(space_error(dir, head + parameters), "space.yaml", field);
+  };
+  check_error("  num_pes: {min: 48, max: 256}\n", "parameters.num_pes.min");
+  check_error("  num_pes: {min: 512, max: 256}\n", "parameters.num_pes");
+  check_error("  num_pe: {min: 64, max: 256}\n", "parameters.num_pe");
+  check_error("  l0_bytes: {min: 1, max: 256}\n", "parameters.l0_bytes.min");
+  check_error("  num_pes: {min: 64, max: 4194304}\n", "parameters.num_pes.max");
+  check_error("  {}\n", "parameters");
+  check_one_line_naming(space_error(dir,
+                                    "name: s\nbase: nowhere.yaml\nparameters:\n"
+                                    "  num_pes: {min: 64, max: 64}\n"),
+                        "nowhere.yaml", "");
 }

@@ -324,3 +324,44 @@ TEST_CASE("truncated, non-ONNX and missing files are one-line errors naming the 
   }
   CHECK_THROWS_WITH(import_onnx("no/such/model.onnx"), "no/such/model.onnx: cannot open file");
 }
+
+TEST_CASE("zero strides, dilations or groups are refused before ONNX shape inference divides") {
+  // libonnx's Conv shape inference divides by them unchecked: a fuzzed model died of SIGFPE.
+  onnx::ModelProto model;
+  REQUIRE(model.ParseFromString(read_bytes(kTinyNet)));
+  for (const char* attribute : {"strides", "dilations", "group"}) {
+    onnx::ModelProto broken = model;
+    onnx::NodeProto& conv =
+        *std::find_if(broken.mutable_graph()->mutable_node()->begin(),
+                      broken.mutable_graph()->mutable_node()->end(),
+                      [](const onnx::NodeProto& node) { return node.op_type() == "Conv"; });
+    onnx::AttributeProto* zero = conv.add_attribute();
+    zero->set_name(attribute);
+    if (std::string(attribute) == "group") {
+      zero->set_type(onnx::AttributeProto::INT);
+      zero->set_i(0);
+    } else {
+      zero->set_type(onnx::AttributeProto::INTS);
+      zero->add_ints(1);
+      zero->add_ints(0);
+    }
+    CHECK_THROWS_WITH(import_onnx_bytes(broken.SerializeAsString(), "broken.onnx"),
+                      Catch::StartsWith("broken.onnx: graph.node[") &&
+                          Catch::Contains(std::string(").") + attribute + ": 0 is not positive"));
+  }
+}
+
+TEST_CASE("a model that crashes libonnx's shape inference is a one-line error, not a crash") {
+  // Found by fuzz_onnx: libonnx divides by zero inside another operator's inference. It runs in
+  // a child process, so the crash becomes an error naming the file.
+  const std::string path = "tests/data/libonnx_inference_crash.onnx";
+  std::string message;
+  try {
+    import_onnx(path);
+  } catch (const dcp::InputError& error) {
+    message = error.what();
+  }
+  INFO(message);
+  CHECK(message.find(path + ": graph: shape inference: libonnx crashed") == 0);
+  CHECK(message.find('\n') == std::string::npos);
+}

@@ -5,6 +5,7 @@
 #include "mapper/dcp_map.hpp"
 #include "mapper/predictor.hpp"
 #include "mapper/training.hpp"
+#include "mapper/transfer.hpp"
 #undef CHECK
 
 #include <catch2/catch.hpp>
@@ -19,6 +20,7 @@
 #include "common/input_error.hpp"
 #include "mapper/random_dataflow.hpp"
 #include "sim/evaluate.hpp"
+#include "workloads/layer.hpp"
 
 namespace fs = std::filesystem;
 using namespace dcp;
@@ -304,4 +306,59 @@ TEST_CASE("DCP mapping is deterministic for a seed") {
     CHECK(first[i].curve.size() == second[i].curve.size());
     CHECK(first[i].curve.back().best_objective == second[i].curve.back().best_objective);
   }
+}
+
+TEST_CASE("transfer: shots are distinct, legal, deterministic and split as asked") {
+  torch::set_num_threads(1);
+  Predictor predictor = Predictor::load("mapper/predictors/eyeriss.pt");
+  const ArchSpec edge = load_arch("arch/presets/edge.yaml");
+  const std::vector<Layer> layers = load_network("tests/data/sweep_layers.yaml").layers;
+  const Objective edp = parse_objective("edp", "--objective");
+  TransferOptions options;
+  options.shots = 20;
+  options.search_share = 0.25;
+  const std::vector<Shot> shots = choose_shots(predictor, layers, edge, edp, options);
+  REQUIRE(shots.size() == 20);
+  std::set<std::pair<std::string, std::vector<int64_t>>> distinct;
+  int from_search = 0;
+  for (const Shot& shot : shots) {
+    CHECK(legality_violations(shot.layer, edge, shot.dataflow).empty());
+    distinct.insert({shot.layer.name, dataflow_key(shot.dataflow)});
+    from_search += shot.from_search ? 1 : 0;
+  }
+  CHECK(distinct.size() == shots.size());
+  CHECK(from_search == 5);
+  const std::vector<Shot> again = choose_shots(predictor, layers, edge, edp, options);
+  for (size_t i = 0; i < shots.size(); ++i) CHECK(again[i].dataflow == shots[i].dataflow);
+}
+
+TEST_CASE("transfer: fine-tuning on 32 shots of an unseen arch lowers the error on other rows") {
+  torch::set_num_threads(1);
+  Predictor predictor = Predictor::load("mapper/predictors/eyeriss.pt");
+  const ArchSpec edge = load_arch("arch/presets/edge.yaml");
+  REQUIRE_FALSE(predictor.out_of_range_warnings(edge).empty());
+  const std::vector<Layer> layers = load_network("tests/data/sweep_layers.yaml").layers;
+  TransferOptions options;
+  options.eval_samples = 64;
+  int64_t calls = 0;
+  const TransferReport report = transfer_predictor(
+      predictor, layers, edge, parse_objective("edp", "--objective"), options, [&] { ++calls; });
+  CHECK(report.shots.size() == 32);
+  CHECK(report.eval_rows.size() == 64);
+  CHECK(calls == 96);
+  CHECK(report.simulator_calls == calls);
+  // The shots and the rows that measure the error never share a dataflow.
+  std::set<std::pair<std::string, std::vector<int64_t>>> shot_keys;
+  for (const TraceRecord& shot : report.shots)
+    shot_keys.insert({layer_key(shot.layer), dataflow_key(shot.dataflow)});
+  for (const TraceRecord& row : report.eval_rows)
+    CHECK(shot_keys.count({layer_key(row.layer), dataflow_key(row.dataflow)}) == 0);
+  Predictor base = Predictor::load("mapper/predictors/eyeriss.pt");
+  const double before = mean_squared_log_error(base, report.eval_rows);
+  const double after = mean_squared_log_error(predictor, report.eval_rows);
+  INFO("mean squared ln error before " << before << ", after " << after << " ("
+                                       << report.fine_tune_steps << " steps)");
+  CHECK(report.fine_tune_steps > 0);
+  CHECK(after < 0.8 * before);
+  CHECK(predictor.out_of_range_warnings(edge).empty());
 }

@@ -1,9 +1,11 @@
 // Properties of the simulator that must hold for every layer and dataflow: functional exactness,
 // physical bounds, energy traceable to counts, steady-state skipping equal to full simulation,
 // and systolic timing against the fold formula.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -161,6 +163,35 @@ TEST_CASE("advancing the steady state gives the same cycles and counts as every 
     skipped_somewhere += full.simulated_steps - fast.simulated_steps;
   }
   CHECK(skipped_somewhere > 0);
+}
+
+TEST_CASE("counts beyond int64 are exact up to the limit and refused past it") {
+  const ArchSpec& arch = preset("eyeriss");
+  // The largest gemm the loader admits: 2^20 on every side, 2^60 MACs.
+  const auto gemm = [](int64_t repeat) {
+    return make_gemm("huge", LayerType::Gemm, 1 << 20, 1 << 20, 1 << 20, repeat);
+  };
+  const Dataflow dataflow = make_fixed_dataflow("nvdla", gemm(1), arch);
+  const Result single = evaluate(gemm(1), arch, dataflow);
+  CHECK(single.macs == int64_t{1} << 60);
+  int64_t largest = 0;
+  for (int level = 0; level < kNumCostLevels; ++level)
+    for (int tensor = 0; tensor < kNumTensors; ++tensor)
+      largest = std::max(
+          {largest, single.counts.reads[level][tensor], single.counts.writes[level][tensor]});
+  // Repeats scale every count; the most that keep the largest count inside int64 are exact.
+  const int64_t most_repeats = std::numeric_limits<int64_t>::max() / largest;
+  REQUIRE(most_repeats >= 1);
+  const Result repeated = evaluate(gemm(most_repeats), arch, dataflow);
+  CHECK(repeated.counts == single.counts.scaled(most_repeats));
+  CHECK(repeated.cycles == single.cycles * most_repeats);
+  // One more overflows a count (or the MAC count itself): refused, never wrapped.
+  try {
+    evaluate(gemm(most_repeats + 1), arch, dataflow);
+    FAIL("a result with wrapped or saturated counts was returned");
+  } catch (const InputError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("huge") && Catch::Contains("exceeds the int64 range"));
+  }
 }
 
 TEST_CASE("repeated evaluations in one process give identical results") {

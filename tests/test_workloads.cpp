@@ -150,6 +150,21 @@ TEST_CASE("MAC and tensor counts per layer type", "[workloads]") {
   SECTION("products beyond int64 are reported, not wrapped") {
     Layer layer = make_gemm("huge", LayerType::Gemm, 1 << 20, 1 << 20, 1 << 20, 1 << 20);
     check_error(input_error_message([&] { layer.macs(); }), "huge", "macs");
+    // The largest sizes the loader admits: every tensor of a conv still fits exactly.
+    const int64_t max_size = 1 << 20;
+    layer = make_conv("test", "widest", max_size, max_size, max_size, max_size, 1, 1, 1, 0, 1);
+    CHECK(layer.tensor_elements(Tensor::Input) == max_size * max_size * max_size);
+    CHECK(layer.tensor_elements(Tensor::Output) == max_size * max_size * max_size);
+    check_error(input_error_message([&] { layer.macs(); }), "widest", "macs");
+  }
+  SECTION("network totals beyond int64 are reported, not wrapped") {
+    Network network;
+    network.source = "net.yaml";
+    network.layers = {make_gemm("fc", LayerType::Gemm, 1 << 20, 1 << 20, 1 << 20, 1)};
+    network.layers[0].count = 1 << 3;  // 2^60 MACs, 8 times
+    check_error(input_error_message([&] { network.macs(); }), "net.yaml", "macs");
+    network.layers[0].count = 1 << 2;
+    CHECK(network.macs() == int64_t{1} << 62);
   }
 }
 
@@ -210,6 +225,10 @@ TEST_CASE("bad model files give one-line errors naming file and field", "[worklo
         "name: c, type: conv, in_channels: 8, out_channels: 16, in_w: 10, kernel: 3");
     check_error(load_error(path), path, "layers[0].in_h");
   }
+  SECTION("missing layer list") {
+    const std::string path = fixtures.write("no_layers.yaml", "name: n\n");
+    check_error(load_error(path), path, "layers: missing required field (allowed: a sequence)");
+  }
   SECTION("negative field") {
     const std::string path =
         fixtures.write_layer("negative.yaml", kGoodConv + ", stride: 1, pad: -1");
@@ -224,6 +243,16 @@ TEST_CASE("bad model files give one-line errors naming file and field", "[worklo
                                   ", out_channels: 16, in_h: 10, in_w: 10, kernel: 3");
       const std::string message = load_error(path);
       check_error(message, path, "layers[0].in_channels");
+      CHECK_THAT(message, Catch::Contains("allowed: 1..1048576"));
+    }
+  }
+  SECTION("sizes near 2^31 and beyond") {
+    for (const std::string value : {"2147483647", "2147483648", "4294967295", "1099511627776"}) {
+      const std::string path = fixtures.write_layer(
+          "near_2_31.yaml", "name: c, type: conv, in_channels: " + value + ", out_channels: " +
+                                value + ", in_h: " + value + ", in_w: " + value + ", kernel: 3");
+      const std::string message = load_error(path);
+      check_error(message, path, "layers[0].in_channels: " + value + " is out of range");
       CHECK_THAT(message, Catch::Contains("allowed: 1..1048576"));
     }
   }

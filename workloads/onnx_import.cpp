@@ -1,18 +1,30 @@
 #include "workloads/onnx_import.hpp"
 
+#include <fcntl.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include "common/input_error.hpp"
 #include "workloads/network_writer.hpp"
+
+// Defined by the sanitizer runtimes (libFuzzer registers its crash-artifact writer through it);
+// weak, so null in a plain build.
+extern "C" void __sanitizer_set_death_callback(void (*callback)()) __attribute__((weak));
 
 namespace dcp {
 namespace {
@@ -311,6 +323,147 @@ class Importer {
   std::string node_label_;  // the node being converted, as messages name it
 };
 
+// ONNX's shape inference for convolutions and pools divides by strides, dilations and groups
+// without checking them (libonnx 1.13 dies of SIGFPE on a zero stride), so every such attribute,
+// in subgraphs too, must be positive before it runs.
+void require_positive_window_attributes(const onnx::GraphProto& graph, const std::string& source,
+                                        const std::string& graph_field) {
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto& node = graph.node(i);
+    const std::string node_field = graph_field + ".node[" + std::to_string(i) + "]";
+    for (const onnx::AttributeProto& attribute : node.attribute()) {
+      const std::string& name = attribute.name();
+      if (name == "strides" || name == "dilations" || name == "kernel_shape" || name == "group") {
+        std::vector<int64_t> values(attribute.ints().begin(), attribute.ints().end());
+        if (attribute.has_i()) values.push_back(attribute.i());
+        for (const int64_t value : values) {
+          if (value < 1) {
+            throw InputError(source, node_field + " (" + node.op_type() + ")." + name,
+                             std::to_string(value) + " is not positive", ">= 1");
+          }
+        }
+      }
+      if (attribute.has_g()) require_positive_window_attributes(attribute.g(), source, node_field);
+      for (const onnx::GraphProto& subgraph : attribute.graphs()) {
+        require_positive_window_attributes(subgraph, source, node_field);
+      }
+    }
+  }
+}
+
+// The child's reply on the pipe: one status byte, then the inferred model or the error message.
+constexpr char kInferred = 'M';
+constexpr char kInferenceFailed = 'E';
+
+bool write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t written = write(fd, data, size);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return false;
+    data += written;
+    size -= static_cast<std::size_t>(written);
+  }
+  return true;
+}
+
+// Reads until end of file; returns 0 or the errno of a failed read.
+int read_all(int fd, std::string& data) {
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t got = read(fd, buffer, sizeof buffer);
+    if (got > 0) {
+      data.append(buffer, static_cast<std::size_t>(got));
+    } else if (got == 0) {
+      return 0;
+    } else if (errno != EINTR) {
+      return errno;
+    }
+  }
+}
+
+[[noreturn]] void infer_and_reply(onnx::ModelProto& model, int out) {
+  // A crash must end this child quietly, as its signal: no sanitizer report, no libFuzzer crash
+  // artifact written on the parent's behalf, no core file.
+  for (const int signal : {SIGFPE, SIGSEGV, SIGBUS, SIGILL, SIGABRT}) std::signal(signal, SIG_DFL);
+  if (__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(nullptr);
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  std::string reply(1, kInferred);
+  try {
+    onnx::shape_inference::InferShapes(model);
+    if (!model.AppendToString(&reply)) _exit(2);
+  } catch (const std::exception& error) {
+    reply = std::string(1, kInferenceFailed) + error.what();
+  } catch (...) {
+    reply = std::string(1, kInferenceFailed) + "unknown exception";
+  }
+  _exit(write_all(out, reply.data(), reply.size()) ? 0 : 1);
+}
+
+// Runs ONNX shape inference on `model` in a forked child and replaces `model` with the result.
+// Why a child: libonnx's inference has crash bugs on malformed attributes (SIGFPE on zero
+// divisors, ...) that dcp cannot fix, so it runs where a crash cannot take dcp down; the crash
+// becomes an InputError about the file.
+void infer_shapes_in_child(onnx::ModelProto& model, const std::string& source) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    throw std::system_error(errno, std::generic_category(), "shape inference: pipe");
+  }
+  const pid_t child = fork();
+  if (child < 0) {
+    const int error = errno;
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    throw std::system_error(error, std::generic_category(), "shape inference: fork");
+  }
+  if (child == 0) {
+    close(pipe_fds[0]);
+    infer_and_reply(model, pipe_fds[1]);
+  }
+  close(pipe_fds[1]);
+  std::string reply;
+  int read_error = 0;
+  std::exception_ptr read_failure;  // std::bad_alloc: stop and reap the child, then rethrow
+  try {
+    read_error = read_all(pipe_fds[0], reply);
+  } catch (...) {
+    read_failure = std::current_exception();
+    kill(child, SIGKILL);
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) {
+      throw std::system_error(errno, std::generic_category(), "shape inference: waitpid");
+    }
+  }
+  if (read_failure) std::rethrow_exception(read_failure);
+  const std::string allowed = "a model whose shapes ONNX can infer";
+  if (WIFSIGNALED(status)) {
+    throw InputError(source, "graph",
+                     "shape inference: libonnx crashed (signal " +
+                         std::to_string(WTERMSIG(status)) + ") on this model",
+                     allowed);
+  }
+  if (read_error != 0) {
+    throw std::system_error(read_error, std::generic_category(), "shape inference: read");
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty()) {
+    throw InputError(source, "graph",
+                     "shape inference: libonnx exited with status " +
+                         std::to_string(WEXITSTATUS(status)) + " on this model",
+                     allowed);
+  }
+  if (reply[0] == kInferenceFailed) {
+    throw InputError(source, "graph", "shape inference failed: " + reply.substr(1));
+  }
+  const bool inferred = reply[0] == kInferred;
+  reply.erase(0, 1);
+  if (!inferred || !model.ParseFromString(reply)) {
+    throw InputError(source, "graph", "shape inference: libonnx's result does not parse", allowed);
+  }
+}
+
 onnx::ModelProto parse_model(const std::string& bytes, const std::string& source) {
   onnx::ModelProto model;
   const std::string not_onnx = "not an ONNX model";
@@ -326,11 +479,8 @@ onnx::ModelProto parse_model(const std::string& bytes, const std::string& source
     throw InputError(source, "", not_onnx + " (no ir_version, opset or graph nodes)",
                      "an ONNX ModelProto file");
   }
-  try {
-    onnx::shape_inference::InferShapes(model);
-  } catch (const std::exception& error) {
-    throw InputError(source, "graph", std::string("shape inference failed: ") + error.what());
-  }
+  require_positive_window_attributes(model.graph(), source, "graph");
+  infer_shapes_in_child(model, source);
   return model;
 }
 
