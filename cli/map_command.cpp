@@ -234,6 +234,11 @@ void add_map_command(CLI::App& app) {
       ->add_option("--fine-tune-steps", options->map.fine_tune_steps,
                    "Adam steps of each fine-tuning between rounds")
       ->check(CLI::Range(0, 100000));
+  command
+      ->add_option("--neighbours", options->map.neighbours_per_round,
+                   "Walks from the best simulated dataflows, ranked by the predictor, added to "
+                   "each round's candidates")
+      ->check(CLI::Range(0, 100000));
   command->add_option("--threads", options->threads, "Torch threads")->check(CLI::Range(1, 1024));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");

@@ -93,6 +93,25 @@ Number read_number(const YAML::Node& map, const std::string& key, const FieldPat
   return value;
 }
 
+bool is_printable_utf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7f) return false;
+    // The lead byte gives the sequence length; overlong and surrogate forms are not checked, as
+    // they print no worse than any other character.
+    const int length = byte < 0x80           ? 1
+                       : (byte >> 5) == 0x6  ? 2
+                       : (byte >> 4) == 0xe  ? 3
+                       : (byte >> 3) == 0x1e ? 4
+                                             : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (int continuation = 1; continuation < length; ++continuation)
+      if ((static_cast<unsigned char>(text[i + continuation]) >> 6) != 0x2) return false;
+    i += static_cast<std::size_t>(length);
+  }
+  return true;
+}
+
 }  // namespace
 
 FieldPath FieldPath::child(const std::string& key) const {
@@ -166,8 +185,14 @@ bool read_bool(const YAML::Node& map, const std::string& key, const FieldPath& w
 
 std::string read_string(const YAML::Node& map, const std::string& key, const FieldPath& where,
                         std::optional<std::string> default_value) {
-  return read_scalar(map, key, where, default_value, "a string", "",
-                     [](const YAML::Node& node) { return std::optional(node.Scalar()); });
+  const std::string text =
+      read_scalar(map, key, where, default_value, "a string", "",
+                  [](const YAML::Node& node) { return std::optional(node.Scalar()); });
+  // Names and paths end up in tables, file names, YAML written back and one-line errors, where a
+  // control character or a broken UTF-8 sequence would garble or split the line.
+  if (!is_printable_utf8(text))
+    where.child(key).fail("holds a control character or invalid UTF-8", "printable UTF-8 text");
+  return text;
 }
 
 std::string read_choice(const YAML::Node& map, const std::string& key, const FieldPath& where,

@@ -1,8 +1,10 @@
 #include "mapper/dcp_map.hpp"
 
 #include <algorithm>
+#include <random>
 #include <set>
 
+#include "mapper/sampler.hpp"
 #include "mapper/training.hpp"
 
 namespace dcp {
@@ -37,6 +39,49 @@ std::vector<Dataflow> round_starts(const LayerMapping& mapping) {
   for (size_t i = 0; i < std::min(kBestVerifiedStarts, verified.size()); ++i)
     starts.push_back(verified[i]->candidate.dataflow);
   return starts;
+}
+
+// Short walks (one to three gene changes) from the best simulated dataflows, priced by the
+// predictor, join the propagation's candidates. Straight-through descent moves along the code's
+// gradient; it rarely takes a discrete step such as another parallel dim, which the predictor can
+// still rank once it is proposed.
+void add_neighbour_candidates(Predictor& predictor, const PropagationProblem& problem,
+                              const LayerMapping& mapping, const Objective& objective, int count,
+                              uint64_t seed, std::vector<Candidate>& candidates) {
+  std::vector<const VerifiedCandidate*> verified;
+  for (const VerifiedCandidate& candidate : mapping.verified) verified.push_back(&candidate);
+  if (verified.empty() || count <= 0) return;
+  constexpr size_t kWalkStarts = 4;
+  const size_t starts = std::min(kWalkStarts, verified.size());
+  std::partial_sort(verified.begin(), verified.begin() + static_cast<std::ptrdiff_t>(starts),
+                    verified.end(), [](const VerifiedCandidate* a, const VerifiedCandidate* b) {
+                      return a->objective < b->objective;
+                    });
+  std::set<std::vector<int64_t>> seen;
+  for (const Candidate& candidate : candidates) seen.insert(dataflow_key(candidate.dataflow));
+  std::mt19937_64 rng(seed);
+  std::vector<Dataflow> walks;
+  for (int walk = 0; walk < count; ++walk) {
+    Dataflow dataflow = verified[static_cast<size_t>(walk) % starts]->candidate.dataflow;
+    const int steps = std::uniform_int_distribution<int>(1, 3)(rng);
+    for (int step = 0; step < steps; ++step)
+      dataflow = neighbour_dataflow(problem.layer, problem.arch, dataflow, rng);
+    if (seen.insert(dataflow_key(dataflow)).second) walks.push_back(std::move(dataflow));
+  }
+  if (walks.empty()) return;
+  const auto predictions = predict_dataflows(predictor, problem.layer, problem.arch, walks);
+  for (size_t i = 0; i < walks.size(); ++i) {
+    walks[i].name = "dcp";
+    const double cycles = predictions[i][0], energy_pj = predictions[i][1];
+    candidates.push_back({walks[i], cycles, energy_pj,
+                          objective_value(objective, cycles, energy_pj, problem.reference_cycles,
+                                          problem.reference_energy_pj),
+                          0});
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) {
+                     return a.predicted_objective < b.predicted_objective;
+                   });
 }
 
 }  // namespace
@@ -80,8 +125,11 @@ std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Lay
     for (size_t i = 0; i < layers.size(); ++i) problems[i].starts = round_starts(mappings[i]);
     PropagationOptions propagation = options.propagation;
     propagation.seed += static_cast<uint64_t>(round);
-    const std::vector<PropagationOutcome> outcomes =
-        propagate(adapted, problems, objective, propagation);
+    std::vector<PropagationOutcome> outcomes = propagate(adapted, problems, objective, propagation);
+    for (size_t i = 0; i < layers.size(); ++i)
+      add_neighbour_candidates(
+          adapted, problems[i], mappings[i], objective, options.neighbours_per_round,
+          mix_seed(propagation.seed, static_cast<uint64_t>(i)), outcomes[i].candidates);
     // This round's share of the verification budget; earlier rounds take the remainder.
     const int to_verify =
         options.verify_top_k / rounds + (round < options.verify_top_k % rounds ? 1 : 0);

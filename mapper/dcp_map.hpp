@@ -19,6 +19,8 @@ struct MapOptions {
   // dataflow simulated so far, so that the next descent no longer trusts the predictions the
   // simulator just refuted, and the best simulated dataflows join the starts.
   int rounds = 6;
+  // Predictor-ranked walks from the best simulated dataflows added to each round's candidates.
+  int neighbours_per_round = 10000;
   int fine_tune_steps = 40;
   double fine_tune_learning_rate = 1e-3;
 };

@@ -305,6 +305,15 @@ TEST_CASE("InputError and typed field reads", "[common]") {
   CHECK(read_bool(map, "flag", where));
   CHECK(read_choice(map, "mode", where, {"fast", "slow"}) == "fast");
   CHECK(read_string(map, "text", where) == "hi");
+  // A fuzzed dataflow name with a NUL and bytes that are not UTF-8 did not survive a YAML round
+  // trip; names must be printable UTF-8 (any script).
+  const YAML::Node names = YAML::Load(
+      "{accented: \"r\u00e9seau \u8def\", tab: \"a\\tb\", "
+      "nul: \"a\\0b\", bad: \"ha\xff\xffnd\"}");
+  CHECK(read_string(names, "accented", where) == "r\u00e9seau \u8def");
+  for (const char* key : {"tab", "nul", "bad"})
+    check_error(input_error_message([&] { read_string(names, key, where); }), "f.yaml",
+                "control character or invalid UTF-8 (allowed: printable UTF-8 text)");
   check_error(input_error_message([&] { read_int(map, "count", where, 1, 5); }), "f.yaml",
               "top.count: 7 is out of range (allowed: 1..5)");
   check_error(input_error_message([&] { read_int(map, "absent", where, 1, 5); }), "f.yaml",
