@@ -18,6 +18,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "common/fd_io.hpp"
 #include "common/input_error.hpp"
 #include "mapper/trace_store.hpp"
 #include "sim/evaluate.hpp"
@@ -43,28 +44,6 @@ struct SampleMessage {
   Result result;
 };
 static_assert(std::is_trivially_copyable_v<SampleMessage>);
-
-// read() and write() may move fewer bytes than asked; this moves all of them. False at end of
-// file or on an error.
-template <typename Byte, typename Io>
-bool move_all(int fd, Byte* bytes, std::size_t size, Io io) {
-  while (size > 0) {
-    const ssize_t moved = io(fd, bytes, size);
-    if (moved < 0 && errno == EINTR) continue;
-    if (moved <= 0) return false;
-    bytes += moved;
-    size -= static_cast<std::size_t>(moved);
-  }
-  return true;
-}
-
-bool write_all(int fd, const void* data, std::size_t size) {
-  return move_all(fd, static_cast<const char*>(data), size, ::write);
-}
-
-bool read_exact(int fd, void* data, std::size_t size) {
-  return move_all(fd, static_cast<char*>(data), size, ::read);
-}
 
 [[noreturn]] void worker_main(const SampleSpace& space, int task_fd, int result_fd) {
   int64_t index = 0;

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "common/fd_io.hpp"
 #include "common/input_error.hpp"
 #include "workloads/network_writer.hpp"
 
@@ -354,17 +355,6 @@ void require_positive_window_attributes(const onnx::GraphProto& graph, const std
 // The child's reply on the pipe: one status byte, then the inferred model or the error message.
 constexpr char kInferred = 'M';
 constexpr char kInferenceFailed = 'E';
-
-bool write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t written = write(fd, data, size);
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return false;
-    data += written;
-    size -= static_cast<std::size_t>(written);
-  }
-  return true;
-}
 
 // Reads until end of file; returns 0 or the errno of a failed read.
 int read_all(int fd, std::string& data) {
