@@ -20,12 +20,17 @@ nlohmann::json metrics_json(const PredictorMetrics& metrics) {
           {"energy", target_json(metrics.energy)}};
 }
 
+void warn_if_untrained(const Predictor& predictor, const std::string& predictor_path,
+                       const ArchSpec& arch, const std::string& arch_label) {
+  for (const std::string& warning : predictor.out_of_range_warnings(arch))
+    std::cerr << "dcp: warning: " << predictor_path << " was not trained for " << arch_label << ": "
+              << warning << "\n";
+}
+
 Predictor load_predictor_for_arch(const std::string& predictor_path, const ArchSpec& arch,
                                   const std::string& arch_path) {
   Predictor predictor = Predictor::load(predictor_path);
-  for (const std::string& warning : predictor.out_of_range_warnings(arch))
-    std::cerr << "dcp: warning: " << predictor_path << " was not trained for " << arch_path << ": "
-              << warning << "\n";
+  warn_if_untrained(predictor, predictor_path, arch, arch_path);
   return predictor;
 }
 

@@ -9,6 +9,11 @@
 
 namespace dcp::cli {
 
+// One warning line on stderr per hardware parameter of `arch` outside the predictor's trained
+// range; `arch_label` names the arch in them.
+void warn_if_untrained(const Predictor& predictor, const std::string& predictor_path,
+                       const ArchSpec& arch, const std::string& arch_label);
+
 // Loads a predictor to use on `arch`, warning on stderr about every hardware parameter of the
 // arch outside the range the predictor was trained on.
 Predictor load_predictor_for_arch(const std::string& predictor_path, const ArchSpec& arch,

@@ -116,10 +116,8 @@ void run_eval(const EvalOptions& options) {
   const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_paths);
   std::set<std::string> archs_warned;
   for (const TraceRecord& record : records) {
-    if (!archs_warned.insert(record.arch.name).second) continue;
-    for (const std::string& warning : predictor.out_of_range_warnings(record.arch))
-      std::cerr << "dcp: warning: " << options.predictor_path << " was not trained for arch "
-                << record.arch.name << ": " << warning << "\n";
+    if (archs_warned.insert(record.arch.name).second)
+      warn_if_untrained(predictor, options.predictor_path, record.arch, "arch " + record.arch.name);
   }
   const PredictorMetrics metrics = measure_predictor(predictor, records, !options.all_rows);
   if (metrics.rows == 0)
