@@ -27,6 +27,10 @@ double log2_positive(double value) {
   return std::log2(std::max(value, 1e-3));
 }
 
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
 torch::Tensor log2_sum_exp2(const torch::Tensor& a, const torch::Tensor& b) {
   return torch::log2(torch::exp2(a) + torch::exp2(b));
 }
@@ -334,7 +338,9 @@ Predictor Predictor::load(const std::string& path) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);
-  } catch (const c10::Error&) {
+  } catch (const std::exception&) {
+    // Torch reports a damaged archive as c10::Error or, when the damage lands in the archive's
+    // TorchScript code, as torch::jit::ErrorReport; both are std::exceptions.
     throw InputError(
         path, "", "not a readable dcp predictor file (missing, truncated or not a torch archive)");
   }
@@ -390,10 +396,12 @@ Predictor Predictor::read(torch::serialize::InputArchive& archive, const std::st
         predictor.target_mean_.numel() != kNumTargets)
       throw refuse("input_mean", "normalisation statistics do not match the network");
     return predictor;
+  } catch (const InputError&) {
+    throw;
   } catch (const c10::Error& error) {
-    std::string what = error.what_without_backtrace();
-    what = what.substr(0, what.find('\n'));
-    throw refuse("", "corrupt predictor file: " + what);
+    throw refuse("", "corrupt predictor file: " + first_line(error.what_without_backtrace()));
+  } catch (const std::exception& error) {
+    throw refuse("", "corrupt predictor file: " + first_line(error.what()));
   }
 }
 

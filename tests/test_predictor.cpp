@@ -221,8 +221,19 @@ TEST_CASE("missing, truncated, foreign and mismatched predictor files give one-l
   }
   const TempPath text("text.pt");
   std::ofstream(text.path) << "not a predictor\n";
+  // A flipped byte in the archive's TorchScript code made torch throw torch::jit::ErrorReport,
+  // which is no c10::Error, and dcp abort (found by scripts/fault_tests).
+  const TempPath flipped("flipped.pt");
+  {
+    std::ifstream in("mapper/predictors/eyeriss.pt", std::ios::binary);
+    std::string shipped(std::istreambuf_iterator<char>(in), {});
+    REQUIRE(shipped.size() == 1843107);
+    shipped[1842404] = static_cast<char>(shipped[1842404] ^ 0xFF);
+    std::ofstream(flipped.path, std::ios::binary) << shipped;
+  }
 
-  for (const std::string& path : {truncated.path, foreign.path, other_schema.path, text.path}) {
+  for (const std::string& path :
+       {truncated.path, foreign.path, other_schema.path, text.path, flipped.path}) {
     const std::string message = load_error(path);
     INFO(message);
     CHECK(message.find(path) == 0);
