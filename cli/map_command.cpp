@@ -18,6 +18,7 @@
 #include "common/input_error.hpp"
 #include "mapper/dcp_map.hpp"
 #include "mapper/fixed_dataflows.hpp"
+#include "mapper/trace_store.hpp"
 #include "sim/result_json.hpp"
 
 namespace dcp::cli {
@@ -134,7 +135,8 @@ nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& ar
                           {"predicted_energy_pj", candidate.candidate.predicted_energy_pj},
                           {"simulated_cycles", candidate.simulated.cycles},
                           {"simulated_energy_pj", candidate.simulated.total_energy_pj},
-                          {"found_at_step", candidate.candidate.found_at_step}});
+                          {"found_at_step", candidate.candidate.found_at_step},
+                          {"dataflow", format_dataflow_line(candidate.candidate.dataflow)}});
     layers.push_back({{"layer", network.layers[i].name},
                       {"count", network.layers[i].count},
                       {"simulator_calls", mapping.simulator_calls},

@@ -12,6 +12,7 @@
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "mapper/sampler.hpp"
 #include "mapper/sweep.hpp"
 #include "mapper/trace_store.hpp"
 
@@ -24,6 +25,7 @@ struct SweepCommandOptions {
   int64_t configs = 0;
   std::vector<std::string> layer_files;
   int64_t random_layers = 0;
+  std::string mix;
   int64_t samples = 0;
   int jobs = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   std::string out_path;
@@ -52,6 +54,7 @@ void run_sweep_command(const SweepCommandOptions& options) {
   config.random_layers = options.random_layers;
   config.samples = options.samples;
   config.seed = options.seed;
+  if (!options.mix.empty()) config.mix = parse_sample_mix(options.mix);
   SweepOptions sweep_options;
   sweep_options.jobs = options.jobs;
   sweep_options.shard = parse_shard(options.shard);
@@ -134,6 +137,9 @@ void add_sweep_command(CLI::App& app) {
       ->add_option("--random-layers", options->random_layers,
                    "Synthetic layers shaped like real ones, drawn from the seed")
       ->capture_default_str();
+  auto* mix = command->add_option("--mix", options->mix,
+                                  "Shares of the sample kinds, e.g. grown=0.5,jump=0.5 (unlisted "
+                                  "kinds get 0; default: no jump, the other five mixed)");
   auto* samples = command->add_option("--samples", options->samples, "Samples in the sweep");
   command->add_option("--jobs", options->jobs, "Worker processes")->capture_default_str();
   command->add_option("--out", options->out_path, "Trace store (SQLite); resumed if it exists")
@@ -146,7 +152,7 @@ void add_sweep_command(CLI::App& app) {
                     ->add_option("--merge", options->merge_inputs,
                                  "Merge these stores (shards of one sweep) into --out")
                     ->expected(1, -1);
-  for (CLI::Option* sweep_only : {arch, arch_space, layers, samples, shard})
+  for (CLI::Option* sweep_only : {arch, arch_space, layers, mix, samples, shard})
     merge->excludes(sweep_only);
   auto* mpi = command->add_flag(
       "--mpi", options->mpi,

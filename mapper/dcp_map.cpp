@@ -1,6 +1,8 @@
 #include "mapper/dcp_map.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <random>
 #include <set>
 
@@ -25,47 +27,56 @@ TraceRecord instance_record(const Layer& layer, const ArchSpec& arch, const Data
   return record;
 }
 
-// The dataflows the next round starts from: the fixed ones and the best simulated so far.
-std::vector<Dataflow> round_starts(const LayerMapping& mapping) {
-  constexpr size_t kBestVerifiedStarts = 4;
-  std::vector<Dataflow> starts;
-  for (const FixedRun& run : mapping.fixed.runs) starts.push_back(run.dataflow);
+// Up to `count` simulated candidates, best first.
+std::vector<const VerifiedCandidate*> best_verified(const LayerMapping& mapping, size_t count) {
   std::vector<const VerifiedCandidate*> verified;
   for (const VerifiedCandidate& candidate : mapping.verified) verified.push_back(&candidate);
-  std::sort(verified.begin(), verified.end(),
-            [](const VerifiedCandidate* a, const VerifiedCandidate* b) {
-              return a->objective < b->objective;
-            });
-  for (size_t i = 0; i < std::min(kBestVerifiedStarts, verified.size()); ++i)
-    starts.push_back(verified[i]->candidate.dataflow);
-  return starts;
-}
-
-// Short walks (one to three gene changes) from the best simulated dataflows, priced by the
-// predictor, join the propagation's candidates. Straight-through descent moves along the code's
-// gradient; it rarely takes a discrete step such as another parallel dim, which the predictor can
-// still rank once it is proposed.
-void add_neighbour_candidates(Predictor& predictor, const PropagationProblem& problem,
-                              const LayerMapping& mapping, const Objective& objective, int count,
-                              uint64_t seed, std::vector<Candidate>& candidates) {
-  std::vector<const VerifiedCandidate*> verified;
-  for (const VerifiedCandidate& candidate : mapping.verified) verified.push_back(&candidate);
-  if (verified.empty() || count <= 0) return;
-  constexpr size_t kWalkStarts = 4;
-  const size_t starts = std::min(kWalkStarts, verified.size());
-  std::partial_sort(verified.begin(), verified.begin() + static_cast<std::ptrdiff_t>(starts),
+  const size_t kept = std::min(count, verified.size());
+  std::partial_sort(verified.begin(), verified.begin() + static_cast<std::ptrdiff_t>(kept),
                     verified.end(), [](const VerifiedCandidate* a, const VerifiedCandidate* b) {
                       return a->objective < b->objective;
                     });
+  verified.resize(kept);
+  return verified;
+}
+
+constexpr size_t kBestVerifiedStarts = 4;
+
+// The dataflows the next round starts from: the fixed ones and the best simulated so far.
+std::vector<Dataflow> round_starts(const LayerMapping& mapping) {
+  std::vector<Dataflow> starts;
+  for (const FixedRun& run : mapping.fixed.runs) starts.push_back(run.dataflow);
+  for (const VerifiedCandidate* best : best_verified(mapping, kBestVerifiedStarts))
+    starts.push_back(best->candidate.dataflow);
+  return starts;
+}
+
+// Short walks (one to three steps, each a one-gene neighbour or a jump) from the best simulated
+// dataflows (before any is simulated, from the fixed ones), priced by the predictor, join the
+// propagation's candidates. Straight-through descent moves along the code's gradient; it rarely
+// takes a discrete step such as another parallel dim, which the predictor can still rank once it
+// is proposed.
+void add_walk_candidates(Predictor& predictor, const PropagationProblem& problem,
+                         const LayerMapping& mapping, const Objective& objective,
+                         const MapOptions& options, uint64_t seed,
+                         std::vector<Candidate>& candidates) {
+  if (options.neighbours_per_round <= 0) return;
+  std::vector<Dataflow> starts;
+  for (const VerifiedCandidate* best : best_verified(mapping, kBestVerifiedStarts))
+    starts.push_back(best->candidate.dataflow);
+  if (starts.empty())
+    for (const FixedRun& run : mapping.fixed.runs) starts.push_back(run.dataflow);
   std::set<std::vector<int64_t>> seen;
   for (const Candidate& candidate : candidates) seen.insert(dataflow_key(candidate.dataflow));
   std::mt19937_64 rng(seed);
+  std::bernoulli_distribution jump(options.jump_share);
   std::vector<Dataflow> walks;
-  for (int walk = 0; walk < count; ++walk) {
-    Dataflow dataflow = verified[static_cast<size_t>(walk) % starts]->candidate.dataflow;
+  for (int walk = 0; walk < options.neighbours_per_round; ++walk) {
+    Dataflow dataflow = starts[static_cast<size_t>(walk) % starts.size()];
     const int steps = std::uniform_int_distribution<int>(1, 3)(rng);
     for (int step = 0; step < steps; ++step)
-      dataflow = neighbour_dataflow(problem.layer, problem.arch, dataflow, rng);
+      dataflow = jump(rng) ? jump_dataflow(problem.layer, problem.arch, dataflow, rng)
+                           : neighbour_dataflow(problem.layer, problem.arch, dataflow, rng);
     if (seen.insert(dataflow_key(dataflow)).second) walks.push_back(std::move(dataflow));
   }
   if (walks.empty()) return;
@@ -85,6 +96,59 @@ void add_neighbour_candidates(Predictor& predictor, const PropagationProblem& pr
 }
 
 }  // namespace
+
+std::vector<int64_t> dataflow_family(const Dataflow& dataflow) {
+  const auto log2_rounded = [](int64_t value) {
+    return std::lround(std::log2(static_cast<double>(value)));
+  };
+  std::vector<int64_t> family;
+  for (const LevelMapping& level : dataflow.levels) {
+    family.push_back(dim_index(level.spatial_dim));
+    family.push_back(log2_rounded(level.fanout));
+    for (const int64_t tile : level.tile) family.push_back(log2_rounded(tile));
+  }
+  return family;
+}
+
+std::vector<const Candidate*> choose_candidates_to_verify(
+    const std::vector<Candidate>& ranked, const std::set<std::vector<int64_t>>& simulated_keys,
+    const ArchSpec& arch, int count, int family_cap, bool explore_spatial_dims) {
+  std::vector<const Candidate*> chosen, over_cap;
+  std::set<std::vector<int64_t>> chosen_keys;
+  const auto fresh = [&](const Candidate& candidate) {
+    const auto key = dataflow_key(candidate.dataflow);
+    return !simulated_keys.count(key) && chosen_keys.insert(key).second;
+  };
+  if (explore_spatial_dims) {
+    std::set<Dim> explored;
+    for (const Candidate& candidate : ranked) {
+      if (static_cast<int>(chosen.size()) >= count) return chosen;
+      const Dim dim = candidate.dataflow.levels[0].spatial_dim;
+      if (explored.count(dim) || 2 * pes_used(candidate.dataflow) < arch.num_pes ||
+          !fresh(candidate))
+        continue;
+      explored.insert(dim);
+      chosen.push_back(&candidate);
+    }
+  }
+  std::map<std::vector<int64_t>, int> per_family;
+  for (const Candidate& candidate : ranked) {
+    if (static_cast<int>(chosen.size()) >= count) return chosen;
+    if (!fresh(candidate)) continue;
+    int& taken = per_family[dataflow_family(candidate.dataflow)];
+    if (taken >= family_cap) {
+      over_cap.push_back(&candidate);
+      continue;
+    }
+    ++taken;
+    chosen.push_back(&candidate);
+  }
+  for (const Candidate* candidate : over_cap) {
+    if (static_cast<int>(chosen.size()) >= count) break;
+    chosen.push_back(candidate);
+  }
+  return chosen;
+}
 
 std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Layer>& layers,
                                      const ArchSpec& arch, const Objective& objective,
@@ -127,9 +191,9 @@ std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Lay
     propagation.seed += static_cast<uint64_t>(round);
     std::vector<PropagationOutcome> outcomes = propagate(adapted, problems, objective, propagation);
     for (size_t i = 0; i < layers.size(); ++i)
-      add_neighbour_candidates(
-          adapted, problems[i], mappings[i], objective, options.neighbours_per_round,
-          mix_seed(propagation.seed, static_cast<uint64_t>(i)), outcomes[i].candidates);
+      add_walk_candidates(adapted, problems[i], mappings[i], objective, options,
+                          mix_seed(propagation.seed, static_cast<uint64_t>(i)),
+                          outcomes[i].candidates);
     // This round's share of the verification budget; earlier rounds take the remainder.
     const int to_verify =
         options.verify_top_k / rounds + (round < options.verify_top_k % rounds ? 1 : 0);
@@ -141,22 +205,21 @@ std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Lay
         step.step += first_step;
         mapping.curve.push_back(step);
       }
-      int verified_now = 0;
-      for (const Candidate& candidate : outcomes[i].candidates) {
-        if (verified_now >= to_verify) break;
-        if (!simulated_keys[i].insert(dataflow_key(candidate.dataflow)).second) continue;
+      for (const Candidate* candidate : choose_candidates_to_verify(
+               outcomes[i].candidates, simulated_keys[i], arch, to_verify, options.family_cap,
+               options.explore_spatial_dims && round == 0)) {
+        simulated_keys[i].insert(dataflow_key(candidate->dataflow));
         VerifiedCandidate verified{
-            candidate, evaluate(mapping.layer, arch, candidate.dataflow, {}, "decoded dataflow")};
+            *candidate, evaluate(mapping.layer, arch, candidate->dataflow, {}, "decoded dataflow")};
         simulated();
-        ++verified_now;
         verified.objective =
             objective_value(objective, static_cast<double>(verified.simulated.cycles),
                             verified.simulated.total_energy_pj, mapping.fixed.reference_cycles,
                             mapping.fixed.reference_energy_pj);
         feedback.push_back(
-            instance_record(mapping.layer, arch, candidate.dataflow, verified.simulated));
+            instance_record(mapping.layer, arch, candidate->dataflow, verified.simulated));
         if (verified.objective < mapping.best_objective) {
-          mapping.best = candidate.dataflow;
+          mapping.best = candidate->dataflow;
           mapping.best_result = verified.simulated;
           mapping.best_objective = verified.objective;
           mapping.best_is_fixed = false;

@@ -5,6 +5,7 @@
 // The caller's predictor is never changed.
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <vector>
 
 #include "mapper/propagate.hpp"
@@ -21,6 +22,16 @@ struct MapOptions {
   int rounds = 6;
   // Predictor-ranked walks from the best simulated dataflows added to each round's candidates.
   int neighbours_per_round = 10000;
+  // Share of walk steps that are jumps (jump_dataflow) rather than one-gene neighbours.
+  double jump_share = 0.3;
+  // Candidates of one family (dataflow_family) a round simulates while other families remain.
+  // Propagation often crowds the top of the ranking with near copies of one dataflow that the
+  // predictor misjudges; simulating them all wastes the round.
+  int family_cap = 2;
+  // The first round first simulates, per L2 spatial dim, the best-predicted candidate that uses
+  // at least half the PEs, so that fine-tuning sees every kind of parallelism once: the
+  // predictor is least accurate on the best dataflows, which its training traces seldom reach.
+  bool explore_spatial_dims = true;
   int fine_tune_steps = 40;
   double fine_tune_learning_rate = 1e-3;
 };
@@ -46,6 +57,17 @@ struct LayerMapping {
   int64_t simulator_calls = 0;         // fixed runs plus verified candidates
   std::vector<PropagationStep> curve;  // every round's steps, numbered on from the last
 };
+
+// Dataflows whose levels have the same spatial dims, and fan-outs and tiles that round to the
+// same powers of two. The predictor's errors are shared within a family.
+std::vector<int64_t> dataflow_family(const Dataflow& dataflow);
+
+// What a round simulates: `count` of `ranked` (best predicted first) not yet simulated, at most
+// `family_cap` per family unless too few families remain. With `explore_spatial_dims`, first the
+// best-ranked candidate on at least half the PEs for each L2 spatial dim.
+std::vector<const Candidate*> choose_candidates_to_verify(
+    const std::vector<Candidate>& ranked, const std::set<std::vector<int64_t>>& simulated_keys,
+    const ArchSpec& arch, int count, int family_cap, bool explore_spatial_dims);
 
 // One mapping per layer, in order. `on_simulation` is called after each simulator call (for
 // progress). Same inputs and seed give the same mappings.

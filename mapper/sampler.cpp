@@ -1,8 +1,10 @@
 #include "mapper/sampler.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "common/hash.hpp"
@@ -138,21 +140,59 @@ Dataflow draw_dataflow(SampleKind kind, const Layer& layer, const ArchSpec& arch
     case SampleKind::Grown:
       return grown_dataflow(layer, arch, rng);
     case SampleKind::Neighbour:
+    case SampleKind::Jump:
       break;
   }
-  // A walk of 1 to 4 one-gene steps: single steps alone stay too close to the fixed dataflows to
-  // show the predictor the good regions a search reaches from them.
+  // A walk of 1 to 4 steps: single steps alone stay too close to the fixed dataflows to show the
+  // predictor the good regions a search reaches from them.
   Dataflow walked = make_fixed_dataflow(random_fixed_name(rng), layer, arch);
   const int steps = std::uniform_int_distribution<int>(1, 4)(rng);
-  for (int step = 0; step < steps; ++step) walked = neighbour_dataflow(layer, arch, walked, rng);
+  for (int step = 0; step < steps; ++step)
+    walked = kind == SampleKind::Jump && chance(0.5, rng)
+                 ? jump_dataflow(layer, arch, walked, rng)
+                 : neighbour_dataflow(layer, arch, walked, rng);
   return walked;
 }
 
 }  // namespace
 
 const char* sample_kind_name(SampleKind kind) {
-  constexpr const char* kNames[kNumSampleKinds] = {"random", "code", "fixed", "neighbour", "grown"};
+  constexpr const char* kNames[kNumSampleKinds] = {"random",    "code",  "fixed",
+                                                   "neighbour", "grown", "jump"};
   return kNames[static_cast<int>(kind)];
+}
+
+SampleMix parse_sample_mix(const std::string& text) {
+  SampleMix mix{0, 0, 0, 0, 0, 0};
+  double* shares[kNumSampleKinds] = {&mix.random,    &mix.code,  &mix.fixed,
+                                     &mix.neighbour, &mix.grown, &mix.jump};
+  const auto refuse = [&](const std::string& problem) {
+    return InputError("--mix", "", problem,
+                      "kind=share,... with kinds random, code, fixed, neighbour, grown, jump and "
+                      "finite shares >= 0, not all 0");
+  };
+  double total = 0;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    const std::size_t equals = item.find('=');
+    const std::string kind = item.substr(0, equals);
+    int index = 0;
+    while (index < kNumSampleKinds && kind != sample_kind_name(static_cast<SampleKind>(index)))
+      ++index;
+    if (equals == std::string::npos || index == kNumSampleKinds)
+      throw refuse("'" + item + "' is not a kind=share pair");
+    const std::string share_text = item.substr(equals + 1);
+    double share = 0;
+    const auto [end, error] =
+        std::from_chars(share_text.data(), share_text.data() + share_text.size(), share);
+    if (error != std::errc() || end != share_text.data() + share_text.size() ||
+        !std::isfinite(share) || share < 0)
+      throw refuse("'" + share_text + "' is not a share for " + kind);
+    *shares[index] = share;
+    total += share;
+  }
+  if (total <= 0) throw refuse("'" + text + "' gives every kind share 0");
+  return mix;
 }
 
 uint64_t mix_seed(uint64_t seed, uint64_t position) {
@@ -223,9 +263,10 @@ Sample draw_sample(const SampleSpace& space, int64_t index) {
   const std::vector<int>& fitting = space.fitting_layers[sample.arch];
   sample.layer = fitting[std::uniform_int_distribution<std::size_t>(0, fitting.size() - 1)(rng)];
   const SampleMix& mix = space.mix;
-  sample.kind = pick<SampleKind>({SampleKind::Random, SampleKind::Code, SampleKind::Fixed,
-                                  SampleKind::Neighbour, SampleKind::Grown},
-                                 {mix.random, mix.code, mix.fixed, mix.neighbour, mix.grown}, rng);
+  sample.kind =
+      pick<SampleKind>({SampleKind::Random, SampleKind::Code, SampleKind::Fixed,
+                        SampleKind::Neighbour, SampleKind::Grown, SampleKind::Jump},
+                       {mix.random, mix.code, mix.fixed, mix.neighbour, mix.grown, mix.jump}, rng);
   const Layer& layer = space.layers[sample.layer];
   const ArchSpec& arch = space.archs[sample.arch];
   sample.dataflow = draw_dataflow(sample.kind, layer, arch, rng);
@@ -250,7 +291,7 @@ Dataflow grown_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_6
     if (gene == kNumDims) {
       mapping.fanout *= 2;
     } else {
-      const int64_t parent = level == 0 ? layer.dims()[gene] : grown.levels[level - 1].tile[gene];
+      const int64_t parent = parent_tile(grown, level, layer.dims())[gene];
       mapping.tile[gene] = std::min(parent, mapping.tile[gene] * 2);
     }
     if (!(grown == dataflow) && legality_violations(layer, arch, grown).empty()) dataflow = grown;
@@ -267,6 +308,41 @@ Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Data
     repair_dataflow(layer, arch, neighbour);
   }
   return neighbour;
+}
+
+Dataflow jump_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
+                       std::mt19937_64& rng) {
+  Dataflow dataflow = start;
+  const int level = std::uniform_int_distribution<int>(0, kNumLevels - 1)(rng);
+  const Dim dim = kAllDims[std::uniform_int_distribution<int>(0, kNumDims - 1)(rng)];
+  const int d = dim_index(dim);
+  const DimArray layer_dims = layer.dims();
+  LevelMapping& mapping = dataflow.levels[level];
+  if (chance(0.5, rng)) {
+    int64_t units = arch.macs_per_pe;
+    if (level == 0) {
+      if (chance(0.5, rng)) dataflow.levels[1].fanout = 1;
+      units = arch.num_pes / dataflow.levels[1].fanout;
+    } else if (level == 1) {
+      units = arch.num_pes / dataflow.levels[0].fanout;
+    }
+    const int64_t fanout =
+        std::max<int64_t>(1, units >> std::uniform_int_distribution<int>(0, 2)(rng));
+    mapping.spatial_dim = dim;
+    mapping.fanout = fanout;
+    // The tile grows to give every unit a share; the sub-tile is that share.
+    mapping.tile[d] =
+        std::min(parent_tile(dataflow, level, layer_dims)[d], std::max(mapping.tile[d], fanout));
+    if (level + 1 < kNumLevels)
+      dataflow.levels[level + 1].tile[d] = (mapping.tile[d] + fanout - 1) / fanout;
+  } else {
+    const int64_t parent = parent_tile(dataflow, level, layer_dims)[d];
+    const double log_tile =
+        std::uniform_real_distribution<double>(0, std::log2(static_cast<double>(parent)))(rng);
+    mapping.tile[d] = std::clamp<int64_t>(std::llround(std::exp2(log_tile)), 1, parent);
+  }
+  repair_dataflow(layer, arch, dataflow);
+  return dataflow;
 }
 
 }  // namespace dcp

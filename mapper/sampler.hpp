@@ -14,11 +14,12 @@
 namespace dcp {
 
 // How a sample's dataflow was drawn: random_legal_dataflow, a decoded random_code, one of the
-// fixed dataflows, a fixed dataflow after 1 to 4 one-gene changes, or a decoded random code grown
-// to fill its buffers (grown_dataflow).
-enum class SampleKind { Random = 0, Code = 1, Fixed = 2, Neighbour = 3, Grown = 4 };
-constexpr int kNumSampleKinds = 5;
-// "random", "code", "fixed", "neighbour", "grown"
+// fixed dataflows, a fixed dataflow after 1 to 4 one-gene changes, a decoded random code grown
+// to fill its buffers (grown_dataflow), or a fixed dataflow after 1 to 4 steps of which about
+// half are jumps (jump_dataflow).
+enum class SampleKind { Random = 0, Code = 1, Fixed = 2, Neighbour = 3, Grown = 4, Jump = 5 };
+constexpr int kNumSampleKinds = 6;
+// "random", "code", "fixed", "neighbour", "grown", "jump"
 const char* sample_kind_name(SampleKind kind);
 
 // Share of the samples of each kind (normalised when drawn). Random draws and codes spread over
@@ -31,7 +32,13 @@ struct SampleMix {
   double fixed = 0.05;
   double neighbour = 0.15;
   double grown = 0.35;
+  double jump = 0;  // off by default, so that default sweeps stay as they were
 };
+
+// Parses "kind=share,..." (e.g. "grown=0.5,jump=0.5"); kinds not listed get share 0. Throws
+// InputError naming --mix for an unknown kind, a share that is not a finite number >= 0, or
+// shares that are all 0.
+SampleMix parse_sample_mix(const std::string& text);
 
 // Every layer shape once, in order of first appearance, simulated as one instance
 // (repeat = count = 1).
@@ -71,6 +78,13 @@ Sample draw_sample(const SampleSpace& space, int64_t index);
 // dim, a fan-out doubled or halved), then repaired to be legal.
 Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
                             std::mt19937_64& rng);
+
+// `start` with one gene set anywhere in its range (GAMMA's mutation) rather than one step away:
+// a tile drawn log-uniformly up to its parent, or another spatial dim spread over all, a half or a
+// quarter of the level's free units (at L2 sometimes taking the L1 fan-out's PEs too), then
+// repaired. A walk of single steps needs many to reach, e.g., a reduction over all PEs.
+Dataflow jump_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
+                       std::mt19937_64& rng);
 
 // A decoded random code whose tiles and fan-outs then grow: a random sequence of tiles (up to
 // their parent) and fan-outs (up to the units) doubles, each change kept only while the dataflow

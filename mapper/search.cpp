@@ -39,10 +39,6 @@ int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level
   return arch.macs_per_pe;
 }
 
-const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray& layer_dims) {
-  return level == 0 ? layer_dims : dataflow.levels[level - 1].tile;
-}
-
 }  // namespace
 
 std::vector<int64_t> dataflow_key(const Dataflow& dataflow) {

@@ -259,17 +259,19 @@ nlohmann::json sweep_parameters(const SweepConfig& config) {
     file_hashes += content_hash(file_content(path));
   nlohmann::json archs = nlohmann::json::array();
   for (const ArchSpec& arch : config.archs) archs.push_back(arch_to_json(arch));
+  nlohmann::json mix = {{"random", config.mix.random},
+                        {"code", config.mix.code},
+                        {"fixed", config.mix.fixed},
+                        {"neighbour", config.mix.neighbour},
+                        {"grown", config.mix.grown}};
+  // Only when used: stores swept before the jump kind existed stay resumable.
+  if (config.mix.jump > 0) mix["jump"] = config.mix.jump;
   return {{"seed", config.seed},
           {"samples", config.samples},
           {"random_layers", config.random_layers},
           {"layer_files_hash", content_hash(file_hashes)},
           {"archs", archs},
-          {"mix",
-           {{"random", config.mix.random},
-            {"code", config.mix.code},
-            {"fixed", config.mix.fixed},
-            {"neighbour", config.mix.neighbour},
-            {"grown", config.mix.grown}}}};
+          {"mix", mix}};
 }
 
 SampleSpace make_sweep_space(const SweepConfig& config, std::ostream& warnings) {

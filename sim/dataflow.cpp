@@ -351,6 +351,10 @@ int64_t level_capacity_bytes(const ArchSpec& arch, int level) {
   }
 }
 
+const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray& layer_dims) {
+  return level == 0 ? layer_dims : dataflow.levels[level - 1].tile;
+}
+
 int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim) {
   const int64_t tile = dataflow.levels[level].tile[dim_index(dim)];
   if (level == kNumLevels - 1) return tile;

@@ -44,6 +44,9 @@ int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow
                         int level);
 // Capacity of one unit at `level` (L2: global buffer, L1: per cluster, L0: per PE).
 int64_t level_capacity_bytes(const ArchSpec& arch, int level);
+// The tile `level` splits into its own tiles: the layer (`layer_dims`) for L2, the enclosing
+// level's tile otherwise.
+const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray& layer_dims);
 // The most units `level`'s fan-out along `dim` can keep busy: the next level's tiles inside this
 // level's tile along `dim` (L0: single elements, one per MAC lane). Tiles must be positive.
 int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim);

@@ -253,6 +253,12 @@ expect_error "sweep into foreign SQLite" "foreign.sqlite" "not a dcp trace store
 expect_error "resume with another seed" "sweep.sqlite" "meta.sweep.seed" -- "$dcp" "${sweep_small[@]}" --seed 2 --out "$work/sweep.sqlite"
 "$dcp" "${sweep_small[@]}" --seed 2 --out "$work/seed2.sqlite" >/dev/null || fail "sweep with seed 2"
 expect_error "merge of two sweeps" "seed2.sqlite" "meta.sweep.seed" -- "$dcp" sweep --merge "$work/sweep.sqlite" "$work/seed2.sqlite" --out "$work/bad_merge.sqlite"
+# --mix: only jump walks; every row is of that kind, and a bad mix is one line.
+expect_ok "jump-only sweep" "$dcp" sweep --arch "$eyeriss" --layers tests/data/sweep_layers.yaml \
+  --samples 40 --mix jump=1 --jobs 1 --quiet --out "$work/jump.sqlite"
+kinds=$(python3 -c "import sqlite3, sys; print(sorted({r[0] for r in sqlite3.connect(sys.argv[1]).execute('SELECT sample_kind FROM samples')}))" "$work/jump.sqlite")
+[[ "$kinds" == "['jump']" ]] && pass || fail "jump-only sweep holds kinds $kinds"
+expect_error "unknown sample kind" "--mix" "walk=1" -- "$dcp" sweep --arch "$eyeriss" --layers tests/data/sweep_layers.yaml --samples 10 --mix walk=1 --out "$work/bad_mix.sqlite"
 expect_error "sweep without --samples" "--samples" -- "$dcp" sweep --arch "$eyeriss" --layers tests/data/sweep_layers.yaml --out "$work/bad.sqlite"
 
 # --- search baselines ------------------------------------------------------------------------

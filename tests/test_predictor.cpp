@@ -18,6 +18,7 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
+#include "mapper/fixed_dataflows.hpp"
 #include "mapper/random_dataflow.hpp"
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
@@ -221,14 +222,19 @@ TEST_CASE("missing, truncated, foreign and mismatched predictor files give one-l
   }
   const TempPath text("text.pt");
   std::ofstream(text.path) << "not a predictor\n";
-  // A flipped byte in the archive's TorchScript code made torch throw torch::jit::ErrorReport,
-  // which is no c10::Error, and dcp abort (found by scripts/fault_tests).
+  // A flipped byte in the name of a TorchScript code file, in the archive's central directory at
+  // the end of the file, made torch throw torch::jit::ErrorReport, which is no c10::Error, and
+  // dcp abort (found by scripts/fault_tests).
   const TempPath flipped("flipped.pt");
   {
     std::ifstream in("mapper/predictors/eyeriss.pt", std::ios::binary);
     std::string shipped(std::istreambuf_iterator<char>(in), {});
-    REQUIRE(shipped.size() == 1843107);
-    shipped[1842404] = static_cast<char>(shipped[1842404] ^ 0xFF);
+    // The code file's entry in the central directory: its name, then the next entry.
+    const std::size_t code_name = shipped.find("code/__torch__/___torch_mangle_6.pyPK\x01\x02");
+    REQUIRE(code_name != std::string::npos);
+    const std::size_t in_name = code_name + 19;  // the 'o' of the second "torch"
+    REQUIRE(shipped[in_name] == 'o');
+    shipped[in_name] = static_cast<char>(shipped[in_name] ^ 0xFF);
     std::ofstream(flipped.path, std::ios::binary) << shipped;
   }
 
@@ -317,6 +323,54 @@ TEST_CASE("DCP mapping is deterministic for a seed") {
     CHECK(first[i].curve.size() == second[i].curve.size());
     CHECK(first[i].curve.back().best_objective == second[i].curve.back().best_objective);
   }
+}
+
+TEST_CASE("a round simulates at most family_cap near copies, first one wide dataflow per dim") {
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  const Layer layer = make_conv("test", "conv", 64, 64, 16, 16, 3, 3, 1, 1, 1);
+  Dataflow wide = make_fixed_dataflow("nvdla", layer, arch);
+  wide.levels[0].spatial_dim = Dim::K;
+  wide.levels[0].fanout = 12;
+  wide.levels[1].fanout = 14;
+  const auto candidate = [](const Dataflow& dataflow) { return Candidate{dataflow, 1, 1, 1, 0}; };
+  std::vector<Candidate> ranked;
+  // Six near copies (tiles that round to the same power of two), then six other families.
+  for (const int64_t tile : {16, 15, 14, 13, 12, 17}) {
+    Dataflow copy = wide;
+    copy.levels[0].tile[dim_index(Dim::K)] = tile;
+    ranked.push_back(candidate(copy));
+  }
+  for (const Dim dim : kAllDims) {
+    Dataflow other = wide;
+    other.levels[0].tile[dim_index(Dim::K)] = 2;
+    other.levels[2].spatial_dim = dim;
+    ranked.push_back(candidate(other));
+  }
+  REQUIRE(dataflow_family(ranked[0].dataflow) == dataflow_family(ranked[5].dataflow));
+  REQUIRE(dataflow_family(ranked[0].dataflow) != dataflow_family(ranked[6].dataflow));
+  const auto chosen_indices = [&](const std::set<std::vector<int64_t>>& simulated, int count,
+                                  bool explore) {
+    std::vector<size_t> indices;
+    for (const Candidate* chosen :
+         choose_candidates_to_verify(ranked, simulated, arch, count, 2, explore))
+      indices.push_back(static_cast<size_t>(chosen - ranked.data()));
+    return indices;
+  };
+  CHECK(chosen_indices({}, 6, false) == std::vector<size_t>{0, 1, 6, 7, 8, 9});
+  // Near copies beyond the cap come last, when the other families run out.
+  CHECK(chosen_indices({}, 10, false) == std::vector<size_t>{0, 1, 6, 7, 8, 9, 10, 11, 2, 3});
+  // Simulated dataflows are never chosen again.
+  CHECK(chosen_indices({dataflow_key(ranked[0].dataflow)}, 3, false) ==
+        std::vector<size_t>{1, 2, 6});
+
+  // Exploration: the best wide candidate of each L2 spatial dim comes first; a narrow one (on
+  // 4 of 168 PEs) does not count.
+  ranked[0].dataflow.levels[0].fanout = 2;
+  ranked[0].dataflow.levels[1].fanout = 2;
+  ranked[1].dataflow.levels[0].spatial_dim = Dim::C;
+  ranked[2].dataflow.levels[0].spatial_dim = Dim::Y;
+  ranked[3].dataflow.levels[0].spatial_dim = Dim::Y;
+  CHECK(chosen_indices({}, 4, true) == std::vector<size_t>{1, 2, 4, 0});
 }
 
 TEST_CASE("transfer: shots are distinct, legal, deterministic and split as asked") {

@@ -13,6 +13,7 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
+#include "mapper/fixed_dataflows.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/sweep.hpp"
 #include "mapper/trace_store.hpp"
@@ -34,7 +35,9 @@ SampleSpace model_space(uint64_t seed) {
   const std::vector<Layer> mobilenet = load_network("workloads/models/mobilenet_v2.yaml").layers;
   layers.insert(layers.end(), mobilenet.begin(), mobilenet.end());
   std::ostringstream warnings;
-  return make_sample_space({eyeriss(), load_arch("arch/presets/edge.yaml")}, layers, SampleMix{},
+  SampleMix every_kind;
+  every_kind.jump = 0.15;
+  return make_sample_space({eyeriss(), load_arch("arch/presets/edge.yaml")}, layers, every_kind,
                            seed, warnings);
 }
 
@@ -153,6 +156,45 @@ TEST_CASE("sampler: only legal dataflows, spread over every spatial dim and loop
   for (int level = 0; level < 2; ++level) CHECK(spread_dims[level].size() == kNumDims);
   for (int level = 0; level < kNumLevels; ++level) CHECK(outer_loops[level].size() == kNumDims);
   CHECK(l2_orders.size() > 300);  // of the 720 permutations
+}
+
+TEST_CASE("sampler: --mix sets the listed shares and zeroes the rest; bad mixes are one line") {
+  const SampleMix mix = parse_sample_mix("grown=0.5,jump=1.5");
+  CHECK(mix.grown == 0.5);
+  CHECK(mix.jump == 1.5);
+  CHECK(mix.random + mix.code + mix.fixed + mix.neighbour == 0);
+  for (const std::string bad :
+       {"", "jump", "walk=1", "jump=-1", "jump=nan", "jump=inf", "jump=1x", "grown=0,jump=0"}) {
+    try {
+      parse_sample_mix(bad);
+      FAIL("no error for '" << bad << "'");
+    } catch (const InputError& error) {
+      const std::string message = error.what();
+      CHECK(message.find("--mix") != std::string::npos);
+      CHECK(message.find("random, code, fixed, neighbour, grown, jump") != std::string::npos);
+      CHECK(message.find('\n') == std::string::npos);
+    }
+  }
+}
+
+// What single-step walks from a fixed dataflow need many steps for: a reduction over the input
+// channels spread across (nearly) every PE, which the best dataflows of 1x1 convs use.
+TEST_CASE("sampler: jumps are legal and reach a reduction over every PE in one step") {
+  Layer pointwise;
+  pointwise.name = "pointwise";
+  pointwise.K = 960;
+  pointwise.C = 160;
+  pointwise.Y = pointwise.X = pointwise.in_h = pointwise.in_w = 7;
+  const Dataflow start = make_fixed_dataflow("nvdla", pointwise, eyeriss());
+  std::mt19937_64 rng(3), same_seed(3);
+  int wide_reductions = 0;
+  for (int draw = 0; draw < 2000; ++draw) {
+    const Dataflow jumped = jump_dataflow(pointwise, eyeriss(), start, rng);
+    REQUIRE(legality_violations(pointwise, eyeriss(), jumped).empty());
+    CHECK(jumped == jump_dataflow(pointwise, eyeriss(), start, same_seed));
+    if (jumped.levels[0].spatial_dim == Dim::C && pes_used(jumped) >= 128) ++wide_reductions;
+  }
+  CHECK(wide_reductions > 10);
 }
 
 TEST_CASE("sampler: sample i depends only on the seed and i") {
