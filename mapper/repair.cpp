@@ -102,17 +102,14 @@ bool halve_best_tile(const Layer& layer, const ArchSpec& arch, const ShrinkLast&
 }
 
 void clamp_fanouts(const ArchSpec& arch, Dataflow& dataflow) {
+  // Outermost first: the PEs of one cluster depend on the (clamped) cluster count.
   for (int level = 0; level < kNumLevels; ++level) {
     LevelMapping& mapping = dataflow.levels[level];
-    mapping.fanout = std::clamp<int64_t>(mapping.fanout, 1,
-                                         available_fanout(dataflow, level, mapping.spatial_dim));
+    mapping.fanout =
+        std::min(std::clamp<int64_t>(mapping.fanout, 1,
+                                     available_fanout(dataflow, level, mapping.spatial_dim)),
+                 units_at_level(arch, dataflow, level));
   }
-  LevelMapping& lanes = dataflow.levels[kNumLevels - 1];
-  lanes.fanout = std::min(lanes.fanout, arch.macs_per_pe);
-  LevelMapping& clusters = dataflow.levels[0];
-  clusters.fanout = std::min(clusters.fanout, arch.num_pes);
-  LevelMapping& pes_per_cluster = dataflow.levels[1];
-  pes_per_cluster.fanout = std::min(pes_per_cluster.fanout, arch.num_pes / clusters.fanout);
 }
 
 }  // namespace

@@ -319,12 +319,11 @@ Dataflow jump_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow&
   const DimArray layer_dims = layer.dims();
   LevelMapping& mapping = dataflow.levels[level];
   if (chance(0.5, rng)) {
-    int64_t units = arch.macs_per_pe;
+    int64_t units = units_at_level(arch, dataflow, level);
     if (level == 0) {
+      // L2 spreads over the PEs the L1 fan-out leaves, all of them when that is reset to 1.
       if (chance(0.5, rng)) dataflow.levels[1].fanout = 1;
-      units = arch.num_pes / dataflow.levels[1].fanout;
-    } else if (level == 1) {
-      units = arch.num_pes / dataflow.levels[0].fanout;
+      units /= dataflow.levels[1].fanout;
     }
     const int64_t fanout =
         std::max<int64_t>(1, units >> std::uniform_int_distribution<int>(0, 2)(rng));

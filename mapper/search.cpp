@@ -31,14 +31,6 @@ SearchResult finish(const CachedEvaluator& evaluator, const std::string& name,
   return result;
 }
 
-// Units a level's fan-out can spread over: PEs for L2, the PEs of one cluster for L1, MAC lanes
-// for L0.
-int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level) {
-  if (level == 0) return arch.num_pes;
-  if (level == 1) return arch.num_pes / dataflow.levels[0].fanout;
-  return arch.macs_per_pe;
-}
-
 }  // namespace
 
 std::vector<int64_t> dataflow_key(const Dataflow& dataflow) {

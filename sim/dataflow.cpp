@@ -355,6 +355,12 @@ const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray&
   return level == 0 ? layer_dims : dataflow.levels[level - 1].tile;
 }
 
+int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level) {
+  if (level == 0) return arch.num_pes;
+  if (level == 1) return arch.num_pes / dataflow.levels[0].fanout;
+  return arch.macs_per_pe;
+}
+
 int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim) {
   const int64_t tile = dataflow.levels[level].tile[dim_index(dim)];
   if (level == kNumLevels - 1) return tile;

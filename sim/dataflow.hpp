@@ -47,6 +47,9 @@ int64_t level_capacity_bytes(const ArchSpec& arch, int level);
 // The tile `level` splits into its own tiles: the layer (`layer_dims`) for L2, the enclosing
 // level's tile otherwise.
 const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray& layer_dims);
+// Units `level`'s fan-out can spread over: PEs for L2, the PEs of one cluster for L1, MAC lanes
+// for L0.
+int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level);
 // The most units `level`'s fan-out along `dim` can keep busy: the next level's tiles inside this
 // level's tile along `dim` (L0: single elements, one per MAC lane). Tiles must be positive.
 int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim);
