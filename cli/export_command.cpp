@@ -1,13 +1,12 @@
 #include "cli/export_command.hpp"
 
-#include <filesystem>
 #include <memory>
 
 #include "arch/arch_spec.hpp"
 #include "cli/output_file.hpp"
 #include "common/input_error.hpp"
-#include "mapper/fixed_dataflows.hpp"
-#include "sim/dataflow_interchange.hpp"
+#include "dataflow/interchange.hpp"
+#include "dataflow/resolve.hpp"
 
 namespace dcp::cli {
 namespace {
@@ -21,20 +20,14 @@ struct ExportOptions {
 };
 
 Dataflow read_dataflow(const ExportOptions& options, const Layer* layer) {
-  if (!is_fixed_dataflow_name(options.dataflow)) {
-    if (!std::filesystem::exists(options.dataflow)) {
-      throw InputError("--dataflow", "", "'" + options.dataflow + "' is not a file",
-                       "a fixed dataflow name, a dataflow YAML, a Timeloop mapping or a .m file");
-    }
-    return load_dataflow_any_format(options.dataflow);
-  }
-  if (layer == nullptr || options.arch_path.empty()) {
+  const DataflowSpec spec = DataflowSpec::parse(options.dataflow);
+  if (!spec.is_file && (layer == nullptr || options.arch_path.empty())) {
     throw InputError(
         "--dataflow", "",
         "the fixed dataflow " + options.dataflow + " is generated for a layer and arch",
         "--layer and --arch with a fixed dataflow name");
   }
-  return make_fixed_dataflow(options.dataflow, *layer, load_arch(options.arch_path));
+  return spec.is_file ? spec.from_file : spec.for_layer(*layer, load_arch(options.arch_path));
 }
 
 void run_export(const ExportOptions& options) {

@@ -10,12 +10,13 @@
 
 namespace dcp::cli {
 
-void add_layer_selection_options(CLI::App& command, std::string& arch_path,
-                                 std::string& layer_reference, std::string& network_path) {
-  command.add_option("--arch", arch_path, "Arch YAML (arch/presets/*.yaml)")->required();
+void add_layer_selection_options(CLI::App& command, LayerSelection& selection) {
+  command.add_option("--arch", selection.arch_path, "Arch YAML (arch/presets/*.yaml)")->required();
   CLI::Option* layer =
-      command.add_option("--layer", layer_reference, "One layer: MODEL.yaml:LAYER_NAME");
-  layer->excludes(command.add_option("--network", network_path, "A model YAML"));
+      command.add_option("--layer", selection.layer_reference, "One layer: MODEL.yaml:LAYER_NAME");
+  layer->excludes(command.add_option("--network", selection.network_path, "A model YAML"));
+  command.add_option("--batch", selection.batch,
+                     "Images per batch (the N dim of every layer; default: the model file's)");
 }
 
 void add_objective_option(CLI::App& command, std::string& objective) {
@@ -23,17 +24,21 @@ void add_objective_option(CLI::App& command, std::string& objective) {
                      "latency, energy, edp or a weighted sum such as 0.7*latency+0.3*energy");
 }
 
-std::vector<Layer> load_layers(const std::string& command, const std::string& layer_reference,
-                               const std::string& network_path) {
-  if (layer_reference.empty() == network_path.empty())
+std::vector<Layer> load_layers(const std::string& command, const LayerSelection& selection) {
+  if (selection.layer_reference.empty() == selection.network_path.empty())
     throw InputError(command, "--layer/--network", "give exactly one", "--layer or --network");
-  if (!layer_reference.empty()) return {load_layer_ref(layer_reference)};
-  return load_network(network_path).layers;
+  Network network;
+  if (!selection.layer_reference.empty())
+    network.layers = {load_layer_ref(selection.layer_reference)};
+  else
+    network = load_network(selection.network_path);
+  if (selection.batch != 0) set_batch(network, selection.batch, "--batch");
+  return network.layers;
 }
 
 std::string shape_key(const Layer& layer) {
   std::string key = layer_type_name(layer.type);
-  for (int64_t value : {layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, layer.stride,
+  for (int64_t value : {layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, layer.N, layer.stride,
                         layer.pad, layer.groups, layer.repeat, layer.in_h, layer.in_w})
     key += " " + std::to_string(value);
   return key;

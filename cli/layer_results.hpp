@@ -6,22 +6,27 @@
 #include <string>
 #include <vector>
 
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp::cli {
 
-// --arch (required), --layer and --network (one of the two), as every command that maps layers
-// takes them.
-void add_layer_selection_options(CLI::App& command, std::string& arch_path,
-                                 std::string& layer_reference, std::string& network_path);
+// --arch (required), --layer and --network (one of the two), and --batch, as every command that
+// maps layers takes them.
+struct LayerSelection {
+  std::string arch_path;
+  std::string layer_reference;
+  std::string network_path;
+  int64_t batch = 0;  // 0: the model file's batch
+};
+void add_layer_selection_options(CLI::App& command, LayerSelection& selection);
 // --objective, with the allowed forms in its help.
 void add_objective_option(CLI::App& command, std::string& objective);
 
-// One layer ("model.yaml:name") or every layer of a model YAML; exactly one must be given.
-std::vector<Layer> load_layers(const std::string& command, const std::string& layer_reference,
-                               const std::string& network_path);
+// One layer ("model.yaml:name") or every layer of a model YAML; exactly one must be given. With
+// a batch set, every layer's N is that batch.
+std::vector<Layer> load_layers(const std::string& command, const LayerSelection& selection);
 
 // Layers of the same shape (and repeat) map to the same dataflow, so they run once.
 std::string shape_key(const Layer& layer);

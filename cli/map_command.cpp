@@ -16,8 +16,8 @@
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/fixed_dataflows.hpp"
 #include "mapper/dcp_map.hpp"
-#include "mapper/fixed_dataflows.hpp"
 #include "mapper/trace_store.hpp"
 #include "sim/result_json.hpp"
 
@@ -25,9 +25,7 @@ namespace dcp::cli {
 namespace {
 
 struct MapCommandOptions {
-  std::string arch_path;
-  std::string layer_reference;
-  std::string network_path;
+  LayerSelection layers;
   std::string predictor_path;
   std::string objective = "edp";
   std::string out_dir;
@@ -174,11 +172,11 @@ void write_trace_steps(const std::string& path, const NetworkMapping& network) {
 
 void run_map(const MapCommandOptions& options) {
   const Objective objective = parse_objective(options.objective, "--objective");
-  const ArchSpec arch = load_arch(options.arch_path);
-  const std::vector<Layer> layers =
-      load_layers("dcp map", options.layer_reference, options.network_path);
+  const ArchSpec arch = load_arch(options.layers.arch_path);
+  const std::vector<Layer> layers = load_layers("dcp map", options.layers);
   torch::set_num_threads(options.threads);
-  Predictor predictor = load_predictor_for_arch(options.predictor_path, arch, options.arch_path);
+  Predictor predictor =
+      load_predictor_for_arch(options.predictor_path, arch, options.layers.arch_path);
 
   const NetworkMapping network = map_network(options, predictor, arch, objective, layers);
   if (!options.out_dir.empty()) {
@@ -205,8 +203,7 @@ void add_map_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "map", "Map a layer or a network with DCP: propagate codes, decode, re-simulate");
   command->option_defaults()->always_capture_default();
-  add_layer_selection_options(*command, options->arch_path, options->layer_reference,
-                              options->network_path);
+  add_layer_selection_options(*command, options->layers);
   command->add_option("--predictor", options->predictor_path, "Predictor file from dcp train")
       ->required();
   add_objective_option(*command, options->objective);

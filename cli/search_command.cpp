@@ -25,9 +25,7 @@ namespace {
 const char* const kMethods = "ga, random, exhaustive";
 
 struct SearchCommandOptions {
-  std::string arch_path;
-  std::string layer_reference;
-  std::string network_path;
+  LayerSelection layers;
   std::string method = "ga";
   std::string objective = "edp";
   int64_t budget = 2000;
@@ -252,11 +250,12 @@ void run_search(const SearchCommandOptions& options) {
     throw InputError("--max-candidates", "", std::to_string(options.max_candidates) + " is below 1",
                      ">= 1");
   const Objective objective = parse_objective(options.objective, "--objective");
-  const ArchSpec arch = load_arch(options.arch_path);
-  const std::vector<Layer> layers =
-      options.random_layers > 0 && options.layer_reference.empty() && options.network_path.empty()
-          ? random_layers(options.random_layers, options.seed)
-          : load_layers("dcp search", options.layer_reference, options.network_path);
+  const ArchSpec arch = load_arch(options.layers.arch_path);
+  const std::vector<Layer> layers = options.random_layers > 0 &&
+                                            options.layers.layer_reference.empty() &&
+                                            options.layers.network_path.empty()
+                                        ? random_layers(options.random_layers, options.seed)
+                                        : load_layers("dcp search", options.layers);
   const std::vector<LayerSearch> searches = search_layers(options, layers, arch, objective);
   if (!options.out_dir.empty()) {
     std::vector<Dataflow> dataflows;
@@ -282,8 +281,7 @@ void add_search_command(CLI::App& app) {
       "search", "Search dataflows on the simulator (GA, random, exhaustive) as baselines");
   // Every value option shows its default in --help.
   command->option_defaults()->always_capture_default();
-  add_layer_selection_options(*command, options->arch_path, options->layer_reference,
-                              options->network_path);
+  add_layer_selection_options(*command, options->layers);
   command->add_option("--method", options->method, std::string("Search method: ") + kMethods);
   add_objective_option(*command, options->objective);
   command->add_option("--budget", options->budget, "Simulator calls per layer (ga, random)");

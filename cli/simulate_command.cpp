@@ -3,14 +3,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <memory>
 
 #include "arch/arch_spec.hpp"
 #include "cli/layer_results.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
-#include "mapper/fixed_dataflows.hpp"
+#include "dataflow/fixed_dataflows.hpp"
+#include "dataflow/repair.hpp"
+#include "dataflow/resolve.hpp"
 #include "sim/evaluate.hpp"
 #include "sim/result_json.hpp"
 
@@ -18,9 +19,7 @@ namespace dcp::cli {
 namespace {
 
 struct SimulateOptions {
-  std::string arch_path;
-  std::string layer_reference;
-  std::string network_path;
+  LayerSelection layers;
   std::string dataflow = "eyeriss-rs";
   bool compare_fixed = false;
   bool json = false;
@@ -46,28 +45,12 @@ std::string joined_fixed_names() {
   return names;
 }
 
-// The dataflow for one layer: a fixed dataflow generated for it, or the YAML file as written.
-struct DataflowChoice {
-  std::string label;
-  std::unique_ptr<Dataflow> from_file;  // null for a fixed dataflow
-
-  Dataflow for_layer(const Layer& layer, const ArchSpec& arch) const {
-    return from_file ? *from_file : make_fixed_dataflow(label, layer, arch);
-  }
-};
-
-DataflowChoice choose_dataflow(const std::string& spec, bool single_layer) {
-  DataflowChoice choice{spec, nullptr};
-  if (is_fixed_dataflow_name(spec)) return choice;
-  if (!std::filesystem::exists(spec))
-    throw InputError("--dataflow", "", "'" + spec + "' is neither a fixed dataflow nor a file",
-                     joined_fixed_names() + ", or a dataflow YAML");
-  if (!single_layer)
-    throw InputError("--dataflow", "",
-                     "a dataflow file maps one layer; pick the layer with --layer",
-                     "a fixed dataflow name with --network");
-  choice.from_file = std::make_unique<Dataflow>(load_dataflow(spec));
-  return choice;
+// A dataflow file maps one layer as written; over a network it is a template whose tiles the
+// repair fits to each layer.
+Dataflow dataflow_for_layer(const DataflowSpec& spec, bool single_layer, const Layer& layer,
+                            const ArchSpec& arch) {
+  if (!spec.is_file || single_layer) return spec.for_layer(layer, arch);
+  return fit_template(spec.from_file, layer, arch);
 }
 
 struct LayerRun {
@@ -168,10 +151,9 @@ int run_functional_check(const SimulateOptions& options, const Layer& layer, con
 }
 
 int run_simulate(const SimulateOptions& options) {
-  const ArchSpec arch = load_arch(options.arch_path);
-  const std::vector<Layer> layers =
-      load_layers("dcp simulate", options.layer_reference, options.network_path);
-  const bool single_layer = layers.size() == 1 && !options.layer_reference.empty();
+  const ArchSpec arch = load_arch(options.layers.arch_path);
+  const std::vector<Layer> layers = load_layers("dcp simulate", options.layers);
+  const bool single_layer = layers.size() == 1 && !options.layers.layer_reference.empty();
   if (!single_layer && (options.functional || !options.timeline_path.empty() ||
                         !options.maestro_path.empty() || !options.dataflow_out_path.empty()))
     throw InputError(
@@ -193,17 +175,17 @@ int run_simulate(const SimulateOptions& options) {
   Progress progress("simulating", static_cast<int64_t>(labels.size() * layers.size()),
                     options.quiet || options.json);
   for (const std::string& label : labels) {
-    const DataflowChoice choice = choose_dataflow(label, single_layer);
+    const DataflowSpec spec = DataflowSpec::parse(label);
     std::vector<LayerRun> runs;
     for (const Layer& layer : layers) {
-      const Dataflow dataflow = choice.for_layer(layer, arch);
+      const Dataflow dataflow = dataflow_for_layer(spec, single_layer, layer, arch);
       if (options.functional) return run_functional_check(options, layer, arch, dataflow);
       if (!options.maestro_path.empty())
         write_text_file(options.maestro_path, "--export-maestro",
                         dataflow_to_maestro(dataflow, layer));
       if (!options.dataflow_out_path.empty())
         write_text_file(options.dataflow_out_path, "--write-dataflow", dataflow_to_yaml(dataflow));
-      const std::string source = choice.from_file ? label : "fixed dataflow " + label;
+      const std::string source = spec.is_file ? label : "fixed dataflow " + label;
       runs.push_back({layer, label, evaluate(layer, arch, dataflow, eval_options, source)});
       progress.advance();
     }
@@ -230,11 +212,12 @@ void add_simulate_command(CLI::App& app) {
   auto options = std::make_shared<SimulateOptions>();
   CLI::App* command =
       app.add_subcommand("simulate", "Simulate a layer or a network under a dataflow");
-  add_layer_selection_options(*command, options->arch_path, options->layer_reference,
-                              options->network_path);
+  add_layer_selection_options(*command, options->layers);
   command
       ->add_option("--dataflow", options->dataflow,
-                   "Fixed dataflow name (" + joined_fixed_names() + ") or a dataflow YAML")
+                   "Fixed dataflow name (" + joined_fixed_names() +
+                       "), or a dataflow file (dcp YAML, Timeloop mapping, MAESTRO .m); with "
+                       "--network the file is a template fitted to every layer")
       ->capture_default_str();
   command->add_flag("--compare-fixed", options->compare_fixed,
                     "Run every fixed dataflow and compare them");

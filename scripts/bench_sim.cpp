@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
-#include "mapper/fixed_dataflows.hpp"
-#include "mapper/random_dataflow.hpp"
+#include "dataflow/fixed_dataflows.hpp"
+#include "dataflow/random_dataflow.hpp"
 #include "sim/evaluate.hpp"
 
 namespace {

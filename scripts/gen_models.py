@@ -11,10 +11,10 @@ import sys
 MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "workloads", "models")
 
 
-def conv(name, in_channels, out_channels, size, kernel, stride=1, pad=0, count=1):
+def conv(name, in_channels, out_channels, size, kernel, stride=1, pad=0, count=1, groups=1):
     return {"name": name, "type": "conv", "in_channels": in_channels,
-            "out_channels": out_channels, "in_h": size, "in_w": size, "kernel": kernel,
-            "stride": stride, "pad": pad, "count": count}
+            "out_channels": out_channels, "groups": groups, "in_h": size, "in_w": size,
+            "kernel": kernel, "stride": stride, "pad": pad, "count": count}
 
 
 def dwconv(name, channels, size, stride, count=1):
@@ -40,7 +40,7 @@ def macs(layer):
         if layer["type"] == "dwconv":
             channel_pairs = layer["channels"]
         else:
-            channel_pairs = layer["in_channels"] * layer["out_channels"]
+            channel_pairs = layer["in_channels"] * layer["out_channels"] // layer["groups"]
         per_instance = channel_pairs * rows * cols * layer["kernel"] ** 2
     return per_instance * layer.get("repeat", 1) * layer["count"]
 
@@ -119,6 +119,15 @@ def vgg16():
     return layers
 
 
+def alexnet():
+    """AlexNet as Krizhevsky et al. (NIPS 2012) trained it on two GPUs, the version the Eyeriss
+    papers run: 227x227 input, CONV2, CONV4 and CONV5 in two groups."""
+    return [conv("conv1", 3, 96, 227, 11, stride=4), conv("conv2", 96, 256, 27, 5, pad=2, groups=2),
+            conv("conv3", 256, 384, 13, 3, pad=1), conv("conv4", 384, 384, 13, 3, pad=1, groups=2),
+            conv("conv5", 384, 256, 13, 3, pad=1, groups=2), gemm("fc6", 1, 256 * 6 * 6, 4096),
+            gemm("fc7", 1, 4096, 4096), gemm("fc8", 1, 4096, 1000)]
+
+
 def encoder_block(tokens, hidden, heads, mlp, blocks):
     """One transformer encoder layer (fused QKV projection), repeated `blocks` times."""
     head_dim = hidden // heads
@@ -147,6 +156,9 @@ def bert_base():
 # published one at the precision it was published; the check in main() and the C++ tests compare
 # the layer-by-layer count against it.
 MODELS = {
+    "alexnet": (alexnet(), 724000000,
+                "Sze et al., Proc. IEEE 2017 (Efficient Processing of Deep Neural Networks), "
+                "Table III: AlexNet 724M MACs (CONV 666M, FC 58.6M)"),
     "resnet50": (resnet(50), 4090000000,
                  "torchvision ResNet50_Weights.IMAGENET1K_V1: 4.09 GFLOPS (multiply-adds)"),
     "resnet101": (resnet(101), 7800000000,
@@ -164,9 +176,10 @@ MODELS = {
                   "at sequence length 128"),
 }
 
-KEY_ORDER = ["name", "type", "in_channels", "out_channels", "channels", "rows", "in_features",
-             "out_features", "in_h", "in_w", "kernel", "stride", "pad", "repeat", "count"]
-DEFAULTS = {"stride": 1, "pad": 0, "repeat": 1, "count": 1}
+KEY_ORDER = ["name", "type", "in_channels", "out_channels", "channels", "groups", "rows",
+             "in_features", "out_features", "in_h", "in_w", "kernel", "stride", "pad", "repeat",
+             "count"]
+DEFAULTS = {"stride": 1, "pad": 0, "repeat": 1, "count": 1, "groups": 1}
 
 
 def layer_line(layer):

@@ -76,7 +76,7 @@ int64_t touched_input_extent(int64_t outputs, int64_t kernel, int64_t stride, in
 
 int64_t compulsory_dram_bytes(const Layer& layer, const ArchSpec& arch) {
   const int64_t input =
-      layer.input_channels() *
+      layer.input_channels() * layer.N *
       touched_input_extent(layer.Y, layer.R, layer.stride, layer.pad, layer.in_h) *
       touched_input_extent(layer.X, layer.S, layer.stride, layer.pad, layer.in_w);
   const int64_t elements =
@@ -130,7 +130,7 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
                         options.timeline_path.empty() ? nullptr : &timeline);
   if (!options.timeline_path.empty()) sim::write_timeline(timeline, options.timeline_path);
 
-  // One instance was simulated; repeats (batch, heads) are independent and run back to back.
+  // One instance was simulated; repeats (attention heads) are independent and run back to back.
   const int64_t repeat = layer.repeat;
   Result result;
   result.macs = layer.macs();

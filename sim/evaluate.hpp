@@ -7,7 +7,7 @@
 #include <string>
 
 #include "arch/arch_spec.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp {

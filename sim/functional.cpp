@@ -15,9 +15,18 @@ using sim::LevelSplit;
 using sim::TileRange;
 
 struct Tensors {
-  std::vector<int64_t> input;   // [channel][row][col], unpadded
-  std::vector<int64_t> weight;  // [k][c][r][s]
-  std::vector<int64_t> output;  // [k][y][x]
+  std::vector<int64_t> input;   // [n][channel][row][col], unpadded
+  std::vector<int64_t> weight;  // [k][c][r][s]; a matmul's activation operand: [n][k][c][r][s]
+  std::vector<int64_t> output;  // [n][k][y][x]
+};
+
+// Offsets of one sample's slice of each tensor.
+struct SampleOffsets {
+  int64_t input = 0, weight = 0, output = 0;
+  SampleOffsets(const Layer& l, int64_t n)
+      : input(n * l.input_channels() * l.in_h * l.in_w),
+        weight(l.type == LayerType::Matmul ? n * l.K * l.C * l.R * l.S : 0),
+        output(n * l.K * l.Y * l.X) {}
 };
 
 class MacExecutor {
@@ -30,31 +39,35 @@ class MacExecutor {
   void run_tile(const TileRange& tile) {
     const DimArray& o = tile.origin;
     const DimArray& n = tile.size;
-    for (int64_t k = o[0]; k < o[0] + n[0]; ++k)
-      for (int64_t c = o[1]; c < o[1] + n[1]; ++c)
-        for (int64_t y = o[2]; y < o[2] + n[2]; ++y)
-          for (int64_t x = o[3]; x < o[3] + n[3]; ++x)
-            for (int64_t r = o[4]; r < o[4] + n[4]; ++r)
-              for (int64_t s = o[5]; s < o[5] + n[5]; ++s) mac(k, c, y, x, r, s);
+    for (int64_t b = o[6]; b < o[6] + n[6]; ++b) {
+      const SampleOffsets sample(layer_, b);
+      for (int64_t k = o[0]; k < o[0] + n[0]; ++k)
+        for (int64_t c = o[1]; c < o[1] + n[1]; ++c)
+          for (int64_t y = o[2]; y < o[2] + n[2]; ++y)
+            for (int64_t x = o[3]; x < o[3] + n[3]; ++x)
+              for (int64_t r = o[4]; r < o[4] + n[4]; ++r)
+                for (int64_t s = o[5]; s < o[5] + n[5]; ++s) mac(sample, b, k, c, y, x, r, s);
+    }
   }
 
   int64_t performed = 0;
   int64_t duplicated = 0;
 
  private:
-  void mac(int64_t k, int64_t c, int64_t y, int64_t x, int64_t r, int64_t s) {
+  void mac(const SampleOffsets& sample, int64_t b, int64_t k, int64_t c, int64_t y, int64_t x,
+           int64_t r, int64_t s) {
     const Layer& l = layer_;
-    const std::size_t point =
-        static_cast<std::size_t>(((((k * l.C + c) * l.Y + y) * l.X + x) * l.R + r) * l.S + s);
+    const std::size_t point = static_cast<std::size_t>(
+        (((((b * l.K + k) * l.C + c) * l.Y + y) * l.X + x) * l.R + r) * l.S + s);
     ++performed;
     if (visited_[point]) ++duplicated;
     visited_[point] = true;
     const int64_t row = y * l.stride + r - l.pad, col = x * l.stride + s - l.pad;
     if (row < 0 || row >= l.in_h || col < 0 || col >= l.in_w) return;  // zero padding
     const int64_t channel = (k / l.output_channels_per_group()) * l.C + c;
-    tensors_.output[(k * l.Y + y) * l.X + x] +=
-        tensors_.input[(channel * l.in_h + row) * l.in_w + col] *
-        tensors_.weight[((k * l.C + c) * l.R + r) * l.S + s];
+    tensors_.output[sample.output + (k * l.Y + y) * l.X + x] +=
+        tensors_.input[sample.input + (channel * l.in_h + row) * l.in_w + col] *
+        tensors_.weight[sample.weight + ((k * l.C + c) * l.R + r) * l.S + s];
   }
 
   const Layer& layer_;
@@ -68,7 +81,7 @@ void for_each_unit_tile(const LevelSplit& split, const TileRange& parent, Visit&
   const DimArray trips = split.trips(parent.size);
   DimArray index{};
   do {
-    for (int64_t unit = 0; unit < split.fanout; ++unit) {
+    for (int64_t unit = 0; unit < split.units(); ++unit) {
       TileRange tile;
       if (split.unit_range(parent, index, unit, tile)) visit(tile);
     }
@@ -79,9 +92,9 @@ Tensors random_tensors(const Layer& layer, uint64_t seed) {
   std::mt19937_64 generator(seed);
   std::uniform_int_distribution<int64_t> value(-8, 8);
   Tensors tensors;
-  tensors.input.resize(static_cast<std::size_t>(layer.input_channels() * layer.in_h * layer.in_w));
-  tensors.weight.resize(static_cast<std::size_t>(layer.K * layer.C * layer.R * layer.S));
-  tensors.output.assign(static_cast<std::size_t>(layer.K * layer.Y * layer.X), 0);
+  tensors.input.resize(static_cast<std::size_t>(layer.tensor_elements(Tensor::Input)));
+  tensors.weight.resize(static_cast<std::size_t>(layer.tensor_elements(Tensor::Weight)));
+  tensors.output.assign(static_cast<std::size_t>(layer.tensor_elements(Tensor::Output)), 0);
   for (int64_t& element : tensors.input) element = value(generator);
   for (int64_t& element : tensors.weight) element = value(generator);
   return tensors;
@@ -90,22 +103,25 @@ Tensors random_tensors(const Layer& layer, uint64_t seed) {
 std::vector<int64_t> reference_convolution(const Layer& layer, const Tensors& tensors) {
   std::vector<int64_t> output(tensors.output.size(), 0);
   const Layer& l = layer;
-  for (int64_t k = 0; k < l.K; ++k)
-    for (int64_t y = 0; y < l.Y; ++y)
-      for (int64_t x = 0; x < l.X; ++x) {
-        int64_t sum = 0;
-        for (int64_t c = 0; c < l.C; ++c) {
-          const int64_t channel = (k / l.output_channels_per_group()) * l.C + c;
-          for (int64_t r = 0; r < l.R; ++r)
-            for (int64_t s = 0; s < l.S; ++s) {
-              const int64_t row = y * l.stride + r - l.pad, col = x * l.stride + s - l.pad;
-              if (row < 0 || row >= l.in_h || col < 0 || col >= l.in_w) continue;
-              sum += tensors.input[(channel * l.in_h + row) * l.in_w + col] *
-                     tensors.weight[((k * l.C + c) * l.R + r) * l.S + s];
-            }
+  for (int64_t b = 0; b < l.N; ++b) {
+    const SampleOffsets sample(l, b);
+    for (int64_t k = 0; k < l.K; ++k)
+      for (int64_t y = 0; y < l.Y; ++y)
+        for (int64_t x = 0; x < l.X; ++x) {
+          int64_t sum = 0;
+          for (int64_t c = 0; c < l.C; ++c) {
+            const int64_t channel = (k / l.output_channels_per_group()) * l.C + c;
+            for (int64_t r = 0; r < l.R; ++r)
+              for (int64_t s = 0; s < l.S; ++s) {
+                const int64_t row = y * l.stride + r - l.pad, col = x * l.stride + s - l.pad;
+                if (row < 0 || row >= l.in_h || col < 0 || col >= l.in_w) continue;
+                sum += tensors.input[sample.input + (channel * l.in_h + row) * l.in_w + col] *
+                       tensors.weight[sample.weight + ((k * l.C + c) * l.R + r) * l.S + s];
+              }
+          }
+          output[sample.output + (k * l.Y + y) * l.X + x] = sum;
         }
-        output[(k * l.Y + y) * l.X + x] = sum;
-      }
+  }
   return output;
 }
 
@@ -121,17 +137,10 @@ FunctionalReport run_functional(const Layer& layer, const ArchSpec& arch, const 
                      "at most " + std::to_string(max_macs));
   Tensors tensors = random_tensors(layer, seed);
   MacExecutor executor(layer, tensors);
-  const auto& levels = dataflow.levels;
-  const LevelSplit l2_split{levels[0].tile, Dim::K, 1, levels[0].order};
-  const LevelSplit l1_split{levels[1].tile, levels[0].spatial_dim, levels[0].fanout,
-                            levels[1].order};
-  const LevelSplit l0_split{levels[2].tile, levels[1].spatial_dim, levels[1].fanout,
-                            levels[2].order};
-  // The lanes of a PE split its L0 tile along the L0 spatial dim.
-  DimArray lane_tile = levels[2].tile;
-  const int lane_dim = dim_index(levels[2].spatial_dim);
-  lane_tile[lane_dim] = sim::ceil_div(lane_tile[lane_dim], levels[2].fanout);
-  const LevelSplit lane_split{lane_tile, levels[2].spatial_dim, levels[2].fanout, levels[2].order};
+  const LevelSplit l2_split = LevelSplit::below(dataflow, 0);
+  const LevelSplit l1_split = LevelSplit::below(dataflow, 1);
+  const LevelSplit l0_split = LevelSplit::below(dataflow, 2);
+  const LevelSplit lane_split = LevelSplit::lanes(dataflow);
 
   TileRange whole_layer;
   whole_layer.size = layer.dims();

@@ -16,9 +16,11 @@ bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim) {
     case Tensor::Input:
       return dim != Dim::K || layer.groups > 1;
     case Tensor::Weight:
-      return dim == Dim::K || dim == Dim::C || dim == Dim::R || dim == Dim::S;
+      // A matmul's second operand is an activation, one per sample.
+      return dim == Dim::K || dim == Dim::C || dim == Dim::R || dim == Dim::S ||
+             (dim == Dim::N && layer.type == LayerType::Matmul);
     case Tensor::Output:
-      return dim == Dim::K || dim == Dim::Y || dim == Dim::X;
+      return dim == Dim::K || dim == Dim::Y || dim == Dim::X || dim == Dim::N;
   }
   return true;
 }
@@ -42,18 +44,36 @@ int64_t transfer_cycles(int64_t bytes, double bytes_per_cycle) {
   return saturating_from_double(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
 }
 
+LevelSplit LevelSplit::below(const Dataflow& dataflow, int level) {
+  const auto& levels = dataflow.levels;
+  if (level == 0) return {levels[0].tile, kUnitDims, levels[0].order};
+  return {levels[level].tile, levels[level - 1].fanout, levels[level].order};
+}
+
+LevelSplit LevelSplit::lanes(const Dataflow& dataflow) {
+  const LevelMapping& l0 = dataflow.levels[kNumLevels - 1];
+  DimArray lane_tile = l0.tile;
+  for (int d = 0; d < kNumDims; ++d) lane_tile[d] = ceil_div(lane_tile[d], l0.fanout[d]);
+  return {lane_tile, l0.fanout, l0.order};
+}
+
+int64_t LevelSplit::units() const {
+  int64_t product = 1;
+  for (const int64_t ways : fanout) product = saturating_mul(product, ways);
+  return product;
+}
+
 DimArray LevelSplit::trips(const DimArray& parent_size) const {
   DimArray result;
-  for (int d = 0; d < kNumDims; ++d) result[d] = ceil_div(parent_size[d], child_tile[d]);
-  const int s = dim_index(spatial_dim);
-  result[s] = ceil_div(result[s], fanout);
+  for (int d = 0; d < kNumDims; ++d)
+    result[d] = ceil_div(ceil_div(parent_size[d], child_tile[d]), fanout[d]);
   return result;
 }
 
-bool LevelSplit::unit_range(const TileRange& parent, const DimArray& index, int64_t unit,
-                            TileRange& range) const {
+bool LevelSplit::range_at(const TileRange& parent, const DimArray& index,
+                          const DimArray& coordinates, TileRange& range) const {
   for (int d = 0; d < kNumDims; ++d) {
-    const int64_t tile_index = d == dim_index(spatial_dim) ? index[d] * fanout + unit : index[d];
+    const int64_t tile_index = index[d] * fanout[d] + coordinates[d];
     const int64_t offset = tile_index * child_tile[d];
     if (offset >= parent.size[d]) return false;
     range.origin[d] = parent.origin[d] + offset;
@@ -62,33 +82,81 @@ bool LevelSplit::unit_range(const TileRange& parent, const DimArray& index, int6
   return true;
 }
 
+bool LevelSplit::unit_range(const TileRange& parent, const DimArray& index, int64_t unit,
+                            TileRange& range) const {
+  DimArray coordinates{};
+  for (int d = 0; d < kNumDims; ++d) {
+    coordinates[d] = unit % fanout[d];
+    unit /= fanout[d];
+  }
+  return range_at(parent, index, coordinates, range);
+}
+
 TileRange LevelSplit::step_union(const TileRange& parent, const DimArray& index) const {
   TileRange range;
-  unit_range(parent, index, 0, range);
-  const int s = dim_index(spatial_dim);
-  const int64_t offset = index[s] * fanout * child_tile[s];
-  range.size[s] = std::min(fanout * child_tile[s], parent.size[s] - offset);
+  range_at(parent, index, DimArray{}, range);
+  for (int d = 0; d < kNumDims; ++d) {
+    const int64_t offset = index[d] * fanout[d] * child_tile[d];
+    range.size[d] = std::min(fanout[d] * child_tile[d], parent.size[d] - offset);
+  }
   return range;
 }
 
+DimArray LevelSplit::active_per_dim(const TileRange& parent, const DimArray& index) const {
+  DimArray active;
+  for (int d = 0; d < kNumDims; ++d) {
+    const int64_t remaining = parent.size[d] - index[d] * fanout[d] * child_tile[d];
+    active[d] = std::min(fanout[d], ceil_div(remaining, child_tile[d]));
+  }
+  return active;
+}
+
 int64_t LevelSplit::active_units(const TileRange& parent, const DimArray& index) const {
-  const int s = dim_index(spatial_dim);
-  const int64_t remaining = parent.size[s] - index[s] * fanout * child_tile[s];
-  return std::min(fanout, ceil_div(remaining, child_tile[s]));
+  int64_t product = 1;
+  for (const int64_t active : active_per_dim(parent, index))
+    product = saturating_mul(product, active);
+  return product;
 }
 
 StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index) const {
   StepUnits units;
-  units.active = active_units(parent, index);
-  unit_range(parent, index, 0, units.first);
-  unit_range(parent, index, units.active - 1, units.last);
+  units.active_per_dim = active_per_dim(parent, index);
+  units.active = 1;
+  DimArray last_coordinates;
+  for (int d = 0; d < kNumDims; ++d) {
+    units.active = saturating_mul(units.active, units.active_per_dim[d]);
+    last_coordinates[d] = units.active_per_dim[d] - 1;
+  }
+  range_at(parent, index, DimArray{}, units.first);
+  range_at(parent, index, last_coordinates, units.last);
   return units;
 }
 
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor) {
-  return saturating_add(
-      saturating_mul(units.active - 1, footprint_elements(layer, units.first.size, tensor)),
-      footprint_elements(layer, units.last.size, tensor));
+  // Along each spatial dim every active unit but the last holds a full tile and the last may
+  // hold an edge tile; sum the footprint over each mix of full and edge extents.
+  std::vector<int> edge_dims;
+  int64_t uniform_units = 1;  // units along dims whose tiles are all the same size
+  for (int d = 0; d < kNumDims; ++d) {
+    if (units.active_per_dim[d] > 1 && units.first.size[d] != units.last.size[d])
+      edge_dims.push_back(d);
+    else
+      uniform_units = saturating_mul(uniform_units, units.active_per_dim[d]);
+  }
+  int64_t total = 0;
+  for (unsigned mask = 0; mask < (1u << edge_dims.size()); ++mask) {
+    DimArray size = units.first.size;
+    int64_t count = uniform_units;
+    for (std::size_t i = 0; i < edge_dims.size(); ++i) {
+      const int d = edge_dims[i];
+      if ((mask >> i) & 1u)
+        size[d] = units.last.size[d];
+      else
+        count = saturating_mul(count, units.active_per_dim[d] - 1);
+    }
+    total = saturating_add(total, saturating_mul(count, footprint_elements(layer, size, tensor)));
+  }
+  return total;
 }
 
 bool LevelSplit::next_index(const DimArray& trips, DimArray& index) const {
@@ -117,12 +185,11 @@ constexpr std::array<Tensor, 2> kOperands = {Tensor::Input, Tensor::Weight};
 ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
                                    const Dataflow& dataflow)
     : layer_(layer), arch_(arch), dataflow_(dataflow) {
-  const auto& levels = dataflow.levels;
-  l2_split_ = {levels[0].tile, Dim::K, 1, levels[0].order};
-  l1_split_ = {levels[1].tile, levels[0].spatial_dim, levels[0].fanout, levels[1].order};
-  l0_split_ = {levels[2].tile, levels[1].spatial_dim, levels[1].fanout, levels[2].order};
+  l2_split_ = LevelSplit::below(dataflow, 0);
+  l1_split_ = LevelSplit::below(dataflow, 1);
+  l0_split_ = LevelSplit::below(dataflow, 2);
   // A multicast or reduction tree over F clusters is log2(F) hops deep, plus the hop into L2.
-  for (int64_t reach = 1; reach < levels[0].fanout; reach *= 2) ++noc_hops_;
+  for (int64_t reach = 1; reach < l1_split_.units(); reach *= 2) ++noc_hops_;
   for (int level = 0; level < 2; ++level)
     for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
   layer_range_.size = layer.dims();
@@ -188,8 +255,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   // consecutive such iterations matches, all remaining ones repeat with the same period.
   const DimArray& split_tile = loop.level == 0 ? l2_split_.child_tile : l1_split_.child_tile;
   const DimArray& parent_size = loop.level == 0 ? layer_range_.size : l2_tile_.size;
-  const int64_t step_extent =
-      split_tile[d] * (loop.level == 1 && loop.dim == l1_split_.spatial_dim ? l1_split_.fanout : 1);
+  const int64_t step_extent = split_tile[d] * (loop.level == 1 ? l1_split_.fanout[d] : 1);
   const bool last_is_full = parent_size[d] % step_extent == 0;
   // At L2 loops each tile posts the fetch of the tile after it, so the last iteration (whose
   // successor lies in the next outer iteration) and the one before an edge iteration differ too.
@@ -227,8 +293,7 @@ void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
   // the last step of the last skipped one, `iterations` tiles further along `dim`.
   const int d = dim_index(dim);
   const int64_t extent =
-      level == 0 ? l2_split_.child_tile[d]
-                 : l1_split_.child_tile[d] * (dim == l1_split_.spatial_dim ? l1_split_.fanout : 1);
+      level == 0 ? l2_split_.child_tile[d] : l1_split_.child_tile[d] * l1_split_.fanout[d];
   if (level == 0) pending_.l2_tile.origin[d] += iterations * extent;
   pending_.l1_union.origin[d] += iterations * extent;
   pending_.cluster_tile.origin[d] += iterations * extent;
@@ -290,8 +355,16 @@ void ScheduleCompiler::emit(StepSink& sink) {
     // the skewed fill and drain of the stream across the rows and columns in use.
     const bool new_weights = !has_pending_ || !same_tensor_tile(layer_, Tensor::Weight,
                                                                 pending_.l1_union, step.l1_union);
-    const int64_t rows_used = active_clusters;
-    const int64_t cols_used = l0_split_.active_units(cluster_tile, DimArray{});
+    int64_t rows_used = 1, cols_used = 1;
+    const DimArray pes_per_dim = l0_split_.active_per_dim(cluster_tile, DimArray{});
+    for (int level = 0; level < 2; ++level) {
+      const DimArray& active = level == 0 ? clusters.active_per_dim : pes_per_dim;
+      for (Dim dim : kAllDims) {
+        const bool on_rows = dataflow_.levels[level].resolved_axis(level, dim) == Axis::Rows;
+        int64_t& used = on_rows ? rows_used : cols_used;
+        used = saturating_mul(used, active[dim_index(dim)]);
+      }
+    }
     step.compute_cycles =
         saturating_add(cost.mac_cycles, new_weights ? 2 * rows_used + cols_used - 2 : 0);
   } else {
@@ -363,7 +436,6 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   BurstCost cost;
   const LevelMapping& lanes = dataflow_.levels[2];
   const DimArray trips = l0_split_.trips(cluster_tile.size);
-  const int lane_dim = dim_index(lanes.spatial_dim);
   DimArray index{};
   TileRange previous_union;
   bool first = true;
@@ -397,9 +469,9 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
       add_access(cost.counts, CostLevel::L1, Tensor::Output, words, 0);
       add_access(cost.counts, CostLevel::L0, Tensor::Output, 0, per_pe(Tensor::Output));
     }
-    int64_t mac_cycles = ceil_div(pe_tile.size[lane_dim], lanes.fanout);
+    int64_t mac_cycles = 1;
     for (int d = 0; d < kNumDims; ++d)
-      if (d != lane_dim) mac_cycles = saturating_mul(mac_cycles, pe_tile.size[d]);
+      mac_cycles = saturating_mul(mac_cycles, ceil_div(pe_tile.size[d], lanes.fanout[d]));
     const int64_t fill_cycles = transfer_cycles(bytes(bus_words), arch_.l1_bandwidth);
     // A fill may start once the bus is free and a buffer slot is: with two slots, the slot of
     // step i-2; with one, the slot of step i-1.

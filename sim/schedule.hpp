@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
 
@@ -34,38 +34,48 @@ bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, con
 // partial sum exists yet to be read back.
 bool first_reduction_visit(const TileRange& range);
 
-// The units working in one step: the first (the busiest: edge tiles come last), the last, and
-// how many are active.
+// The units working in one step: the first (the busiest: edge tiles come last), the last (the
+// last active unit along every spatial dim), and how many are active, per dim and in all.
 struct StepUnits {
   TileRange first;
   TileRange last;
+  DimArray active_per_dim = kUnitDims;
   int64_t active = 0;
 };
 // Elements of `tensor` that all active units of a step hold together (each its own copy).
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor);
 
-// How a parent range splits at one level: temporal loops over child tiles, with the spatial dim
-// advancing `fanout` child tiles per iteration (one per unit).
+// How a parent range splits at one level: temporal loops over child tiles, each spatial dim d
+// advancing `fanout[d]` child tiles per iteration (one per unit along d).
 struct LevelSplit {
   DimArray child_tile{};
-  Dim spatial_dim = Dim::K;
-  int64_t fanout = 1;
+  DimArray fanout = kUnitDims;
   std::array<Dim, kNumDims> order = kAllDims;
 
-  static LevelSplit of(const LevelMapping& mapping) {
-    return {mapping.tile, mapping.spatial_dim, mapping.fanout, mapping.order};
-  }
+  // The split below `level`: level 0 walks the layer in L2 tiles (no fan-out), level 1 walks an
+  // L2 tile in L1 tiles over the L2 fan-out's clusters, level 2 an L1 tile in L0 tiles over the
+  // L1 fan-out's PEs.
+  static LevelSplit below(const Dataflow& dataflow, int level);
+  // A PE's L0 tile over its MAC lanes: each lane's share is one element step of the L0 fan-out.
+  static LevelSplit lanes(const Dataflow& dataflow);
+  int64_t units() const;
   // Temporal trip count per dim over a parent of `parent_size`.
   DimArray trips(const DimArray& parent_size) const;
-  // Tile of spatial unit `unit` at temporal index `index`; false if that unit idles.
+  // Tile of spatial unit `unit` (mixed radix over the fan-outs, K fastest) at temporal index
+  // `index`; false if that unit idles.
   bool unit_range(const TileRange& parent, const DimArray& index, int64_t unit,
                   TileRange& range) const;
   // Union over the units of one step, and how many units are active.
   TileRange step_union(const TileRange& parent, const DimArray& index) const;
+  DimArray active_per_dim(const TileRange& parent, const DimArray& index) const;
   int64_t active_units(const TileRange& parent, const DimArray& index) const;
   StepUnits step_units(const TileRange& parent, const DimArray& index) const;
   // Advances `index` in loop order (innermost fastest); returns false after the last step.
   bool next_index(const DimArray& trips, DimArray& index) const;
+
+ private:
+  bool range_at(const TileRange& parent, const DimArray& index, const DimArray& coordinates,
+                TileRange& range) const;
 };
 
 // What one cluster's compute burst on an L1 tile costs: L1 -> L0 fills over the cluster bus,

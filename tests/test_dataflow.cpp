@@ -1,5 +1,5 @@
 // The mapping description (footprints, legality, YAML, MAESTRO export) and the dataflow
-// generators in mapper/ (repair, random, fixed). Run from the repository root.
+// generators in dataflow/ (repair, random, fixed, resolve). Run from the repository root.
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,10 +14,11 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
-#include "mapper/fixed_dataflows.hpp"
-#include "mapper/random_dataflow.hpp"
-#include "mapper/repair.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
+#include "dataflow/fixed_dataflows.hpp"
+#include "dataflow/random_dataflow.hpp"
+#include "dataflow/repair.hpp"
+#include "dataflow/resolve.hpp"
 #include "tests/test_support.hpp"
 #include "workloads/layer.hpp"
 
@@ -52,6 +53,7 @@ std::vector<std::string> yaml_files(const std::string& folder) {
   return paths;
 }
 
+using test::batched;
 using test::conv_layer;
 using test::legal_conv_dataflow;
 using test::replaced;
@@ -79,16 +81,16 @@ const char* const kValidYaml = R"(name: my_dataflow
 levels:
   - level: L2
     spatial: {dim: K, fanout: 4}
-    order: [K, C, Y, X, R, S]
-    tile: {K: 32, C: 16, Y: 8, X: 8, R: 3, S: 3}
+    order: [K, C, Y, X, R, S, N]
+    tile: {K: 32, C: 16, Y: 8, X: 8, R: 3, S: 3, N: 1}
   - level: L1
     spatial: {dim: C, fanout: 4}
-    order: [K, C, Y, X, R, S]
-    tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3}
+    order: [K, C, Y, X, R, S, N]
+    tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3, N: 1}
   - level: L0
     spatial: {dim: X, fanout: 2}
-    order: [K, C, Y, X, R, S]
-    tile: {K: 2, C: 2, Y: 2, X: 2, R: 3, S: 3}
+    order: [K, C, Y, X, R, S, N]
+    tile: {K: 2, C: 2, Y: 2, X: 2, R: 3, S: 3, N: 1}
 )";
 
 }  // namespace
@@ -96,7 +98,7 @@ levels:
 TEST_CASE("footprint of a strided convolution tile includes the halo") {
   Layer layer = make_conv("test", "strided", 8, 16, 32, 32, 3, 3, 2, 1, 1);
   REQUIRE(layer.stride == 2);
-  const DimArray tile = {4, 2, 3, 5, 3, 3};  // K C Y X R S
+  const DimArray tile = {4, 2, 3, 5, 3, 3, 1};  // K C Y X R S
   // rows (3-1)*2+3 = 7, cols (5-1)*2+3 = 11
   CHECK(footprint_elements(layer, tile, Tensor::Input) == 2 * 7 * 11);
   CHECK(footprint_elements(layer, tile, Tensor::Weight) == 4 * 2 * 3 * 3);
@@ -106,7 +108,7 @@ TEST_CASE("footprint of a strided convolution tile includes the halo") {
 TEST_CASE("footprint of a depthwise tile counts one input channel per output channel") {
   const Layer layer = make_conv("test", "dw", 32, 32, 16, 16, 3, 3, 1, 1, 32);
   REQUIRE(layer.C == 1);
-  const DimArray tile = {8, 1, 2, 2, 3, 3};
+  const DimArray tile = {8, 1, 2, 2, 3, 3, 1};
   CHECK(footprint_elements(layer, tile, Tensor::Input) == 8 * 4 * 4);
   CHECK(footprint_elements(layer, tile, Tensor::Weight) == 8 * 9);
   CHECK(footprint_elements(layer, tile, Tensor::Output) == 8 * 4);
@@ -116,14 +118,14 @@ TEST_CASE("footprint of a grouped tile counts the groups its K range spans") {
   // 4 groups of 8 output channels and 4 input channels each.
   const Layer layer = make_conv("test", "grouped", 16, 32, 8, 8, 1, 1, 1, 0, 4);
   REQUIRE(layer.C == 4);
-  CHECK(footprint_elements(layer, {16, 4, 1, 1, 1, 1}, Tensor::Input) == 4 * 2);  // aligned
-  CHECK(footprint_elements(layer, {12, 4, 1, 1, 1, 1}, Tensor::Input) == 4 * 3);  // may straddle
-  CHECK(footprint_elements(layer, {32, 4, 1, 1, 1, 1}, Tensor::Input) == 4 * 4);
+  CHECK(footprint_elements(layer, {16, 4, 1, 1, 1, 1, 1}, Tensor::Input) == 4 * 2);  // aligned
+  CHECK(footprint_elements(layer, {12, 4, 1, 1, 1, 1, 1}, Tensor::Input) == 4 * 3);  // may straddle
+  CHECK(footprint_elements(layer, {32, 4, 1, 1, 1, 1, 1}, Tensor::Input) == 4 * 4);
 }
 
 TEST_CASE("footprint of a gemm tile is plain matrix blocks") {
   const Layer layer = make_gemm("fc", LayerType::Gemm, 128, 768, 3072, 1);
-  const DimArray tile = {64, 32, 16, 1, 1, 1};
+  const DimArray tile = {64, 32, 16, 1, 1, 1, 1};
   CHECK(footprint_elements(layer, tile, Tensor::Input) == 32 * 16);
   CHECK(footprint_elements(layer, tile, Tensor::Weight) == 64 * 32);
   CHECK(footprint_elements(layer, tile, Tensor::Output) == 64 * 16);
@@ -185,33 +187,49 @@ TEST_CASE("legality names the field of each broken rule") {
                    "levels[0].order: K appears 2 times, C is missing"));
   }
   SECTION("fan-out beyond the sub-tiles") {
-    dataflow.levels[0].fanout = 5;  // 32 / 8 = 4 L1 tiles along K
+    dataflow.levels[0].fanout[dim_index(Dim::K)] = 5;  // 32 / 8 = 4 L1 tiles along K
     CHECK(mentions(legality_violations(layer, arch, dataflow),
-                   "levels[0].spatial.fanout: 5 exceeds the 4 L1 tiles along K in the L2 tile"));
+                   "levels[0].spatial.K: 5 exceeds the 4 L1 tiles along K in the L2 tile"));
   }
   SECTION("L0 fan-out beyond the L0 tile") {
     dataflow.levels[2].tile[dim_index(Dim::X)] = 1;
     CHECK(mentions(legality_violations(layer, arch, dataflow),
-                   "levels[2].spatial.fanout: 2 exceeds the L0 tile's 1 elements along X"));
+                   "levels[2].spatial.X: 2 exceeds the L0 tile's 1 elements along X"));
   }
   SECTION("L0 fan-out beyond the MAC lanes") {
-    dataflow.levels[2].fanout = 2;
     ArchSpec one_lane = arch;
     one_lane.macs_per_pe = 1;
     CHECK(mentions(legality_violations(layer, one_lane, dataflow),
-                   "levels[2].spatial.fanout: 2 exceeds the arch's 1 MAC lanes per PE"));
+                   "levels[2].spatial: uses 2 MAC lanes, the arch has 1 per PE (allowed: product "
+                   "<= 1)"));
   }
   SECTION("zero fan-out") {
-    dataflow.levels[1].fanout = 0;
+    dataflow.levels[1].fanout[dim_index(Dim::C)] = 0;
+    CHECK(
+        mentions(legality_violations(layer, arch, dataflow), "levels[1].spatial.C: 0 is below 1"));
+  }
+  SECTION("several dims whose product exceeds the PEs of a cluster") {
+    dataflow.levels[1].fanout[dim_index(Dim::K)] = 2;  // C 4 x K 2 = 8 PEs per cluster, 4 clusters
     CHECK(mentions(legality_violations(layer, arch, dataflow),
-                   "levels[1].spatial.fanout: 0 is below 1"));
+                   "levels[0].spatial x levels[1].spatial: uses 32 PEs, the arch has 16"));
+  }
+  SECTION("a dim bound to an axis it does not fit") {
+    dataflow.levels[0].axis[dim_index(Dim::K)] = Axis::Rows;
+    dataflow.levels[1].axis[dim_index(Dim::C)] = Axis::Rows;  // 4 x 4 on 4 rows
+    CHECK(mentions(legality_violations(layer, arch, dataflow),
+                   "levels[0..1].spatial.rows: puts 16 units on rows, the array has 4 (allowed: "
+                   "product <= 4)"));
+  }
+  SECTION("an axis binding at L0") {
+    dataflow.levels[2].axis[dim_index(Dim::X)] = Axis::Cols;
+    CHECK(mentions(legality_violations(layer, arch, dataflow),
+                   "levels[2].spatial.X: bound to cols at L0, whose units are a PE's MAC lanes"));
   }
   SECTION("too many PEs") {
     ArchSpec eight = arch;
     eight.num_pes = 8;
     CHECK(mentions(legality_violations(layer, eight, dataflow),
-                   "levels[0].spatial.fanout x levels[1].spatial.fanout: uses 16 PEs, the arch "
-                   "has 8"));
+                   "levels[0].spatial x levels[1].spatial: uses 16 PEs, the arch has 8"));
   }
   SECTION("buffer overflow") {
     ArchSpec tight = arch;
@@ -264,8 +282,8 @@ TEST_CASE("YAML round trip of random legal dataflows") {
   }
 }
 
-TEST_CASE("YAML example in sim/README.md loads") {
-  std::ifstream readme("sim/README.md");
+TEST_CASE("YAML example in dataflow/README.md loads and is legal for its layer") {
+  std::ifstream readme("dataflow/README.md");
   REQUIRE(readme);
   const std::string text((std::istreambuf_iterator<char>(readme)),
                          std::istreambuf_iterator<char>());
@@ -275,8 +293,32 @@ TEST_CASE("YAML example in sim/README.md loads") {
   const TempFile file(text.substr(body, text.find("```", body) - body));
   const Dataflow dataflow = load_dataflow(file.path());
   CHECK(dataflow.name == "my_dataflow");
-  CHECK(dataflow.levels[1].spatial_dim == Dim::C);
-  CHECK(dataflow.levels[1].fanout == 12);
+  CHECK(dataflow.levels[1].spatial_dims() == std::vector<Dim>{Dim::C, Dim::R});
+  CHECK(dataflow.levels[1].axis[dim_index(Dim::R)] == Axis::Rows);
+  CHECK(dataflow.levels[1].units() == 12);
+  const Layer layer = load_layer_ref("workloads/models/resnet50.yaml:conv2_1b");
+  CHECK(legality_violations(layer, load_arch("arch/presets/eyeriss.yaml"), dataflow).empty());
+}
+
+TEST_CASE("YAML reads several spatial dims per level, with and without axes") {
+  std::string text =
+      replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {rows: {K: 2}, cols: {Y: 2}}");
+  text = replaced(text, "spatial: {dim: X, fanout: 2}", "spatial: {X: 2, N: 1}");
+  // L1 as a file written before the batch dim: six dims in its order and tile.
+  text = replaced(text, "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, S, N]",
+                  "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, S]");
+  text = replaced(text, "Y: 4, X: 4, R: 3, S: 3, N: 1}", "Y: 4, X: 4, R: 3, S: 3}");
+  const TempFile file(text);
+  const Dataflow dataflow = load_dataflow(file.path());
+  CHECK(dataflow.levels[0].fanout == DimArray{2, 1, 2, 1, 1, 1, 1});
+  CHECK(dataflow.levels[0].axis[dim_index(Dim::K)] == Axis::Rows);
+  CHECK(dataflow.levels[0].axis[dim_index(Dim::Y)] == Axis::Cols);
+  CHECK(dataflow.levels[2].fanout == DimArray{1, 1, 1, 2, 1, 1, 1});
+  // Six-dim orders and tiles (files written before the batch dim) put N outermost, tile 1.
+  CHECK(dataflow.levels[1].order.front() == Dim::N);
+  CHECK(dataflow.levels[1].tile[dim_index(Dim::N)] == 1);
+  const TempFile again(dataflow_to_yaml(dataflow));
+  CHECK(load_dataflow(again.path()) == dataflow);
 }
 
 TEST_CASE("YAML name defaults to the file name") {
@@ -289,20 +331,28 @@ TEST_CASE("YAML errors are one line naming the file and the field") {
       {"name: x\nlevels: [\n", "line "},
       {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {dim: Q, fanout: 4}"),
        "levels[0].spatial.dim: expected one of the allowed values, got 'Q' (allowed: K, C, Y, X, "
-       "R, S)"},
-      {replaced(kValidYaml, "spatial: {dim: X, fanout: 2}\n    order: [K, C, Y, X, R, S]",
-                "spatial: {dim: X, fanout: 2}\n    order: [K, C, Y, Q, R, S]"),
-       "levels[2].order[3]: unknown dim 'Q' (allowed: K, C, Y, X, R, S)"},
-      {replaced(kValidYaml, "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, S]",
-                "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, K]"),
+       "R, S, N)"},
+      {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {K: 4, Q: 2}"),
+       "levels[0].spatial.Q: unknown field (allowed: K, C, Y, X, R, S, N, rows, cols)"},
+      {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {rows: {K: 4, Z: 2}}"),
+       "levels[0].spatial.rows.Z: unknown dim 'Z' (allowed: K, C, Y, X, R, S, N)"},
+      {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {K: 0}"),
+       "levels[0].spatial.K: 0 is out of range (allowed: >= 1)"},
+      {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {K: 2, rows: {K: 2}}"),
+       "levels[0].spatial.rows.K: K is unrolled twice (allowed: each dim once per level)"},
+      {replaced(kValidYaml, "spatial: {dim: X, fanout: 2}\n    order: [K, C, Y, X, R, S, N]",
+                "spatial: {dim: X, fanout: 2}\n    order: [K, C, Y, Q, R, S, N]"),
+       "levels[2].order[3]: unknown dim 'Q' (allowed: K, C, Y, X, R, S, N)"},
+      {replaced(kValidYaml, "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, S, N]",
+                "spatial: {dim: C, fanout: 4}\n    order: [K, C, Y, X, R, K, N]"),
        "levels[1].order[5]: K appears twice"},
-      {replaced(kValidYaml, "order: [K, C, Y, X, R, S]", "order: [K, C, Y, X, R]"),
+      {replaced(kValidYaml, "order: [K, C, Y, X, R, S, N]", "order: [K, C, Y, X, R]"),
        "levels[0].order: has 5 dims"},
-      {replaced(kValidYaml, "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3}",
-                "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3}"),
+      {replaced(kValidYaml, "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3, N: 1}",
+                "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, N: 1}"),
        "levels[1].tile.S: missing required field"},
-      {replaced(kValidYaml, "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3}",
-                "tile: {K: 0, C: 8, Y: 4, X: 4, R: 3, S: 3}"),
+      {replaced(kValidYaml, "tile: {K: 8, C: 8, Y: 4, X: 4, R: 3, S: 3, N: 1}",
+                "tile: {K: 0, C: 8, Y: 4, X: 4, R: 3, S: 3, N: 1}"),
        "levels[1].tile.K: 0 is out of range (allowed: >= 1)"},
       {replaced(kValidYaml, "spatial: {dim: K, fanout: 4}", "spatial: {dim: K, fanout: -1}"),
        "levels[0].spatial.fanout: -1 is out of range (allowed: >= 1)"},
@@ -338,7 +388,7 @@ TEST_CASE("MAESTRO export has the layer, dimensions and one block per level") {
   CHECK_THAT(text, Catch::Contains("Type: CONV"));
   CHECK_THAT(text, Catch::Contains("Stride { X: 1, Y: 1 }"));
   // Input extent: (16 - 1) * 1 + 3 = 18.
-  CHECK_THAT(text, Catch::Contains("Dimensions { K: 32, C: 16, Y: 18, X: 18, R: 3, S: 3 }"));
+  CHECK_THAT(text, Catch::Contains("Dimensions { K: 32, C: 16, Y: 18, X: 18, R: 3, S: 3, N: 1 }"));
   CHECK_THAT(text, Catch::Contains("num_pes = 32"));
   // L2 block: whole-array temporal maps of the L2 tile.
   CHECK_THAT(text, Catch::Contains("TemporalMap(32,32) K;\n      TemporalMap(16,16) C;\n"
@@ -358,7 +408,7 @@ TEST_CASE("MAESTRO export names depthwise channels as MAESTRO does") {
       dataflow_to_maestro(random_legal_dataflow(layer, small_arch(), rng), layer);
   CHECK_THAT(text, Catch::Contains("Type: DSCONV"));
   CHECK_THAT(text, Catch::Contains("Stride { X: 2, Y: 2 }"));
-  CHECK_THAT(text, Catch::Contains("Dimensions { K: 1, C: 32, Y: 17, X: 17, R: 3, S: 3 }"));
+  CHECK_THAT(text, Catch::Contains("Dimensions { K: 1, C: 32, Y: 17, X: 17, R: 3, S: 3, N: 1 }"));
 }
 
 TEST_CASE("repair shrinks overflowing tiles and keeps nesting") {
@@ -366,7 +416,8 @@ TEST_CASE("repair shrinks overflowing tiles and keeps nesting") {
   const ArchSpec arch = small_arch();
   Dataflow dataflow = legal_conv_dataflow();
   for (LevelMapping& mapping : dataflow.levels) mapping.tile = layer.dims();
-  dataflow.levels[0].fanout = 100;
+  dataflow.levels[0].fanout[dim_index(Dim::K)] = 100;
+  dataflow.levels[0].fanout[dim_index(Dim::Y)] = 8;
   repair_dataflow(layer, arch, dataflow);
   CHECK(legality_violations(layer, arch, dataflow).empty());
 }
@@ -387,13 +438,13 @@ TEST_CASE("repair keeps the fan-outs when other tiles can shrink") {
   const Layer layer = conv_layer();
   const ArchSpec arch = small_arch();
   Dataflow dataflow = legal_conv_dataflow();
-  dataflow.levels[1].tile = {8, 16, 16, 16, 3, 3};  // C 16 over 4 PEs of L0 tile C 2: 8 sub-tiles
+  dataflow.levels[1].tile = {8, 16, 16, 16, 3, 3, 1};  // C 16 over 4 PEs of L0 C 2: 8 sub-tiles
   dataflow.levels[0].tile = layer.dims();
   repair_dataflow(layer, arch, dataflow);
   CHECK(legality_violations(layer, arch, dataflow).empty());
-  CHECK(dataflow.levels[0].fanout == 4);
-  CHECK(dataflow.levels[1].fanout == 4);
-  CHECK(dataflow.levels[2].fanout == 2);
+  CHECK(dataflow.levels[0].fanout == legal_conv_dataflow().levels[0].fanout);
+  CHECK(dataflow.levels[1].fanout == legal_conv_dataflow().levels[1].fanout);
+  CHECK(dataflow.levels[2].fanout == legal_conv_dataflow().levels[2].fanout);
 }
 
 TEST_CASE("repair leaves legal dataflows unchanged") {
@@ -421,11 +472,12 @@ TEST_CASE("repair names the arch buffer when even 1-element tiles overflow") {
 }
 
 TEST_CASE("random legal dataflows are legal and reproducible") {
-  const std::vector<Layer> layers = {conv_layer(),
-                                     make_conv("test", "dw", 32, 32, 16, 16, 3, 3, 2, 1, 32),
-                                     make_conv("test", "grouped", 16, 32, 8, 8, 3, 3, 1, 1, 4),
-                                     make_gemm("fc", LayerType::Gemm, 1, 2048, 1000, 1)};
+  const std::vector<Layer> layers = {
+      conv_layer(), make_conv("test", "dw", 32, 32, 16, 16, 3, 3, 2, 1, 32),
+      make_conv("test", "grouped", 16, 32, 8, 8, 3, 3, 1, 1, 4),
+      make_gemm("fc", LayerType::Gemm, 1, 2048, 1000, 1), batched(conv_layer(), 4)};
   const ArchSpec arch = small_arch();
+  int multi_dim_levels = 0;
   for (const Layer& layer : layers) {
     std::mt19937_64 rng(11);
     std::mt19937_64 same_rng(11);
@@ -434,39 +486,101 @@ TEST_CASE("random legal dataflows are legal and reproducible") {
       INFO(layer.name << " draw " << draw << "\n" << dataflow_to_yaml(dataflow));
       CHECK(legality_violations(layer, arch, dataflow).empty());
       CHECK(random_legal_dataflow(layer, arch, same_rng) == dataflow);
+      for (const LevelMapping& mapping : dataflow.levels)
+        multi_dim_levels += mapping.spatial_dims().size() > 1 ? 1 : 0;
     }
   }
+  CHECK(multi_dim_levels > 100);  // the draws do reach several dims per level
 }
 
 TEST_CASE("fixed dataflow names") {
   CHECK(fixed_dataflow_names() ==
-        std::vector<std::string>{"nvdla", "eyeriss-rs", "shidiannao", "tpu-ws"});
+        std::vector<std::string>{"nvdla", "eyeriss-rs", "shidiannao", "tpu-ws", "tpu-os"});
   CHECK(is_fixed_dataflow_name("tpu-ws"));
   CHECK_FALSE(is_fixed_dataflow_name("tpu"));
   CHECK_THROWS_WITH(make_fixed_dataflow("tpu", conv_layer(), small_arch()),
                     "--dataflow: unknown fixed dataflow 'tpu' (allowed: nvdla, eyeriss-rs, "
-                    "shidiannao, tpu-ws)");
+                    "shidiannao, tpu-ws, tpu-os)");
 }
 
 TEST_CASE("fixed dataflows keep their defining spatial dims") {
   const Layer layer = make_conv("test", "conv3x3", 64, 64, 56, 56, 3, 3, 1, 1, 1);
   const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
   const auto spatial = [&](const std::string& name, int level) {
-    return make_fixed_dataflow(name, layer, arch).levels[level].spatial_dim;
+    return make_fixed_dataflow(name, layer, arch).levels[level].spatial_dims();
   };
-  CHECK(spatial("nvdla", 0) == Dim::K);
-  CHECK(spatial("nvdla", 1) == Dim::C);
-  CHECK(spatial("eyeriss-rs", 0) == Dim::Y);
-  CHECK(spatial("eyeriss-rs", 1) == Dim::R);
-  CHECK(spatial("shidiannao", 0) == Dim::Y);
-  CHECK(spatial("shidiannao", 1) == Dim::X);
-  CHECK(spatial("tpu-ws", 0) == Dim::C);
-  CHECK(spatial("tpu-ws", 1) == Dim::K);
+  using Dims = std::vector<Dim>;
+  CHECK(spatial("nvdla", 0) == Dims{Dim::K});
+  CHECK(spatial("nvdla", 1) == Dims{Dim::C});
+  CHECK(spatial("eyeriss-rs", 0) == Dims{Dim::Y});
+  CHECK(spatial("eyeriss-rs", 1) == Dims{Dim::C, Dim::R});  // filter rows x replicated channels
+  CHECK(spatial("shidiannao", 0) == Dims{Dim::Y});
+  CHECK(spatial("shidiannao", 1) == Dims{Dim::X});
+  for (Dim dim : spatial("tpu-ws", 0)) {  // the reduction down the rows, all 12 of them
+    CHECK((dim == Dim::C || dim == Dim::R || dim == Dim::S));
+  }
+  CHECK(array_rows_used(make_fixed_dataflow("tpu-ws", layer, arch)) == arch.array_rows);
+  CHECK(spatial("tpu-ws", 1) == Dims{Dim::K});
+  CHECK(spatial("tpu-os", 0) == Dims{Dim::Y, Dim::X});
+  CHECK(spatial("tpu-os", 1) == Dims{Dim::K});
   const Dataflow eyeriss = make_fixed_dataflow("eyeriss-rs", layer, arch);
-  CHECK(eyeriss.levels[1].fanout == 3);                   // one PE per filter row
+  CHECK(eyeriss.levels[1].fanout[dim_index(Dim::R)] == 3);  // one PE row per filter row
+  CHECK(eyeriss.levels[1].axis[dim_index(Dim::R)] == Axis::Rows);
+  CHECK(eyeriss.levels[0].axis[dim_index(Dim::Y)] == Axis::Cols);
   CHECK(eyeriss.levels[2].tile[dim_index(Dim::S)] == 3);  // the whole filter row in the PE
   const Layer pointwise = make_conv("test", "conv1x1", 64, 64, 56, 56, 1, 1, 1, 0, 1);
-  CHECK(make_fixed_dataflow("eyeriss-rs", pointwise, arch).levels[1].spatial_dim == Dim::C);
+  CHECK(make_fixed_dataflow("eyeriss-rs", pointwise, arch).levels[1].spatial_dims() ==
+        Dims{Dim::C});
+}
+
+TEST_CASE("eyeriss-rs replicates its PE sets: AlexNet CONV3 keeps at least 150 of 168 PEs busy") {
+  // Chen et al., JSSC 2017: CONV3-5 run 3 x 13 PE sets, four at once on the 12 x 14 array.
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  for (const std::string name : {"conv3", "conv4", "conv5"}) {
+    const Layer layer = batched(load_layer_ref("workloads/models/alexnet.yaml:" + name), 4);
+    const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", layer, arch);
+    INFO(name << "\n" << dataflow_to_yaml(dataflow));
+    CHECK(pes_used(dataflow) >= 150);
+    CHECK(array_rows_used(dataflow) <= arch.array_rows);
+    CHECK(array_cols_used(dataflow) <= arch.array_cols);
+  }
+}
+
+TEST_CASE("tpu-ws flattens C x R x S onto the rows: a 7x7, C = 3 layer fills a 16 x 16 array") {
+  ArchSpec arch = load_arch("arch/presets/edge.yaml");
+  REQUIRE(arch.array_rows == 16);
+  const Layer conv1 = load_layer_ref("workloads/models/resnet50.yaml:conv1");
+  const Dataflow dataflow = make_fixed_dataflow("tpu-ws", conv1, arch);
+  INFO(dataflow_to_yaml(dataflow));
+  CHECK(array_rows_used(dataflow) >= 15);
+  CHECK(dataflow.levels[1].fanout[dim_index(Dim::K)] == 16);
+  // The old one-dim map put only the 3 channels on the rows.
+  CHECK(array_rows_used(dataflow) > conv1.C);
+}
+
+TEST_CASE("a dataflow template fits every layer of a network") {
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  const Network network = load_network("workloads/models/resnet50.yaml");
+  const Dataflow shape = make_fixed_dataflow("eyeriss-rs", network.layers[1], arch);
+  for (const Layer& layer : network.layers) {
+    const Dataflow fitted = fit_template(shape, layer, arch);
+    INFO(layer.name << "\n" << dataflow_to_yaml(fitted));
+    CHECK(legality_violations(layer, arch, fitted).empty());
+    for (int level = 0; level < kNumLevels; ++level)
+      CHECK(fitted.levels[level].order == shape.levels[level].order);
+  }
+}
+
+TEST_CASE("resolve_dataflow takes fixed names and files in every format") {
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  const Layer layer = load_layer_ref("workloads/models/resnet50.yaml:conv2_1b");
+  const Dataflow fixed = resolve_dataflow("nvdla", layer, arch);
+  CHECK(fixed == make_fixed_dataflow("nvdla", layer, arch));
+  const TempFile yaml(dataflow_to_yaml(fixed));
+  CHECK(resolve_dataflow(yaml.path(), layer, arch) == fixed);
+  CHECK_THROWS_WITH(resolve_dataflow("no-such-thing", layer, arch),
+                    Catch::StartsWith("no-such-thing: neither a fixed dataflow nor a dataflow "
+                                      "file (allowed: nvdla, eyeriss-rs"));
 }
 
 TEST_CASE("every fixed dataflow is legal for every model layer on every preset") {

@@ -140,7 +140,7 @@ TEST_CASE("a grouped, strided, padded Conv imports as a grouped conv") {
   const Layer layer = only_layer(model.import());
   CHECK(layer.name == "block/conv");
   CHECK(layer.type == LayerType::Conv);
-  CHECK(layer.dims() == DimArray{32, 4, 7, 7, 3, 3});
+  CHECK(layer.dims() == DimArray{32, 4, 7, 7, 3, 3, 1});
   CHECK(layer.groups == 4);
   CHECK(layer.stride == 2);
   CHECK(layer.pad == 1);
@@ -154,7 +154,7 @@ TEST_CASE("a depthwise Conv imports as dwconv with the batch as repeat") {
   const OnnxImport imported = model.import();
   const Layer layer = only_layer(imported);
   CHECK(layer.type == LayerType::DepthwiseConv);
-  CHECK(layer.dims() == DimArray{8, 1, 10, 10, 3, 3});
+  CHECK(layer.dims() == DimArray{8, 1, 10, 10, 3, 3, 1});
   CHECK(layer.repeat == 2);
   CHECK(imported.network.stated_macs == 2 * 8 * 100 * 9);
 }
@@ -196,7 +196,7 @@ TEST_CASE("Gemm honours transB; a Gemm of two activations is a matmul") {
   REQUIRE(imported.network.layers.size() == 2);
   const Layer& fc = imported.network.layers[0];
   CHECK(fc.type == LayerType::Gemm);
-  CHECK(fc.dims() == DimArray{10, 20, 4, 1, 1, 1});
+  CHECK(fc.dims() == DimArray{10, 20, 4, 1, 1, 1, 1});
   CHECK(imported.network.layers[1].type == LayerType::Matmul);
 }
 
@@ -229,10 +229,10 @@ TEST_CASE("attention MatMuls of two activations repeat over batch and heads, bro
   REQUIRE(imported.network.layers.size() == 2);
   const Layer& qk = imported.network.layers[0];
   CHECK(qk.type == LayerType::Matmul);
-  CHECK(qk.dims() == DimArray{197, 64, 197, 1, 1, 1});
+  CHECK(qk.dims() == DimArray{197, 64, 197, 1, 1, 1, 1});
   CHECK(qk.repeat == 24);
   const Layer& broadcast = imported.network.layers[1];
-  CHECK(broadcast.dims() == DimArray{6, 8, 5, 1, 1, 1});
+  CHECK(broadcast.dims() == DimArray{6, 8, 5, 1, 1, 1, 1});
   CHECK(broadcast.repeat == 12);
 }
 

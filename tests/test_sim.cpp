@@ -12,8 +12,8 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
-#include "mapper/fixed_dataflows.hpp"
-#include "mapper/random_dataflow.hpp"
+#include "dataflow/fixed_dataflows.hpp"
+#include "dataflow/random_dataflow.hpp"
 #include "sim/evaluate.hpp"
 
 using namespace dcp;
@@ -28,32 +28,40 @@ const ArchSpec& preset(const std::string& name) {
   return found->second;
 }
 
-// Small layers of every kind the simulator supports, drawn from `rng`.
+// Small layers of every kind the simulator supports, drawn from `rng`; every third runs a batch,
+// so the N dim is tiled, ordered and unrolled too.
 Layer random_small_layer(std::mt19937_64& rng, int which) {
   auto pick = [&](int64_t low, int64_t high) {
     return std::uniform_int_distribution<int64_t>(low, high)(rng);
   };
   const std::string name = "random" + std::to_string(which);
+  Layer layer;
   switch (which % 5) {
     case 0:  // plain conv, stride 1 or 2, padded
     case 1: {
       const int64_t kernel = 2 * pick(0, 2) + 1;
-      return make_conv("test", name, pick(1, 6), pick(1, 8), pick(kernel, 12), pick(kernel, 12),
-                       kernel, kernel, pick(1, 2), pick(0, kernel / 2), 1);
+      layer = make_conv("test", name, pick(1, 6), pick(1, 8), pick(kernel, 12), pick(kernel, 12),
+                        kernel, kernel, pick(1, 2), pick(0, kernel / 2), 1);
+      break;
     }
     case 2: {  // depthwise
       const int64_t channels = pick(1, 8);
-      return make_conv("test", name, channels, channels, pick(3, 12), pick(3, 12), 3, 3, pick(1, 2),
-                       1, channels);
+      layer = make_conv("test", name, channels, channels, pick(3, 12), pick(3, 12), 3, 3,
+                        pick(1, 2), 1, channels);
+      break;
     }
     case 3: {  // grouped, non-square kernel
       const int64_t groups = pick(1, 3);
-      return make_conv("test", name, groups * pick(1, 3), groups * pick(1, 3), pick(4, 10),
-                       pick(4, 10), 3, 1, pick(1, 2), 1, groups);
+      layer = make_conv("test", name, groups * pick(1, 3), groups * pick(1, 3), pick(4, 10),
+                        pick(4, 10), 3, 1, pick(1, 2), 1, groups);
+      break;
     }
     default:
-      return make_gemm(name, LayerType::Gemm, pick(1, 24), pick(1, 24), pick(1, 24), 1);
+      layer = make_gemm(name, which % 2 == 0 ? LayerType::Gemm : LayerType::Matmul, pick(1, 24),
+                        pick(1, 24), pick(1, 24), 1);
   }
+  if (which % 3 == 1) layer.N = pick(2, 3);
+  return layer;
 }
 
 double expected_energy(const Result& result, const ArchSpec& arch, int64_t l2_fanout) {
@@ -80,7 +88,7 @@ void check_bounds(const Layer& layer, const ArchSpec& arch, const Dataflow& data
   CHECK(result.cycles >= compute_bound);
   CHECK(result.dram_bytes >= compulsory_dram_bytes(layer, arch));
   CHECK(result.total_energy_pj ==
-        Approx(expected_energy(result, arch, dataflow.levels[0].fanout)).epsilon(1e-9));
+        Approx(expected_energy(result, arch, dataflow.levels[0].units())).epsilon(1e-9));
   CHECK(result.macs == layer.macs());
   CHECK(result.pe_utilization <= 1.0);
 }
@@ -147,10 +155,12 @@ TEST_CASE("advancing the steady state gives the same cycles and counts as every 
   every_iteration.skip_steady_state = false;
   int64_t skipped_somewhere = 0;
   for (int which = 0; which < 40; ++which) {
-    const Layer layer = make_conv("test", "layer" + std::to_string(which), 16, 32, 28, 28, 3, 3,
-                                  1 + which % 2, 1, 1);
+    Layer layer = make_conv("test", "layer" + std::to_string(which), 16, 32, 28, 28, 3, 3,
+                            1 + which % 2, 1, 1);
+    layer.N = 1 + which % 3;
     const ArchSpec& arch = preset(which % 2 == 0 ? "eyeriss" : "edge");
-    const Dataflow dataflow = which < 4
+    const std::size_t fixed = fixed_dataflow_names().size();
+    const Dataflow dataflow = static_cast<std::size_t>(which) < fixed
                                   ? make_fixed_dataflow(fixed_dataflow_names()[which], layer, arch)
                                   : random_legal_dataflow(layer, arch, rng);
     INFO(dataflow_to_yaml(dataflow));
@@ -163,6 +173,63 @@ TEST_CASE("advancing the steady state gives the same cycles and counts as every 
     skipped_somewhere += full.simulated_steps - fast.simulated_steps;
   }
   CHECK(skipped_somewhere > 0);
+}
+
+namespace {
+
+// A 1x1 conv K4 C2 Y4 X4 whose whole layer is one L2 tile, split over 2 x 2 clusters along K
+// and C: one L1 step, every count by hand.
+Dataflow split_over_k_and_c() {
+  Dataflow dataflow;
+  dataflow.levels[0].tile = {4, 2, 4, 4, 1, 1, 1};
+  dataflow.levels[0].fanout[dim_index(Dim::K)] = 2;
+  dataflow.levels[0].fanout[dim_index(Dim::C)] = 2;
+  dataflow.levels[1].tile = {2, 1, 4, 4, 1, 1, 1};
+  dataflow.levels[2].tile = {2, 1, 4, 4, 1, 1, 1};
+  return dataflow;
+}
+
+}  // namespace
+
+TEST_CASE("multicast and spatial reduction over several unrolled dims match hand counts") {
+  const Layer layer = make_conv("test", "pointwise", 2, 4, 4, 4, 1, 1, 1, 0, 1);
+  const ArchSpec& arch = preset("eyeriss");
+  const Dataflow dataflow = split_over_k_and_c();
+  REQUIRE(legality_violations(layer, arch, dataflow).empty());
+  const Result result = evaluate(layer, arch, dataflow);
+  const auto noc = static_cast<int>(CostLevel::Noc), l1 = static_cast<int>(CostLevel::L1);
+  const auto input = static_cast<int>(Tensor::Input), weight = static_cast<int>(Tensor::Weight),
+             output = static_cast<int>(Tensor::Output);
+  // Clusters that differ only along K share their input channel: the NoC carries the 2 x 16
+  // input words once, and each of the 4 clusters stores its own channel's 16.
+  CHECK(result.counts.reads[noc][input] == 2 * 16);
+  CHECK(result.counts.writes[l1][input] == 4 * 16);
+  // Every weight goes to exactly one cluster: 8 words, 2 per cluster.
+  CHECK(result.counts.reads[noc][weight] == 8);
+  CHECK(result.counts.writes[l1][weight] == 4 * 2);
+  // Clusters that differ only along C reduce their partial sums on the way back: 4 x 16 output
+  // words leave the NoC, from 4 clusters each reading its 2 x 16 partial sums out of L1.
+  CHECK(result.counts.writes[noc][output] == 4 * 16);
+  CHECK(result.counts.reads[l1][output] == 4 * 2 * 16);
+  CHECK(result.macs == 4 * 2 * 16);
+}
+
+TEST_CASE("weights stay for the whole batch: DRAM weight reads do not grow with N") {
+  const ArchSpec& arch = preset("eyeriss");
+  Dataflow dataflow = split_over_k_and_c();
+  dataflow.levels[0].order = {Dim::K, Dim::C, Dim::R, Dim::S, Dim::N, Dim::Y, Dim::X};
+  const auto dram = static_cast<int>(CostLevel::Dram);
+  const auto reads = [&](int64_t batch, Tensor tensor) {
+    Layer layer = make_conv("test", "pointwise", 2, 4, 4, 4, 1, 1, 1, 0, 1);
+    layer.N = batch;
+    REQUIRE(legality_violations(layer, arch, dataflow).empty());
+    const Result result = evaluate(layer, arch, dataflow);
+    CHECK(result.macs == layer.macs());
+    return result.counts.reads[dram][static_cast<int>(tensor)];
+  };
+  CHECK(reads(1, Tensor::Weight) == 4 * 2);
+  CHECK(reads(4, Tensor::Weight) == 4 * 2);
+  CHECK(reads(4, Tensor::Input) == 4 * reads(1, Tensor::Input));
 }
 
 TEST_CASE("counts beyond int64 are exact up to the limit and refused past it") {

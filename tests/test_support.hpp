@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp::test {
@@ -43,14 +43,28 @@ inline Layer conv_layer() {
   return make_conv("test", "conv", 16, 32, 16, 16, 3, 3, 1, 1, 1);  // K32 C16 Y16 X16 R3 S3
 }
 
+// `layer` with a batch of `batch` images (its N dim).
+inline Layer batched(Layer layer, int64_t batch) {
+  layer.N = batch;
+  return layer;
+}
+
+// A level that unrolls one dim `fanout` ways, in the default order.
+inline LevelMapping single_spatial_level(Dim dim, int64_t fanout, const DimArray& tile) {
+  LevelMapping mapping;
+  mapping.set_single_spatial(dim, fanout);
+  mapping.tile = tile;
+  return mapping;
+}
+
 // A dataflow for conv_layer whose tiles divide evenly: K over 4 clusters, C over 4 PEs, 2 lanes
 // on X. Legal on test_dataflow's small arch.
 inline Dataflow legal_conv_dataflow() {
   Dataflow dataflow;
   dataflow.name = "hand";
-  dataflow.levels[0] = {Dim::K, 4, kAllDims, {32, 16, 8, 8, 3, 3}};
-  dataflow.levels[1] = {Dim::C, 4, kAllDims, {8, 8, 4, 4, 3, 3}};
-  dataflow.levels[2] = {Dim::X, 2, kAllDims, {2, 2, 2, 2, 3, 3}};
+  dataflow.levels[0] = single_spatial_level(Dim::K, 4, {32, 16, 8, 8, 3, 3, 1});
+  dataflow.levels[1] = single_spatial_level(Dim::C, 4, {8, 8, 4, 4, 3, 3, 1});
+  dataflow.levels[2] = single_spatial_level(Dim::X, 2, {2, 2, 2, 2, 3, 3, 1});
   return dataflow;
 }
 

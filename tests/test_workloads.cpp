@@ -134,7 +134,7 @@ TEST_CASE("MAC and tensor counts per layer type", "[workloads]") {
   }
   SECTION("gemm") {
     const Layer layer = make_gemm("fc", LayerType::Gemm, 1, 2048, 1000, 1);
-    CHECK(layer.dims() == DimArray{1000, 2048, 1, 1, 1, 1});
+    CHECK(layer.dims() == DimArray{1000, 2048, 1, 1, 1, 1, 1});
     CHECK(layer.macs() == 2048LL * 1000);
     CHECK(layer.tensor_elements(Tensor::Input) == 2048);
     CHECK(layer.tensor_elements(Tensor::Weight) == 2048LL * 1000);
@@ -178,17 +178,38 @@ TEST_CASE("Timeloop dimension names round-trip", "[workloads]") {
     REQUIRE(parse_dim(std::string(1, dim_letter(dim)), parsed));
     CHECK(parsed == dim);
   }
-  CHECK(timeloop_letters == "MCPQRS");
+  CHECK(timeloop_letters == "MCPQRSN");
   Dim unused = Dim::K;
-  CHECK_FALSE(parse_timeloop_dim('N', unused));  // batch maps to `repeat`, not to a loop dim
+  CHECK_FALSE(parse_timeloop_dim('Z', unused));
   CHECK_FALSE(parse_dim("KC", unused));
+}
+
+TEST_CASE("a network's batch is every layer's N and multiplies its MACs", "[workloads]") {
+  Network network = load_network("workloads/models/alexnet.yaml");
+  const int64_t one_image = network.macs();
+  CHECK(network.batch == 1);
+  set_batch(network, 4, "--batch");
+  CHECK(network.macs() == 4 * one_image);
+  for (const Layer& layer : network.layers) CHECK(layer.N == 4);
+  // Weights do not grow with the batch; inputs and outputs do.
+  const Layer& conv3 = network.layers[2];
+  CHECK(conv3.tensor_elements(Tensor::Weight) == 384 * 256 * 3 * 3);
+  CHECK(conv3.tensor_elements(Tensor::Output) == 4 * 384 * 13 * 13);
+  CHECK_THROWS_WITH(set_batch(network, 0, "--batch"),
+                    "--batch: batch: 0 is out of range (allowed: 1..65536)");
+  const FixtureDir dir;
+  const std::string layers =
+      "layers:\n  - {name: fc, type: gemm, rows: 1, in_features: 4, out_features: 2}\n";
+  CHECK(load_network(dir.write("three.yaml", "name: n\nbatch: 3\n" + layers)).layers[0].N == 3);
+  const std::string zero = dir.write("zero.yaml", "name: n\nbatch: 0\n" + layers);
+  check_error(input_error_message([&] { load_network(zero); }), zero, "batch: 0 is out of range");
 }
 
 TEST_CASE("model files load with counts and layer references", "[workloads]") {
   const Network resnet = load_network("workloads/models/resnet50.yaml");
   const Layer block = load_layer_ref("workloads/models/resnet50.yaml:conv4_2a");
   CHECK(block.count == 5);
-  CHECK(block.dims() == DimArray{256, 1024, 14, 14, 1, 1});
+  CHECK(block.dims() == DimArray{256, 1024, 14, 14, 1, 1, 1});
 
   const FixtureDir fixtures;
   const std::string path = fixtures.write(
@@ -201,7 +222,7 @@ TEST_CASE("model files load with counts and layer references", "[workloads]") {
   REQUIRE(network.layers.size() == 2);
   CHECK(network.stated_macs == 0);
   CHECK(network.layers[0].type == LayerType::DepthwiseConv);
-  CHECK(network.layers[1].dims() == DimArray{8, 2, 5, 7, 1, 3});
+  CHECK(network.layers[1].dims() == DimArray{8, 2, 5, 7, 1, 3, 1});
   CHECK(network.macs() == 32LL * 8 * 8 * 9 * 3 + 8LL * 2 * 5 * 7 * 3 * 2);
 }
 

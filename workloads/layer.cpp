@@ -14,8 +14,8 @@
 namespace dcp {
 namespace {
 
-constexpr std::string_view kDimLetters = "KCYXRS";
-constexpr std::string_view kTimeloopLetters = "MCPQRS";
+constexpr std::string_view kDimLetters = "KCYXRSN";
+constexpr std::string_view kTimeloopLetters = "MCPQRSN";
 constexpr std::array<LayerType, 4> kAllLayerTypes = {LayerType::Conv, LayerType::DepthwiseConv,
                                                      LayerType::Gemm, LayerType::Matmul};
 
@@ -231,18 +231,18 @@ const char* layer_type_name(LayerType type) {
 }
 
 int64_t Layer::macs() const {
-  return checked_product({K, C, Y, X, R, S, repeat}, name, "macs");
+  return checked_product({K, C, Y, X, R, S, N, repeat}, name, "macs");
 }
 
 int64_t Layer::tensor_elements(Tensor tensor) const {
   const char* quantity = tensor_name(tensor);
   switch (tensor) {
     case Tensor::Input:
-      return checked_product({C, groups, in_h, in_w}, name, quantity);
+      return checked_product({C, groups, in_h, in_w, N}, name, quantity);
     case Tensor::Weight:
-      return checked_product({K, C, R, S}, name, quantity);
+      return checked_product({K, C, R, S, type == LayerType::Matmul ? N : 1}, name, quantity);
     case Tensor::Output:
-      return checked_product({K, Y, X}, name, quantity);
+      return checked_product({K, Y, X, N}, name, quantity);
   }
   throw std::invalid_argument("unknown tensor");
 }
@@ -288,13 +288,14 @@ int64_t Network::macs() const {
 Network load_network(const std::string& path) {
   const YAML::Node root = load_yaml_file(path);
   const FieldPath where{path, ""};
-  require_known_keys(root, where, {"name", "stated_macs", "stated_macs_source", "layers"});
+  require_known_keys(root, where, {"name", "batch", "stated_macs", "stated_macs_source", "layers"});
 
   Network network;
   network.source = path;
   network.name = read_string(root, "name", where);
   network.stated_macs =
       read_int(root, "stated_macs", where, 0, std::numeric_limits<int64_t>::max(), 0);
+  const int64_t batch = read_int(root, "batch", where, 1, kMaxBatch, 1);
 
   const FieldPath layers_where = where.child("layers");
   const YAML::Node layer_nodes = root["layers"];
@@ -311,7 +312,17 @@ Network load_network(const std::string& path) {
     }
     network.layers.push_back(std::move(layer));
   }
+  set_batch(network, batch, path);
   return network;
+}
+
+void set_batch(Network& network, int64_t batch, const std::string& source) {
+  if (batch < 1 || batch > kMaxBatch) {
+    throw InputError(source, "batch", std::to_string(batch) + " is out of range",
+                     "1.." + std::to_string(kMaxBatch));
+  }
+  network.batch = batch;
+  for (Layer& layer : network.layers) layer.N = batch;
 }
 
 Layer load_layer_ref(const std::string& reference) {

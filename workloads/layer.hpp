@@ -1,5 +1,5 @@
 #pragma once
-// The problem description: one layer as a 6-D loop nest (K, C, Y, X, R, S) plus its type, and a
+// The problem description: one layer as a 7-D loop nest (K, C, Y, X, R, S, N) plus its type, and a
 // network as an ordered list of layers. Y and X are *output* rows and columns; the input size
 // follows from stride and padding. Nothing here knows about hardware or dataflows.
 #include <array>
@@ -10,11 +10,15 @@
 namespace dcp {
 
 // Loop dimensions, MAESTRO/DCP naming. K: output channels, C: input channels per group,
-// Y/X: output rows/cols, R/S: filter rows/cols.
-enum class Dim { K = 0, C = 1, Y = 2, X = 3, R = 4, S = 5 };
-constexpr int kNumDims = 6;
+// Y/X: output rows/cols, R/S: filter rows/cols, N: the batch (inputs and outputs depend on it,
+// weights do not, so a weight tile is reused across the batch).
+enum class Dim { K = 0, C = 1, Y = 2, X = 3, R = 4, S = 5, N = 6 };
+constexpr int kNumDims = 7;
 using DimArray = std::array<int64_t, kNumDims>;
-constexpr std::array<Dim, kNumDims> kAllDims = {Dim::K, Dim::C, Dim::Y, Dim::X, Dim::R, Dim::S};
+constexpr std::array<Dim, kNumDims> kAllDims = {Dim::K, Dim::C, Dim::Y, Dim::X,
+                                                Dim::R, Dim::S, Dim::N};
+// Every dim 1: a single element, or no spatial split.
+constexpr DimArray kUnitDims = {1, 1, 1, 1, 1, 1, 1};
 
 inline int dim_index(Dim dim) {
   return static_cast<int>(dim);
@@ -23,7 +27,7 @@ char dim_letter(Dim dim);  // 'K', 'C', ...
 // Parses "K".."S"; returns false on anything else.
 bool parse_dim(const std::string& text, Dim& dim);
 
-// Timeloop's names: M (=K), C, P (=Y), Q (=X), R, S, and N for the batch (our `repeat`).
+// Timeloop's names: M (=K), C, P (=Y), Q (=X), R, S, N.
 char timeloop_letter(Dim dim);
 bool parse_timeloop_dim(char letter, Dim& dim);
 
@@ -49,18 +53,20 @@ struct Layer {
   int64_t stride = 1;
   int64_t pad = 0;
   int64_t groups = 1;  // K and C*groups are both divisible by groups
-  int64_t repeat = 1;  // independent instances (batch, attention heads); cost scales linearly
+  int64_t N = 1;       // batch: inputs and outputs per sample, weights shared (Dim::N)
+  int64_t repeat = 1;  // independent instances (attention heads); cost scales linearly
   int64_t count = 1;   // identical occurrences in the network; network totals multiply by it
   int64_t in_h = 1;    // input rows, before padding
   int64_t in_w = 1;    // input cols, before padding
 
-  DimArray dims() const { return {K, C, Y, X, R, S}; }
+  DimArray dims() const { return {K, C, Y, X, R, S, N}; }
   int64_t dim(Dim d) const { return dims()[dim_index(d)]; }
   int64_t output_channels_per_group() const { return K / groups; }
   int64_t input_channels() const { return C * groups; }
-  // MACs of all repeats.
+  // MACs of the whole batch and all repeats.
   int64_t macs() const;
-  // Elements of each whole tensor for one repeat (input counts the unpadded tensor).
+  // Elements of each whole tensor for one repeat and the whole batch (input counts the unpadded
+  // tensor; a matmul's second operand, an activation, has one copy per sample).
   int64_t tensor_elements(Tensor tensor) const;
 };
 
@@ -75,6 +81,7 @@ Layer make_gemm(const std::string& name, LayerType type, int64_t rows, int64_t i
 
 struct Network {
   std::string name;
+  int64_t batch = 1;        // every layer's N (model YAML `batch`, or the CLI's override)
   std::string source;       // file it was loaded from
   int64_t stated_macs = 0;  // total the model file states (published figure)
   std::vector<Layer> layers;
@@ -84,6 +91,11 @@ struct Network {
 // Loads a model YAML (see workloads/README.md for the schema). Errors are InputErrors naming
 // the file and the field (e.g. "layers[3].K").
 Network load_network(const std::string& path);
+// Largest batch a network or layer accepts.
+constexpr int64_t kMaxBatch = 1 << 16;
+// Sets every layer's N (the network's batch). Throws InputError naming `source` for a batch
+// outside 1..kMaxBatch.
+void set_batch(Network& network, int64_t batch, const std::string& source);
 // "path/to/net.yaml:layer_name" -> that layer. Throws InputError naming the file if absent.
 Layer load_layer_ref(const std::string& reference);
 

@@ -85,6 +85,7 @@ std::string network_to_yaml(const Network& network, const std::string& stated_ma
   YAML::Emitter out;
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << network.name;
+  if (network.batch != 1) out << YAML::Key << "batch" << YAML::Value << network.batch;
   out << YAML::Key << "stated_macs" << YAML::Value << network.stated_macs;
   if (!stated_macs_source.empty()) {
     out << YAML::Key << "stated_macs_source" << YAML::Value << YAML::DoubleQuoted

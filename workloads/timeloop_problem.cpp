@@ -59,7 +59,7 @@ Layer load_timeloop_problem(const std::string& path, const std::string& name) {
   const int64_t kernel_w = size(Dim::S);
   Layer layer = make_conv(path, name, size(Dim::C), size(Dim::K), (rows - 1) * stride + kernel_h,
                           (cols - 1) * stride + kernel_w, kernel_h, kernel_w, stride, 0, 1);
-  layer.repeat = read_instance_size(instance, "N", where);
+  layer.N = read_instance_size(instance, "N", where);
   return layer;
 }
 

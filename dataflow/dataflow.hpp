@@ -2,12 +2,12 @@
 // The mapping description (Timeloop's "mapping"): how one layer is tiled, ordered and spread
 // over the three levels of an ArchSpec. Three levels, outermost first:
 //   levels[0] L2: `tile` is the chunk resident in the global buffer; `order` is the loop order
-//                 over L2 tiles (DRAM -> L2 steps); the L2 tile is split along `spatial_dim`
-//                 over `fanout` clusters.
+//                 over L2 tiles (DRAM -> L2 steps); the L2 tile is split over clusters, `fanout[d]`
+//                 ways along each dim d (several dims at once, as Timeloop's spatial factors).
 //   levels[1] L1: `tile` is one cluster's chunk in L1; `order` is the loop order over L1 tiles
-//                 inside an L2 tile (NoC steps); split along `spatial_dim` over `fanout` PEs.
+//                 inside an L2 tile (NoC steps); split over the PEs of a cluster by `fanout`.
 //   levels[2] L0: `tile` is one PE's chunk in L0; `order` is the loop order over L0 tiles inside
-//                 an L1 tile; split along `spatial_dim` over `fanout` MAC lanes of the PE.
+//                 an L1 tile; split over the MAC lanes of the PE by `fanout`.
 // Tiles nest: L0 <= L1 <= L2 <= layer, dim by dim. Edge tiles are clipped to the layer.
 #include <array>
 #include <cstdint>
@@ -22,11 +22,28 @@ namespace dcp {
 constexpr int kNumLevels = 3;
 const char* level_name(int level);  // "L2", "L1", "L0"
 
+// Which physical axis of an `array: {rows, cols}` arch a spatially unrolled dim runs along.
+// Unbound dims take rows at L2 and columns at L1 (the cluster is a column of the array's rows
+// when clusters are rows), so a one-dim-per-level dataflow needs no binding.
+enum class Axis { Any = 0, Rows = 1, Cols = 2 };
+const char* axis_name(Axis axis);  // "any", "rows", "cols"
+
 struct LevelMapping {
-  Dim spatial_dim = Dim::K;
-  int64_t fanout = 1;
+  DimArray fanout = kUnitDims;                 // spatial split per dim; 1 = not unrolled
+  std::array<Axis, kNumDims> axis{};           // binding of each unrolled dim (L2 and L1 only)
   std::array<Dim, kNumDims> order = kAllDims;  // outermost loop first
-  DimArray tile = {1, 1, 1, 1, 1, 1};
+  DimArray tile = kUnitDims;
+
+  // Units the level spreads over: the product of the fan-outs (saturating).
+  int64_t units() const;
+  // The dims with a fan-out above 1, in K, C, Y, X, R, S, N order.
+  std::vector<Dim> spatial_dims() const;
+  // The dim with the largest fan-out (K when nothing is unrolled): a one-dim summary for tables.
+  Dim main_spatial_dim() const;
+  // A single-dim map: `fanout` along `dim`, everything else 1.
+  void set_single_spatial(Dim dim, int64_t fanout);
+  // The array axis unit-dim `dim` of this level occupies (`level` 0 or 1), Any binding resolved.
+  Axis resolved_axis(int level, Dim dim) const;
 };
 
 struct Dataflow {
@@ -47,14 +64,17 @@ int64_t level_capacity_bytes(const ArchSpec& arch, int level);
 // The tile `level` splits into its own tiles: the layer (`layer_dims`) for L2, the enclosing
 // level's tile otherwise.
 const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray& layer_dims);
-// Units `level`'s fan-out can spread over: PEs for L2, the PEs of one cluster for L1, MAC lanes
-// for L0.
+// Units `level`'s fan-out can spread over: PEs for L2, the PEs of one cluster for L1 (the PEs
+// over the L2 fan-out's clusters), MAC lanes for L0.
 int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level);
 // The most units `level`'s fan-out along `dim` can keep busy: the next level's tiles inside this
 // level's tile along `dim` (L0: single elements, one per MAC lane). Tiles must be positive.
 int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim);
 // PEs the dataflow occupies: clusters x PEs per cluster (saturates instead of overflowing).
 int64_t pes_used(const Dataflow& dataflow);
+// Array rows and columns the L2 and L1 fan-outs occupy under their axis bindings.
+int64_t array_rows_used(const Dataflow& dataflow);
+int64_t array_cols_used(const Dataflow& dataflow);
 
 // All reasons the dataflow is illegal for this layer on this arch, each a one-line message
 // naming the field (e.g. "levels[1].tile.K: 64 exceeds the L2 tile 32 (allowed: 1..32)").
@@ -65,7 +85,9 @@ std::vector<std::string> legality_violations(const Layer& layer, const ArchSpec&
 void require_legal(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
                    const std::string& source);
 
-// YAML round trip (schema in sim/README.md). load_dataflow throws InputError naming file/field.
+// YAML round trip (schema in dataflow/README.md). load_dataflow throws InputError naming
+// file/field. It also reads the one-dim form `spatial: {dim: K, fanout: 4}` and 6-dim files
+// without N (N then has tile 1 and runs outermost).
 Dataflow load_dataflow(const std::string& path);
 std::string dataflow_to_yaml(const Dataflow& dataflow);
 // MAESTRO directives (SpatialMap / TemporalMap / Cluster) for this layer.

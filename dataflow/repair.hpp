@@ -5,7 +5,7 @@
 #include <array>
 
 #include "arch/arch_spec.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp {
@@ -27,5 +27,10 @@ using ShrinkLast = std::array<std::array<bool, kNumDims>, kNumLevels>;
 // Throws InputError naming the arch's buffer when even 1-element tiles overflow it.
 void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflow,
                      const ShrinkLast& shrink_last = {});
+
+// A dataflow shape (spatial dims and fan-outs, axis bindings, loop orders, tiles) fitted to
+// `layer`: tiles clamped into the layer and every fan-out to its sub-tiles, then repaired. This
+// is how one fixed-dataflow chip design is scored over a whole network.
+Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch);
 
 }  // namespace dcp

@@ -3,7 +3,7 @@
 #include <random>
 
 #include "arch/arch_spec.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp {

@@ -5,14 +5,16 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp {
 
-// "nvdla" (K and C parallel), "eyeriss-rs" (row stationary: Y across clusters, R/S... within),
-// "shidiannao" (Y and X parallel, output stationary), "tpu-ws" (weight stationary, C rows x K
-// cols, as a systolic array runs it).
+// "nvdla" (C x K atoms), "eyeriss-rs" (row stationary PE sets of filter rows x output rows,
+// replicated over channels, filters and images), "shidiannao" (output rows and columns, output
+// stationary), "tpu-ws" (systolic weight stationary: C x R x S down the rows, K across) and
+// "tpu-os" (systolic output stationary: output pixels down the rows, K across). Each function's
+// comment cites the design it follows.
 const std::vector<std::string>& fixed_dataflow_names();
 bool is_fixed_dataflow_name(const std::string& name);
 // Throws InputError naming "--dataflow" and the allowed names for an unknown name.

@@ -1,4 +1,4 @@
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -108,34 +108,66 @@ void check_order(const Dataflow& dataflow, int level, std::vector<std::string>& 
 void check_fanout(const ArchSpec& arch, const Dataflow& dataflow, int level,
                   std::vector<std::string>& violations) {
   const LevelMapping& mapping = dataflow.levels[level];
-  if (!is_valid_dim(mapping.spatial_dim)) {
-    violations.push_back(violation(
-        level_field(level, "spatial.dim"),
-        "invalid dim value " + std::to_string(dim_index(mapping.spatial_dim)), all_dims_text()));
-    return;
+  for (Dim dim : kAllDims) {
+    const int d = dim_index(dim);
+    const std::string field = level_field(level, "spatial." + dim_text(dim));
+    const int64_t fanout = mapping.fanout[d];
+    const int64_t available = available_fanout(dataflow, level, dim);
+    if (fanout < 1) {
+      violations.push_back(
+          violation(field, std::to_string(fanout) + " is below 1", range_text(available)));
+      continue;
+    }
+    if (fanout > available) {
+      const std::string what =
+          level == kNumLevels - 1
+              ? "the L0 tile's " + std::to_string(available) + " elements along " + dim_text(dim)
+              : "the " + std::to_string(available) + " " + level_name(level + 1) + " tiles along " +
+                    dim_text(dim) + " in the " + level_name(level) + " tile";
+      violations.push_back(
+          violation(field, std::to_string(fanout) + " exceeds " + what, range_text(available)));
+    }
+    const Axis axis = mapping.axis[d];
+    if (axis != Axis::Any && (level == kNumLevels - 1 || arch.array_rows * arch.array_cols <= 1)) {
+      violations.push_back(
+          violation(field,
+                    std::string("bound to ") + axis_name(axis) +
+                        (level == kNumLevels - 1 ? " at L0, whose units are a PE's MAC lanes"
+                                                 : ", but the arch has no array: {rows, cols}"),
+                    "a fan-out without rows/cols"));
+    }
   }
-  const std::string field = level_field(level, "spatial.fanout");
-  const int64_t available = available_fanout(dataflow, level, mapping.spatial_dim);
-  const std::string dim = dim_text(mapping.spatial_dim);
-  if (mapping.fanout < 1) {
-    violations.push_back(
-        violation(field, std::to_string(mapping.fanout) + " is below 1", range_text(available)));
-    return;
+  const int64_t units = mapping.units();
+  if (level == kNumLevels - 1 && units > arch.macs_per_pe) {
+    violations.push_back(violation(level_field(level, "spatial"),
+                                   "uses " + std::to_string(units) + " MAC lanes, the arch has " +
+                                       std::to_string(arch.macs_per_pe) + " per PE",
+                                   "product <= " + std::to_string(arch.macs_per_pe)));
   }
-  if (mapping.fanout > available) {
-    const std::string what =
-        level == kNumLevels - 1
-            ? "the L0 tile's " + std::to_string(available) + " elements along " + dim
-            : "the " + std::to_string(available) + " " + level_name(level + 1) + " tiles along " +
-                  dim + " in the " + level_name(level) + " tile";
-    violations.push_back(violation(field, std::to_string(mapping.fanout) + " exceeds " + what,
-                                   range_text(available)));
-  }
-  if (level == kNumLevels - 1 && mapping.fanout > arch.macs_per_pe) {
-    violations.push_back(violation(field,
-                                   std::to_string(mapping.fanout) + " exceeds the arch's " +
-                                       std::to_string(arch.macs_per_pe) + " MAC lanes per PE",
-                                   range_text(arch.macs_per_pe)));
+}
+
+bool binds_axes(const Dataflow& dataflow) {
+  for (int level = 0; level < kNumLevels - 1; ++level)
+    for (const Axis axis : dataflow.levels[level].axis)
+      if (axis != Axis::Any) return true;
+  return false;
+}
+
+// Where a dataflow names rows and columns, what it puts on each must fit the array's.
+void check_array_axes(const ArchSpec& arch, const Dataflow& dataflow,
+                      std::vector<std::string>& violations) {
+  if (!binds_axes(dataflow)) return;
+  const std::array<std::pair<Axis, int64_t>, 2> axes = {
+      {{Axis::Rows, arch.array_rows}, {Axis::Cols, arch.array_cols}}};
+  for (const auto& [axis, size] : axes) {
+    const int64_t used = axis == Axis::Rows ? array_rows_used(dataflow) : array_cols_used(dataflow);
+    if (used > size) {
+      violations.push_back(violation(std::string("levels[0..1].spatial.") + axis_name(axis),
+                                     "puts " + std::to_string(used) + " units on " +
+                                         axis_name(axis) + ", the array has " +
+                                         std::to_string(size),
+                                     "product <= " + std::to_string(size)));
+    }
   }
 }
 
@@ -201,12 +233,19 @@ std::array<Dim, kNumDims> read_order(const YAML::Node& level_node, const FieldPa
   const YAML::Node order_node =
       required_node(level_node, "order", where, "a permutation of " + all_dims_text());
   require_sequence(order_node, where);
-  if (order_node.size() != static_cast<std::size_t>(kNumDims)) {
+  // A file written before the batch dim lists six dims; N then runs outermost.
+  const bool without_batch = order_node.size() == static_cast<std::size_t>(kNumDims - 1);
+  if (order_node.size() != static_cast<std::size_t>(kNumDims) && !without_batch) {
     where.fail("has " + std::to_string(order_node.size()) + " dims",
                "a permutation of " + all_dims_text());
   }
   std::array<Dim, kNumDims> order{};
   std::array<bool, kNumDims> seen{};
+  std::size_t filled = 0;
+  if (without_batch) {
+    order[filled++] = Dim::N;
+    seen[dim_index(Dim::N)] = true;
+  }
   for (std::size_t position = 0; position < order_node.size(); ++position) {
     const YAML::Node item = order_node[position];
     const FieldPath item_where = where.index(position);
@@ -219,9 +258,49 @@ std::array<Dim, kNumDims> read_order(const YAML::Node& level_node, const FieldPa
       item_where.fail(dim_text(dim) + " appears twice", "a permutation of " + all_dims_text());
     }
     seen[dim_index(dim)] = true;
-    order[position] = dim;
+    order[filled++] = dim;
   }
   return order;
+}
+
+// Fan-outs of one spatial map, `{K: 4, C: 3}`, bound to `axis`.
+void read_fanouts(const YAML::Node& map, const FieldPath& where, Axis axis, LevelMapping& mapping) {
+  require_map(map, where);
+  for (const auto& entry : map) {
+    const std::string key = entry.first.as<std::string>();
+    Dim dim = Dim::K;
+    if (!parse_dim(key, dim)) where.child(key).fail("unknown dim '" + key + "'", all_dims_text());
+    const int d = dim_index(dim);
+    if (mapping.fanout[d] != 1 || mapping.axis[d] != Axis::Any) {
+      where.child(key).fail(key + " is unrolled twice", "each dim once per level");
+    }
+    mapping.fanout[d] = read_int(map, key, where, 1, kMaxInt64);
+    mapping.axis[d] = mapping.fanout[d] > 1 ? axis : Axis::Any;
+  }
+}
+
+// `spatial:` as a fan-out per dim, optionally under `rows:` and `cols:`, or the one-dim form
+// `{dim: K, fanout: 4}` of files written before several dims could be unrolled.
+void read_spatial(const YAML::Node& level_node, const FieldPath& where, LevelMapping& mapping) {
+  const YAML::Node spatial = required_node(level_node, "spatial", where);
+  require_map(spatial, where);
+  if (spatial["dim"] || spatial["fanout"]) {
+    require_known_keys(spatial, where, {"dim", "fanout"});
+    mapping.set_single_spatial(read_dim(spatial, "dim", where),
+                               read_int(spatial, "fanout", where, 1, kMaxInt64));
+    return;
+  }
+  std::vector<std::string> known = dim_names();
+  known.insert(known.end(), {"rows", "cols"});
+  require_known_keys(spatial, where, known);
+  YAML::Node unbound(YAML::NodeType::Map);
+  for (const auto& entry : spatial) {
+    const std::string key = entry.first.as<std::string>();
+    if (key != "rows" && key != "cols") unbound[key] = entry.second;
+  }
+  read_fanouts(unbound, where, Axis::Any, mapping);
+  if (spatial["rows"]) read_fanouts(spatial["rows"], where.child("rows"), Axis::Rows, mapping);
+  if (spatial["cols"]) read_fanouts(spatial["cols"], where.child("cols"), Axis::Cols, mapping);
 }
 
 LevelMapping read_level(const YAML::Node& node, const FieldPath& where, int level) {
@@ -229,17 +308,15 @@ LevelMapping read_level(const YAML::Node& node, const FieldPath& where, int leve
   read_choice(node, "level", where, {level_name(level)});
 
   LevelMapping mapping;
-  const FieldPath spatial_where = where.child("spatial");
-  const YAML::Node spatial = read_section(node, "spatial", spatial_where, {"dim", "fanout"});
-  mapping.spatial_dim = read_dim(spatial, "dim", spatial_where);
-  mapping.fanout = read_int(spatial, "fanout", spatial_where, 1, kMaxInt64);
-
+  read_spatial(node, where.child("spatial"), mapping);
   mapping.order = read_order(node, where.child("order"));
 
   const FieldPath tile_where = where.child("tile");
   const YAML::Node tile = read_section(node, "tile", tile_where, dim_names());
   for (Dim dim : kAllDims) {
-    mapping.tile[dim_index(dim)] = read_int(tile, dim_text(dim), tile_where, 1, kMaxInt64);
+    // N may be absent (files written before the batch dim): one sample per tile.
+    const std::optional<int64_t> absent = dim == Dim::N ? std::optional<int64_t>(1) : std::nullopt;
+    mapping.tile[dim_index(dim)] = read_int(tile, dim_text(dim), tile_where, 1, kMaxInt64, absent);
   }
   return mapping;
 }
@@ -276,8 +353,8 @@ std::string maestro_identifier(const std::string& name) {
   return identifier;
 }
 
-// One cluster level of directives: each unit below receives a `tile` chunk per step, walked in
-// `order`, with `spatial_dim` spread over the units.
+// One block of directives: each unit below receives a `tile` chunk per step, walked in `order`,
+// with `spatial_dim` spread over the units.
 void write_maestro_block(std::ostream& out, const Layer& layer, const std::string& comment,
                          const std::array<Dim, kNumDims>& order, const DimArray& tile,
                          const Dim* spatial_dim) {
@@ -290,6 +367,49 @@ void write_maestro_block(std::ostream& out, const Layer& layer, const std::strin
   }
 }
 
+// The units `level` fans out over and what each of them holds per step, for block comments.
+struct MaestroUnits {
+  const char* block;     // the level whose tiles the units hold
+  const char* units;     // "clusters"
+  const char* per_step;  // "one cluster's tile"
+};
+constexpr std::array<MaestroUnits, kNumLevels> kMaestroUnits = {{
+    {"L1", "clusters", "one cluster's tile"},
+    {"L0", "PEs per cluster", "one PE's tile"},
+    {"MAC lanes", "lanes per PE", "one element"},
+}};
+
+// `level`'s fan-out. MAESTRO allows one SpatialMap per block, so each unrolled dim gets its own
+// nested Cluster and block (a level unrolling nothing gets Cluster(1, P)). A block passes its
+// parent's chunk down whole along the dims later blocks split and along the temporal ones, so
+// only the last block walks the child tiles in `child_order`; a fold along one unrolled dim
+// stays in its own block. The comment line before each Cluster names the dcp level and any
+// axis binding, which load_maestro_dataflow reads to group nested Clusters into one level.
+void write_maestro_fanout(std::ostream& out, const Layer& layer, int level,
+                          const LevelMapping& mapping, const std::array<Dim, kNumDims>& child_order,
+                          const DimArray& child_tile) {
+  std::vector<Dim> unrolled = mapping.spatial_dims();
+  if (unrolled.empty()) unrolled.push_back(mapping.main_spatial_dim());
+  const MaestroUnits& units = kMaestroUnits[level];
+  DimArray chunk = mapping.tile;
+  for (std::size_t i = 0; i < unrolled.size(); ++i) {
+    const Dim& dim = unrolled[i];
+    const int d = dim_index(dim);
+    const bool last = i + 1 == unrolled.size();
+    chunk[d] = child_tile[d];
+    out << "      // dcp: " << level_name(level) << " fan-out";
+    if (mapping.axis[d] != Axis::Any) out << " on " << axis_name(mapping.axis[d]);
+    out << "\n      Cluster(" << mapping.fanout[d] << ", P);\n";
+    std::string comment =
+        std::string(units.block) + ": " +
+        (mapping.fanout[d] > 1 ? maestro_dim(dim, layer) + " spread over " +
+                                     std::to_string(mapping.fanout[d]) + " " + units.units
+                               : std::string("no fan-out"));
+    if (last) comment += ", " + std::string(units.per_step) + " per step";
+    write_maestro_block(out, layer, comment, child_order, last ? child_tile : chunk, &dim);
+  }
+}
+
 }  // namespace
 
 const char* level_name(int level) {
@@ -297,13 +417,49 @@ const char* level_name(int level) {
   return kNames[level];
 }
 
+const char* axis_name(Axis axis) {
+  static const char* const kNames[] = {"any", "rows", "cols"};
+  return kNames[static_cast<int>(axis)];
+}
+
+int64_t LevelMapping::units() const {
+  int64_t product = 1;
+  for (const int64_t ways : fanout) product = saturating_mul(product, ways);
+  return product;
+}
+
+std::vector<Dim> LevelMapping::spatial_dims() const {
+  std::vector<Dim> dims;
+  for (Dim dim : kAllDims)
+    if (fanout[dim_index(dim)] > 1) dims.push_back(dim);
+  return dims;
+}
+
+Dim LevelMapping::main_spatial_dim() const {
+  Dim best = Dim::K;
+  for (Dim dim : kAllDims)
+    if (fanout[dim_index(dim)] > fanout[dim_index(best)]) best = dim;
+  return best;
+}
+
+void LevelMapping::set_single_spatial(Dim dim, int64_t ways) {
+  fanout = kUnitDims;
+  axis = {};
+  fanout[dim_index(dim)] = ways;
+}
+
+Axis LevelMapping::resolved_axis(int level, Dim dim) const {
+  const Axis bound = axis[dim_index(dim)];
+  if (bound != Axis::Any) return bound;
+  return level == 0 ? Axis::Rows : Axis::Cols;
+}
+
 bool Dataflow::operator==(const Dataflow& other) const {
   if (name != other.name) return false;
   for (int level = 0; level < kNumLevels; ++level) {
     const LevelMapping& a = levels[level];
     const LevelMapping& b = other.levels[level];
-    if (a.spatial_dim != b.spatial_dim || a.fanout != b.fanout || a.order != b.order ||
-        a.tile != b.tile) {
+    if (a.fanout != b.fanout || a.axis != b.axis || a.order != b.order || a.tile != b.tile) {
       return false;
     }
   }
@@ -319,13 +475,17 @@ int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tens
       const int64_t cols =
           saturating_add(saturating_mul(size(Dim::X) - 1, layer.stride), size(Dim::S));
       const int64_t channels = saturating_mul(size(Dim::C), groups_spanned(layer, size(Dim::K)));
-      return saturating_mul(saturating_mul(channels, rows), cols);
+      return saturating_mul(saturating_mul(channels, rows), saturating_mul(cols, size(Dim::N)));
     }
-    case Tensor::Weight:
+    case Tensor::Weight: {
+      // A matmul's second operand is an activation: one per sample.
+      const int64_t samples = layer.type == LayerType::Matmul ? size(Dim::N) : 1;
       return saturating_mul(saturating_mul(size(Dim::K), size(Dim::C)),
-                            saturating_mul(size(Dim::R), size(Dim::S)));
+                            saturating_mul(saturating_mul(size(Dim::R), size(Dim::S)), samples));
+    }
     case Tensor::Output:
-      return saturating_mul(size(Dim::K), saturating_mul(size(Dim::Y), size(Dim::X)));
+      return saturating_mul(saturating_mul(size(Dim::K), size(Dim::N)),
+                            saturating_mul(size(Dim::Y), size(Dim::X)));
   }
   return 0;
 }
@@ -357,7 +517,7 @@ const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray&
 
 int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level) {
   if (level == 0) return arch.num_pes;
-  if (level == 1) return arch.num_pes / dataflow.levels[0].fanout;
+  if (level == 1) return arch.num_pes / std::max<int64_t>(1, dataflow.levels[0].units());
   return arch.macs_per_pe;
 }
 
@@ -368,7 +528,28 @@ int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim) {
 }
 
 int64_t pes_used(const Dataflow& dataflow) {
-  return saturating_mul(dataflow.levels[0].fanout, dataflow.levels[1].fanout);
+  return saturating_mul(dataflow.levels[0].units(), dataflow.levels[1].units());
+}
+
+namespace {
+int64_t axis_units(const Dataflow& dataflow, Axis axis) {
+  int64_t product = 1;
+  for (int level = 0; level < kNumLevels - 1; ++level) {
+    const LevelMapping& mapping = dataflow.levels[level];
+    for (Dim dim : kAllDims)
+      if (mapping.resolved_axis(level, dim) == axis)
+        product = saturating_mul(product, mapping.fanout[dim_index(dim)]);
+  }
+  return product;
+}
+}  // namespace
+
+int64_t array_rows_used(const Dataflow& dataflow) {
+  return axis_units(dataflow, Axis::Rows);
+}
+
+int64_t array_cols_used(const Dataflow& dataflow) {
+  return axis_units(dataflow, Axis::Cols);
 }
 
 std::vector<std::string> legality_violations(const Layer& layer, const ArchSpec& arch,
@@ -388,10 +569,11 @@ std::vector<std::string> legality_violations(const Layer& layer, const ArchSpec&
   const int64_t pes = pes_used(dataflow);
   if (pes > arch.num_pes) {
     violations.push_back(violation(
-        level_field(0, "spatial.fanout") + " x " + level_field(1, "spatial.fanout"),
+        level_field(0, "spatial") + " x " + level_field(1, "spatial"),
         "uses " + std::to_string(pes) + " PEs, the arch has " + std::to_string(arch.num_pes),
         "product <= " + std::to_string(arch.num_pes)));
   }
+  check_array_axes(arch, dataflow, violations);
   for (int level = 0; level < kNumLevels; ++level) {
     if (positive[level]) check_footprint(layer, arch, dataflow, level, violations);
   }
@@ -424,6 +606,16 @@ Dataflow load_dataflow(const std::string& path) {
   return dataflow;
 }
 
+namespace {
+void write_fanouts(YAML::Emitter& out, const LevelMapping& mapping, Axis axis) {
+  for (Dim dim : kAllDims) {
+    const int d = dim_index(dim);
+    if (mapping.fanout[d] > 1 && mapping.axis[d] == axis)
+      out << YAML::Key << dim_text(dim) << YAML::Value << mapping.fanout[d];
+  }
+}
+}  // namespace
+
 std::string dataflow_to_yaml(const Dataflow& dataflow) {
   YAML::Emitter out;
   out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << dataflow.name;
@@ -431,9 +623,15 @@ std::string dataflow_to_yaml(const Dataflow& dataflow) {
   for (int level = 0; level < kNumLevels; ++level) {
     const LevelMapping& mapping = dataflow.levels[level];
     out << YAML::BeginMap << YAML::Key << "level" << YAML::Value << level_name(level);
-    out << YAML::Key << "spatial" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
-        << "dim" << YAML::Value << dim_text(mapping.spatial_dim) << YAML::Key << "fanout"
-        << YAML::Value << mapping.fanout << YAML::EndMap;
+    out << YAML::Key << "spatial" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    write_fanouts(out, mapping, Axis::Any);
+    for (const Axis axis : {Axis::Rows, Axis::Cols}) {
+      if (std::find(mapping.axis.begin(), mapping.axis.end(), axis) == mapping.axis.end()) continue;
+      out << YAML::Key << axis_name(axis) << YAML::Value << YAML::BeginMap;
+      write_fanouts(out, mapping, axis);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
     out << YAML::Key << "order" << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (Dim dim : mapping.order) out << dim_text(dim);
     out << YAML::EndSeq << YAML::Comment("outermost first");
@@ -449,9 +647,8 @@ std::string dataflow_to_yaml(const Dataflow& dataflow) {
 
 std::string dataflow_to_maestro(const Dataflow& dataflow, const Layer& layer) {
   const LevelMapping& l2 = dataflow.levels[0];
-  const LevelMapping& l1 = dataflow.levels[1];
   const LevelMapping& l0 = dataflow.levels[2];
-  const int64_t lanes = saturating_mul(pes_used(dataflow), l0.fanout);
+  const int64_t lanes = saturating_mul(pes_used(dataflow), l0.units());
   const int64_t input_rows = (layer.Y - 1) * layer.stride + layer.R;
   const int64_t input_cols = (layer.X - 1) * layer.stride + layer.S;
   const bool depthwise = layer.type == LayerType::DepthwiseConv;
@@ -460,7 +657,7 @@ std::string dataflow_to_maestro(const Dataflow& dataflow, const Layer& layer) {
   out << "// dcp dataflow '" << dataflow.name << "' for layer '" << layer.name << "' ("
       << layer_type_name(layer.type) << ")\n";
   out << "// Blocks from outer to inner: L2 global-buffer tiles, L1 cluster tiles, L0 PE tiles, "
-         "MAC lanes.\n";
+         "MAC lanes;\n// a level that unrolls several dims has one nested Cluster per dim.\n";
   out << "// Run MAESTRO with num_pes = " << lanes
       << " (clusters x PEs x lanes) so that the outermost block is the whole array.\n";
   if (layer.type == LayerType::Gemm || layer.type == LayerType::Matmul) {
@@ -480,25 +677,17 @@ std::string dataflow_to_maestro(const Dataflow& dataflow, const Layer& layer) {
   out << "    Stride { X: " << layer.stride << ", Y: " << layer.stride << " }\n";
   out << "    Dimensions { K: " << (depthwise ? 1 : layer.K)
       << ", C: " << (depthwise ? layer.K : layer.C) << ", Y: " << input_rows
-      << ", X: " << input_cols << ", R: " << layer.R << ", S: " << layer.S << " }\n";
+      << ", X: " << input_cols << ", R: " << layer.R << ", S: " << layer.S << ", N: " << layer.N
+      << " }\n";
   out << "    Dataflow {\n";
   write_maestro_block(out, layer, "L2: one global-buffer tile per step", l2.order, l2.tile,
                       nullptr);
-  out << "      Cluster(" << l2.fanout << ", P);\n";
-  write_maestro_block(out, layer,
-                      "L1: one cluster's tile per step, " + maestro_dim(l2.spatial_dim, layer) +
-                          " spread over " + std::to_string(l2.fanout) + " clusters",
-                      l1.order, l1.tile, &l2.spatial_dim);
-  out << "      Cluster(" << l1.fanout << ", P);\n";
-  write_maestro_block(out, layer,
-                      "L0: one PE's tile per step, " + maestro_dim(l1.spatial_dim, layer) +
-                          " spread over " + std::to_string(l1.fanout) + " PEs per cluster",
-                      l0.order, l0.tile, &l1.spatial_dim);
-  out << "      Cluster(" << l0.fanout << ", P);\n";
-  write_maestro_block(out, layer,
-                      "MAC lanes: one element per step, " + maestro_dim(l0.spatial_dim, layer) +
-                          " spread over " + std::to_string(l0.fanout) + " lanes per PE",
-                      l0.order, DimArray{1, 1, 1, 1, 1, 1}, &l0.spatial_dim);
+  for (int level = 0; level < kNumLevels; ++level) {
+    const bool innermost = level == kNumLevels - 1;
+    const LevelMapping& child = dataflow.levels[innermost ? level : level + 1];
+    write_maestro_fanout(out, layer, level, dataflow.levels[level], child.order,
+                         innermost ? kUnitDims : child.tile);
+  }
   out << "    }\n";
   out << "  }\n";
   out << "}\n";

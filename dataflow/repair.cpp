@@ -1,4 +1,4 @@
-#include "mapper/repair.hpp"
+#include "dataflow/repair.hpp"
 
 #include <algorithm>
 #include <string>
@@ -38,10 +38,8 @@ void halve_tile(Dataflow& dataflow, int level, int d) {
   tile = (tile + 1) / 2;
   for (int inner = level + 1; inner < kNumLevels; ++inner) {
     const LevelMapping& parent = dataflow.levels[inner - 1];
-    int64_t limit = parent.tile[d];
-    if (dim_index(parent.spatial_dim) == d) {
-      limit = limit / parent.fanout + (limit % parent.fanout != 0 ? 1 : 0);
-    }
+    const int64_t ways = parent.fanout[d];
+    const int64_t limit = parent.tile[d] / ways + (parent.tile[d] % ways != 0 ? 1 : 0);
     dataflow.levels[inner].tile[d] = std::min(dataflow.levels[inner].tile[d], limit);
   }
 }
@@ -63,13 +61,16 @@ double spatial_efficiency(const Dataflow& dataflow) {
   double efficiency = 1;
   for (int level = 0; level < kNumLevels; ++level) {
     const LevelMapping& mapping = dataflow.levels[level];
-    const int d = dim_index(mapping.spatial_dim);
-    const int64_t child_tile = level == kNumLevels - 1 ? 1 : dataflow.levels[level + 1].tile[d];
-    const int64_t sub_tiles = available_fanout(dataflow, level, mapping.spatial_dim);
-    const int64_t rounds = sub_tiles / mapping.fanout + (sub_tiles % mapping.fanout != 0 ? 1 : 0);
-    efficiency *= static_cast<double>(mapping.tile[d]) /
-                  (static_cast<double>(rounds) * static_cast<double>(mapping.fanout) *
-                   static_cast<double>(child_tile));
+    for (Dim dim : mapping.spatial_dims()) {
+      const int d = dim_index(dim);
+      const int64_t ways = mapping.fanout[d];
+      const int64_t child_tile = level == kNumLevels - 1 ? 1 : dataflow.levels[level + 1].tile[d];
+      const int64_t sub_tiles = available_fanout(dataflow, level, dim);
+      const int64_t rounds = sub_tiles / ways + (sub_tiles % ways != 0 ? 1 : 0);
+      efficiency *= static_cast<double>(mapping.tile[d]) /
+                    (static_cast<double>(rounds) * static_cast<double>(ways) *
+                     static_cast<double>(child_tile));
+    }
   }
   return efficiency;
 }
@@ -101,14 +102,27 @@ bool halve_best_tile(const Layer& layer, const ArchSpec& arch, const ShrinkLast&
   return found;
 }
 
+// Lowers the largest fan-outs of `mapping` until their product is at most `limit`.
+void fit_units(LevelMapping& mapping, int64_t limit) {
+  while (mapping.units() > limit) {
+    const int d = dim_index(mapping.main_spatial_dim());
+    // Scaling the largest factor by limit / product fits in one step unless it reaches 1.
+    mapping.fanout[d] = std::max<int64_t>(
+        1, static_cast<int64_t>(static_cast<double>(mapping.fanout[d]) *
+                                static_cast<double>(limit) / static_cast<double>(mapping.units())));
+  }
+}
+
 void clamp_fanouts(const ArchSpec& arch, Dataflow& dataflow) {
   // Outermost first: the PEs of one cluster depend on the (clamped) cluster count.
   for (int level = 0; level < kNumLevels; ++level) {
     LevelMapping& mapping = dataflow.levels[level];
-    mapping.fanout =
-        std::min(std::clamp<int64_t>(mapping.fanout, 1,
-                                     available_fanout(dataflow, level, mapping.spatial_dim)),
-                 units_at_level(arch, dataflow, level));
+    for (Dim dim : kAllDims) {
+      int64_t& ways = mapping.fanout[dim_index(dim)];
+      ways = std::clamp<int64_t>(ways, 1, available_fanout(dataflow, level, dim));
+      if (ways == 1) mapping.axis[dim_index(dim)] = Axis::Any;
+    }
+    fit_units(mapping, units_at_level(arch, dataflow, level));
   }
 }
 
@@ -118,7 +132,7 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
                      const ShrinkLast& shrink_last) {
   clamp_tiles(layer, dataflow);
   for (LevelMapping& mapping : dataflow.levels) {
-    mapping.fanout = std::max<int64_t>(1, mapping.fanout);
+    for (int64_t& ways : mapping.fanout) ways = std::max<int64_t>(1, ways);
   }
 
   // Every pass halves a tile above 1 and nothing ever grows, so this ends.
@@ -135,6 +149,12 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
     }
   }
   clamp_fanouts(arch, dataflow);
+}
+
+Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch) {
+  Dataflow fitted = shape;
+  repair_dataflow(layer, arch, fitted);
+  return fitted;
 }
 
 }  // namespace dcp

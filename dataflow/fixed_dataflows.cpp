@@ -1,0 +1,257 @@
+#include "dataflow/fixed_dataflows.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "common/input_error.hpp"
+#include "dataflow/repair.hpp"
+
+namespace dcp {
+namespace {
+
+using Order = std::array<Dim, kNumDims>;
+// Y, X (and the batch) innermost: a PE's weights stay while the outputs stream past them.
+constexpr Order kWeightStationary = {Dim::K, Dim::C, Dim::R, Dim::S, Dim::N, Dim::Y, Dim::X};
+// Reductions innermost: a PE's partial sums stay until they are complete.
+constexpr Order kOutputStationary = {Dim::K, Dim::N, Dim::Y, Dim::X, Dim::C, Dim::R, Dim::S};
+// X innermost: a filter row slides along an input row.
+constexpr Order kRowStationary = {Dim::K, Dim::C, Dim::N, Dim::Y, Dim::R, Dim::S, Dim::X};
+// Channels outermost: a block of filters and channels is finished, over the whole batch, before
+// the next is fetched, so weights are read once per batch.
+constexpr Order kChannelsOuter = {Dim::K, Dim::C, Dim::N, Dim::Y, Dim::X, Dim::R, Dim::S};
+
+constexpr int64_t kUncapped = std::numeric_limits<int64_t>::max();
+constexpr DimArray kNoCap = {kUncapped, kUncapped, kUncapped, kUncapped,
+                             kUncapped, kUncapped, kUncapped};
+constexpr int kL2 = 0;
+constexpr int kL1 = 1;
+constexpr int kL0 = 2;
+
+// What distinguishes one fixed dataflow. Tiles start as large as nesting allows, with each
+// spatial split sized to feed exactly its fan-out, and repair_dataflow shrinks them to fit.
+struct Design {
+  std::array<DimArray, kNumLevels> fanout = {kUnitDims, kUnitDims, kUnitDims};
+  // The physical axis of each level's spatial map (L2 and L1; L0 is a PE's MAC lanes).
+  std::array<Axis, 2> axis = {Axis::Any, Axis::Any};
+  std::array<Order, kNumLevels> order{};
+  DimArray l2_tile_cap = kNoCap;
+  DimArray l0_tile_cap = kNoCap;
+  ShrinkLast shrink_last{};
+
+  // Unrolls `dim` at `level` over as many of `units` as it has elements; returns the units left
+  // for the next dim.
+  int64_t unroll(int level, const Layer& layer, Dim dim, int64_t units) {
+    const int64_t ways = std::max<int64_t>(1, std::min(layer.dim(dim), units));
+    fanout[level][dim_index(dim)] *= ways;
+    return units / ways;
+  }
+};
+
+// Share of `units` doing work when `dims` of `layer` are unrolled `ways` each: rounds of a dim
+// that do not divide evenly idle units in their last round.
+double fold_efficiency(const Layer& layer, const std::vector<std::pair<Dim, int64_t>>& unrolled,
+                       int64_t units) {
+  double efficiency = 1;
+  int64_t used = 1;
+  for (const auto& [dim, ways] : unrolled) {
+    const int64_t extent = layer.dim(dim);
+    const int64_t rounds = (extent + ways - 1) / ways;
+    efficiency *= static_cast<double>(extent) / static_cast<double>(rounds * ways);
+    used *= ways;
+  }
+  return efficiency * static_cast<double>(used) / static_cast<double>(units);
+}
+
+// The split of `units` over three dims that keeps the most of them busy over the whole layer
+// (e.g. C x R x S flattened onto a systolic array's rows, im2col-style).
+std::array<int64_t, 3> best_fold(const Layer& layer, const std::array<Dim, 3>& dims,
+                                 int64_t units) {
+  std::array<int64_t, 3> best = {1, 1, 1};
+  double best_efficiency = -1;
+  const int64_t limit_a = std::min(layer.dim(dims[0]), units);
+  for (int64_t a = 1; a <= limit_a; ++a) {
+    const int64_t limit_b = std::min(layer.dim(dims[1]), units / a);
+    for (int64_t b = 1; b <= limit_b; ++b) {
+      const int64_t limit_c = std::min(layer.dim(dims[2]), units / (a * b));
+      for (int64_t c = 1; c <= limit_c; ++c) {
+        const double efficiency =
+            fold_efficiency(layer, {{dims[0], a}, {dims[1], b}, {dims[2], c}}, units);
+        // On a tie, the fold that puts more units to work (fewer idle in every round).
+        const bool better =
+            efficiency > best_efficiency + 1e-9 ||
+            (efficiency > best_efficiency - 1e-9 && a * b * c > best[0] * best[1] * best[2]);
+        if (better) {
+          best_efficiency = efficiency;
+          best = {a, b, c};
+        }
+      }
+    }
+  }
+  return best;
+}
+
+// NVDLA direct convolution (NVDLA hardware architecture guide, "Convolution core"): an atomic
+// operation multiplies atomic-C input channels by atomic-K kernels at once. K over clusters
+// (MAC cells), C over the PEs of a cluster (a cell's multipliers); with few channels the spare
+// PEs become more K clusters.
+Design nvdla(const Layer& layer, const ArchSpec& arch) {
+  Design design;
+  const int64_t pes_per_cluster = std::min(arch.array_rows, layer.C);
+  design.fanout[kL1][dim_index(Dim::C)] = pes_per_cluster;
+  design.unroll(kL2, layer, Dim::K, arch.num_pes / pes_per_cluster);
+  design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
+  design.order = {kChannelsOuter, kWeightStationary, kWeightStationary};
+  return design;
+}
+
+// Eyeriss row stationary (Chen et al., ISCA 2016, Sec. IV; JSSC 2017, Sec. III): a PE set of
+// R filter rows down a column x E output rows across, PE (r, e) sliding filter row r along input
+// row e + r and passing partial sums up the column. Sets too tall or wide are folded; spare rows
+// and columns replicate the set over input channels and filters (and images of the batch), so
+// AlexNet CONV3-5 (3 x 13 sets) run four sets at once on the 12 x 14 array. Here a cluster is a
+// column (L2 fan-out over the array's columns: output rows, then filters, then images) and its
+// PEs the rows (L1 fan-out: filter rows, then channels, then filters).
+Design eyeriss_rs(const Layer& layer, const ArchSpec& arch) {
+  Design design;
+  design.axis = {Axis::Cols, Axis::Rows};
+  int64_t cols_left = design.unroll(kL2, layer, Dim::Y, arch.array_cols);
+  cols_left = design.unroll(kL2, layer, Dim::K, cols_left);
+  design.unroll(kL2, layer, Dim::N, cols_left);
+  int64_t rows_left = design.unroll(kL1, layer, Dim::R, arch.array_rows);
+  rows_left = design.unroll(kL1, layer, Dim::C, rows_left);
+  const int64_t k_left = layer.K / design.fanout[kL2][dim_index(Dim::K)];
+  design.fanout[kL1][dim_index(Dim::K)] = std::max<int64_t>(1, std::min(k_left, rows_left));
+  design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
+  design.order = {kChannelsOuter, kChannelsOuter, kRowStationary};
+  // One filter row and one output row per PE; the row slides along X.
+  design.l0_tile_cap[dim_index(Dim::Y)] = 1;
+  design.l0_tile_cap[dim_index(Dim::R)] = 1;
+  design.shrink_last[kL0][dim_index(Dim::S)] = true;
+  return design;
+}
+
+// ShiDianNao output stationary (Du et al., ISCA 2015): every PE owns output pixels, rows over
+// clusters and columns over the PEs of a cluster, and accumulates them over C, R, S before
+// moving on. A gemm has a single column, so its PEs own output channels instead, and its single
+// output row leaves the rows to the images of the batch.
+Design shidiannao(const Layer& layer, const ArchSpec& arch) {
+  Design design;
+  design.axis = {Axis::Rows, Axis::Cols};
+  const Dim within_cluster = layer.X > 1 ? Dim::X : Dim::K;
+  design.unroll(kL1, layer, within_cluster, arch.array_cols);
+  // Rows the output rows leave idle take more images of the batch (a gemm has one output row).
+  design.unroll(kL2, layer, Dim::N, design.unroll(kL2, layer, Dim::Y, arch.array_rows));
+  design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
+  design.order = {kOutputStationary, kOutputStationary, kOutputStationary};
+  return design;
+}
+
+// Systolic weight stationary (Jouppi et al., ISCA 2017; SCALE-Sim's WS, Samajdar et al.,
+// arXiv 1811.02883): the rows carry the reduction, C x R x S flattened as im2col does, and the
+// columns carry filters; each cell holds its weight while every output pixel streams through.
+// The rows take the fold of C, R and S that idles the fewest rows over the layer (a 7x7, C = 3
+// layer fills 16 rows as 4 x 4 filter taps rather than 3 channels).
+Design tpu_ws(const Layer& layer, const ArchSpec& arch) {
+  Design design;
+  design.axis = {Axis::Rows, Axis::Cols};
+  const std::array<Dim, 3> reduction = {Dim::C, Dim::R, Dim::S};
+  const std::array<int64_t, 3> fold = best_fold(layer, reduction, arch.array_rows);
+  for (int i = 0; i < 3; ++i) {
+    design.fanout[kL2][dim_index(reduction[i])] = fold[i];
+    design.l2_tile_cap[dim_index(reduction[i])] = fold[i];
+  }
+  design.unroll(kL1, layer, Dim::K, arch.array_cols);
+  design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
+  design.order = {kWeightStationary, kWeightStationary, kWeightStationary};
+  design.shrink_last[kL1][dim_index(Dim::Y)] = true;
+  design.shrink_last[kL1][dim_index(Dim::X)] = true;
+  // One fold of weights per global-buffer tile, so the next fold's data streams in from DRAM
+  // while this one computes instead of the whole layer arriving before the first MAC.
+  design.l2_tile_cap[dim_index(Dim::K)] = design.fanout[kL1][dim_index(Dim::K)];
+  return design;
+}
+
+// Systolic output stationary (SCALE-Sim's OS, Samajdar et al., arXiv 1811.02883): each row owns
+// output pixels (Y x X, and images of the batch), each column a filter; inputs stream along the
+// rows and weights down the columns while every cell accumulates its output over C x R x S.
+Design tpu_os(const Layer& layer, const ArchSpec& arch) {
+  Design design;
+  design.axis = {Axis::Rows, Axis::Cols};
+  const std::array<Dim, 3> pixels = {Dim::Y, Dim::X, Dim::N};
+  const std::array<int64_t, 3> fold = best_fold(layer, pixels, arch.array_rows);
+  for (int i = 0; i < 3; ++i) design.fanout[kL2][dim_index(pixels[i])] = fold[i];
+  design.unroll(kL1, layer, Dim::K, arch.array_cols);
+  design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
+  design.order = {kOutputStationary, kOutputStationary, kOutputStationary};
+  return design;
+}
+
+Dataflow build(const std::string& name, const Design& design, const Layer& layer,
+               const ArchSpec& arch) {
+  Dataflow dataflow;
+  dataflow.name = name;
+  DimArray tile = layer.dims();
+  for (int d = 0; d < kNumDims; ++d) tile[d] = std::min(tile[d], design.l2_tile_cap[d]);
+  for (int level = 0; level < kNumLevels; ++level) {
+    LevelMapping& mapping = dataflow.levels[level];
+    mapping.order = design.order[level];
+    mapping.tile = tile;
+    for (int d = 0; d < kNumDims; ++d) {
+      mapping.fanout[d] = std::min(design.fanout[level][d], tile[d]);
+      if (level < kL0 && mapping.fanout[d] > 1) mapping.axis[d] = design.axis[level];
+      // The next level's tile along a spatial dim is one unit's share of this one.
+      tile[d] = (tile[d] + mapping.fanout[d] - 1) / mapping.fanout[d];
+    }
+  }
+  DimArray& l0_tile = dataflow.levels[kL0].tile;
+  for (int d = 0; d < kNumDims; ++d) l0_tile[d] = std::min(l0_tile[d], design.l0_tile_cap[d]);
+  repair_dataflow(layer, arch, dataflow, design.shrink_last);
+  return dataflow;
+}
+
+using DesignFunction = Design (*)(const Layer&, const ArchSpec&);
+
+struct FixedDataflow {
+  const char* name;
+  DesignFunction design;
+};
+
+constexpr std::array<FixedDataflow, 5> kFixedDataflows = {{
+    {"nvdla", nvdla},
+    {"eyeriss-rs", eyeriss_rs},
+    {"shidiannao", shidiannao},
+    {"tpu-ws", tpu_ws},
+    {"tpu-os", tpu_os},
+}};
+
+}  // namespace
+
+const std::vector<std::string>& fixed_dataflow_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    for (const FixedDataflow& fixed : kFixedDataflows) list.push_back(fixed.name);
+    return list;
+  }();
+  return names;
+}
+
+bool is_fixed_dataflow_name(const std::string& name) {
+  const std::vector<std::string>& names = fixed_dataflow_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+Dataflow make_fixed_dataflow(const std::string& name, const Layer& layer, const ArchSpec& arch) {
+  for (const FixedDataflow& fixed : kFixedDataflows) {
+    if (name == fixed.name) return build(name, fixed.design(layer, arch), layer, arch);
+  }
+  std::string allowed;
+  for (const std::string& known : fixed_dataflow_names()) {
+    allowed += (allowed.empty() ? "" : ", ") + known;
+  }
+  throw InputError("--dataflow", "", "unknown fixed dataflow '" + name + "'", allowed);
+}
+
+}  // namespace dcp
