@@ -20,7 +20,7 @@ struct ExportOptions {
 };
 
 Dataflow read_dataflow(const ExportOptions& options, const Layer* layer) {
-  const DataflowSpec spec = DataflowSpec::parse(options.dataflow);
+  const DataflowSpec spec = DataflowSpec::parse(options.dataflow, "--dataflow");
   if (!spec.is_file && (layer == nullptr || options.arch_path.empty())) {
     throw InputError(
         "--dataflow", "",

@@ -64,7 +64,9 @@ void run_timeloop_import(const ImportOptions& options) {
   Network network;
   network.name = name;
   network.layers = {load_timeloop_problem(options.input_path, name)};
-  network.stated_macs = network.macs();
+  // The problem's N is the network's batch; stated MACs are per image, as in every model file.
+  network.batch = network.layers.front().N;
+  network.stated_macs = network.macs() / network.batch;
   write_output(options.out_path, "--out",
                network_to_yaml(network, "Timeloop problem " + options.input_path,
                                "Written by `dcp import-timeloop " + options.input_path +
@@ -72,8 +74,8 @@ void run_timeloop_import(const ImportOptions& options) {
   const Layer& layer = network.layers.front();
   summary_stream(options) << name << ": conv K=" << layer.K << " C=" << layer.C << " Y=" << layer.Y
                           << " X=" << layer.X << " R=" << layer.R << " S=" << layer.S << " stride "
-                          << layer.stride << " repeat " << layer.repeat << ", "
-                          << network.stated_macs << " MACs -> " << destination(options) << "\n";
+                          << layer.stride << " batch " << layer.N << ", " << network.stated_macs
+                          << " MACs -> " << destination(options) << "\n";
 }
 
 CLI::App* add_import_subcommand(CLI::App& app, const std::string& name,

@@ -15,8 +15,9 @@ void add_layer_selection_options(CLI::App& command, LayerSelection& selection) {
   CLI::Option* layer =
       command.add_option("--layer", selection.layer_reference, "One layer: MODEL.yaml:LAYER_NAME");
   layer->excludes(command.add_option("--network", selection.network_path, "A model YAML"));
-  command.add_option("--batch", selection.batch,
-                     "Images per batch (the N dim of every layer; default: the model file's)");
+  command.add_option_function<int64_t>(
+      "--batch", [&selection](int64_t batch) { selection.batch = batch; },
+      "Images per batch (the N dim of every layer; default: the model file's)");
 }
 
 void add_objective_option(CLI::App& command, std::string& objective) {
@@ -32,7 +33,7 @@ std::vector<Layer> load_layers(const std::string& command, const LayerSelection&
     network.layers = {load_layer_ref(selection.layer_reference)};
   else
     network = load_network(selection.network_path);
-  if (selection.batch != 0) set_batch(network, selection.batch, "--batch");
+  if (selection.batch) set_batch(network, *selection.batch, "--batch");
   return network.layers;
 }
 

@@ -3,6 +3,7 @@
 // dataflow per layer, and the units of the tables.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ struct LayerSelection {
   std::string arch_path;
   std::string layer_reference;
   std::string network_path;
-  int64_t batch = 0;  // 0: the model file's batch
+  std::optional<int64_t> batch;  // unset: the model file's batch
 };
 void add_layer_selection_options(CLI::App& command, LayerSelection& selection);
 // --objective, with the allowed forms in its help.

@@ -175,7 +175,7 @@ int run_simulate(const SimulateOptions& options) {
   Progress progress("simulating", static_cast<int64_t>(labels.size() * layers.size()),
                     options.quiet || options.json);
   for (const std::string& label : labels) {
-    const DataflowSpec spec = DataflowSpec::parse(label);
+    const DataflowSpec spec = DataflowSpec::parse(label, "--dataflow");
     std::vector<LayerRun> runs;
     for (const Layer& layer : layers) {
       const Dataflow dataflow = dataflow_for_layer(spec, single_layer, layer, arch);

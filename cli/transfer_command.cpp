@@ -17,9 +17,7 @@ namespace {
 
 struct TransferCommandOptions {
   std::string predictor_path;
-  std::string arch_path;
-  std::string layer_reference;
-  std::string network_path;
+  LayerSelection layers;
   std::string objective = "edp";
   std::string out_path;
   TransferOptions transfer;
@@ -54,11 +52,11 @@ void print_report(const TransferCommandOptions& options, const ArchSpec& arch,
 
 void run_transfer(const TransferCommandOptions& options) {
   const Objective objective = parse_objective(options.objective, "--objective");
-  const ArchSpec arch = load_arch(options.arch_path);
-  const std::vector<Layer> layers =
-      unique_layers(load_layers("dcp transfer", options.layer_reference, options.network_path));
+  const ArchSpec arch = load_arch(options.layers.arch_path);
+  const std::vector<Layer> layers = unique_layers(load_layers("dcp transfer", options.layers));
   torch::set_num_threads(options.threads);
-  Predictor predictor = load_predictor_for_arch(options.predictor_path, arch, options.arch_path);
+  Predictor predictor =
+      load_predictor_for_arch(options.predictor_path, arch, options.layers.arch_path);
   std::optional<Progress> progress;
   progress.emplace("transfer (simulator calls)",
                    options.transfer.shots + options.transfer.eval_samples,
@@ -92,8 +90,7 @@ void add_transfer_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "transfer", "Fine-tune a predictor for an unseen arch on a few simulated samples");
   command->option_defaults()->always_capture_default();
-  add_layer_selection_options(*command, options->arch_path, options->layer_reference,
-                              options->network_path);
+  add_layer_selection_options(*command, options->layers);
   command->add_option("--predictor", options->predictor_path, "Predictor file from dcp train")
       ->required();
   command->add_option("--out", options->out_path, "Fine-tuned predictor to write")->required();

@@ -146,21 +146,14 @@ void check_fanout(const ArchSpec& arch, const Dataflow& dataflow, int level,
   }
 }
 
-bool binds_axes(const Dataflow& dataflow) {
-  for (int level = 0; level < kNumLevels - 1; ++level)
-    for (const Axis axis : dataflow.levels[level].axis)
-      if (axis != Axis::Any) return true;
-  return false;
-}
-
 // Where a dataflow names rows and columns, what it puts on each must fit the array's.
 void check_array_axes(const ArchSpec& arch, const Dataflow& dataflow,
                       std::vector<std::string>& violations) {
-  if (!binds_axes(dataflow)) return;
+  if (!binds_array_axes(dataflow)) return;
   const std::array<std::pair<Axis, int64_t>, 2> axes = {
       {{Axis::Rows, arch.array_rows}, {Axis::Cols, arch.array_cols}}};
   for (const auto& [axis, size] : axes) {
-    const int64_t used = axis == Axis::Rows ? array_rows_used(dataflow) : array_cols_used(dataflow);
+    const int64_t used = array_units_on(dataflow, axis);
     if (used > size) {
       violations.push_back(violation(std::string("levels[0..1].spatial.") + axis_name(axis),
                                      "puts " + std::to_string(used) + " units on " +
@@ -531,8 +524,7 @@ int64_t pes_used(const Dataflow& dataflow) {
   return saturating_mul(dataflow.levels[0].units(), dataflow.levels[1].units());
 }
 
-namespace {
-int64_t axis_units(const Dataflow& dataflow, Axis axis) {
+int64_t array_units_on(const Dataflow& dataflow, Axis axis) {
   int64_t product = 1;
   for (int level = 0; level < kNumLevels - 1; ++level) {
     const LevelMapping& mapping = dataflow.levels[level];
@@ -542,14 +534,12 @@ int64_t axis_units(const Dataflow& dataflow, Axis axis) {
   }
   return product;
 }
-}  // namespace
 
-int64_t array_rows_used(const Dataflow& dataflow) {
-  return axis_units(dataflow, Axis::Rows);
-}
-
-int64_t array_cols_used(const Dataflow& dataflow) {
-  return axis_units(dataflow, Axis::Cols);
+bool binds_array_axes(const Dataflow& dataflow) {
+  for (int level = 0; level < kNumLevels - 1; ++level)
+    for (const Axis axis : dataflow.levels[level].axis)
+      if (axis != Axis::Any) return true;
+  return false;
 }
 
 std::vector<std::string> legality_violations(const Layer& layer, const ArchSpec& arch,

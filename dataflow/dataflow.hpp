@@ -72,9 +72,10 @@ int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level
 int64_t available_fanout(const Dataflow& dataflow, int level, Dim dim);
 // PEs the dataflow occupies: clusters x PEs per cluster (saturates instead of overflowing).
 int64_t pes_used(const Dataflow& dataflow);
-// Array rows and columns the L2 and L1 fan-outs occupy under their axis bindings.
-int64_t array_rows_used(const Dataflow& dataflow);
-int64_t array_cols_used(const Dataflow& dataflow);
+// Whether any L2 or L1 dim is bound to the array's rows or columns (only then do they limit it).
+bool binds_array_axes(const Dataflow& dataflow);
+// Array rows (or columns) the L2 and L1 fan-outs occupy under their axis bindings.
+int64_t array_units_on(const Dataflow& dataflow, Axis axis);
 
 // All reasons the dataflow is illegal for this layer on this arch, each a one-line message
 // naming the field (e.g. "levels[1].tile.K: 64 exceeds the L2 tile 32 (allowed: 1..32)").

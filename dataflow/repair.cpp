@@ -113,6 +113,28 @@ void fit_units(LevelMapping& mapping, int64_t limit) {
   }
 }
 
+// Where the dataflow binds rows or columns, lowers the largest fan-out on an axis until what the
+// L2 and L1 maps put on it fits the array.
+void fit_array_axes(const ArchSpec& arch, Dataflow& dataflow) {
+  if (!binds_array_axes(dataflow)) return;
+  for (const Axis axis : {Axis::Rows, Axis::Cols}) {
+    const int64_t size = axis == Axis::Rows ? arch.array_rows : arch.array_cols;
+    for (int64_t used = array_units_on(dataflow, axis); used > size;
+         used = array_units_on(dataflow, axis)) {
+      int64_t* largest = nullptr;
+      for (int level = 0; level < kNumLevels - 1; ++level) {
+        LevelMapping& mapping = dataflow.levels[level];
+        for (Dim dim : kAllDims) {
+          int64_t& ways = mapping.fanout[dim_index(dim)];
+          if (mapping.resolved_axis(level, dim) == axis && (!largest || ways > *largest))
+            largest = &ways;
+        }
+      }
+      *largest = std::max<int64_t>(1, *largest * size / used);
+    }
+  }
+}
+
 void clamp_fanouts(const ArchSpec& arch, Dataflow& dataflow) {
   // Outermost first: the PEs of one cluster depend on the (clamped) cluster count.
   for (int level = 0; level < kNumLevels; ++level) {
@@ -124,6 +146,7 @@ void clamp_fanouts(const ArchSpec& arch, Dataflow& dataflow) {
     }
     fit_units(mapping, units_at_level(arch, dataflow, level));
   }
+  fit_array_axes(arch, dataflow);
 }
 
 }  // namespace

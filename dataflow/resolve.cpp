@@ -8,7 +8,7 @@
 
 namespace dcp {
 
-DataflowSpec DataflowSpec::parse(const std::string& text) {
+DataflowSpec DataflowSpec::parse(const std::string& text, const std::string& source) {
   DataflowSpec spec;
   spec.text = text;
   if (is_fixed_dataflow_name(text)) return spec;
@@ -16,7 +16,7 @@ DataflowSpec DataflowSpec::parse(const std::string& text) {
     std::string names;
     for (const std::string& name : fixed_dataflow_names())
       names += (names.empty() ? "" : ", ") + name;
-    throw InputError(text, "", "neither a fixed dataflow nor a dataflow file",
+    throw InputError(source, "", "'" + text + "' is neither a fixed dataflow nor a dataflow file",
                      names + ", or a dataflow file (dcp YAML, Timeloop mapping, MAESTRO .m)");
   }
   spec.is_file = true;
@@ -28,8 +28,9 @@ Dataflow DataflowSpec::for_layer(const Layer& layer, const ArchSpec& arch) const
   return is_file ? from_file : make_fixed_dataflow(text, layer, arch);
 }
 
-Dataflow resolve_dataflow(const std::string& spec, const Layer& layer, const ArchSpec& arch) {
-  return DataflowSpec::parse(spec).for_layer(layer, arch);
+Dataflow resolve_dataflow(const std::string& spec, const Layer& layer, const ArchSpec& arch,
+                          const std::string& source) {
+  return DataflowSpec::parse(spec, source).for_layer(layer, arch);
 }
 
 }  // namespace dcp

@@ -10,18 +10,21 @@
 
 namespace dcp {
 
-// A fixed dataflow's name, or an existing file. Throws InputError naming `spec` otherwise.
+// A fixed dataflow's name, or an existing file.
 struct DataflowSpec {
   std::string text;
   bool is_file = false;
   Dataflow from_file;  // loaded once when is_file
 
-  static DataflowSpec parse(const std::string& text);
+  // Throws InputError naming `source` (where the text came from, as the caller names it) when
+  // `text` is neither.
+  static DataflowSpec parse(const std::string& text, const std::string& source);
   // The dataflow for `layer`: a fixed one generated for it, or the file's.
   Dataflow for_layer(const Layer& layer, const ArchSpec& arch) const;
 };
 
-// DataflowSpec::parse(spec).for_layer(layer, arch).
-Dataflow resolve_dataflow(const std::string& spec, const Layer& layer, const ArchSpec& arch);
+// DataflowSpec::parse(spec, source).for_layer(layer, arch).
+Dataflow resolve_dataflow(const std::string& spec, const Layer& layer, const ArchSpec& arch,
+                          const std::string& source = "dataflow");
 
 }  // namespace dcp

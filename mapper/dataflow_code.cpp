@@ -6,17 +6,14 @@
 #include <string>
 
 #include "common/input_error.hpp"
-#include "mapper/repair.hpp"
+#include "dataflow/repair.hpp"
 
 namespace dcp {
 namespace {
 
-// Units a level's fan-out shares out: the PEs (L2), one cluster's PEs (L1), the MAC lanes (L0).
-int64_t units_available(const ArchSpec& arch, const Dataflow& dataflow, int level) {
-  if (level == 0) return arch.num_pes;
-  if (level == 1) return std::max<int64_t>(1, arch.num_pes / dataflow.levels[0].fanout);
-  return arch.macs_per_pe;
-}
+// Chance that random_code unrolls a dim: about two dims per level, so that single-dim maps (the
+// paper's), pairs and wider maps are all drawn often.
+constexpr double kRandomSpatialChance = 0.3;
 
 float log2_fraction(int64_t part, int64_t whole) {
   return static_cast<float>(std::log2(static_cast<double>(part) / static_cast<double>(whole)));
@@ -37,29 +34,45 @@ int64_t scaled_count(int64_t whole, float log2_fraction_value) {
   return std::clamp<int64_t>(std::llround(std::min(scaled, static_cast<double>(whole))), 1, whole);
 }
 
+// The fan-outs of `level` from its shares; the tiles of every level must be decoded already
+// (sub-tiles bound the fan-outs) and the fan-outs of the levels above it (L1's units are the
+// PEs the L2 fan-out leaves each cluster).
+void decode_fanouts(const ArchSpec& arch, const LevelCode& genes, int level, Dataflow& dataflow) {
+  const int64_t units = units_at_level(arch, dataflow, level);
+  std::array<Dim, kNumDims> by_share = kAllDims;
+  std::stable_sort(by_share.begin(), by_share.end(), [&](Dim a, Dim b) {
+    return genes.spatial_share[dim_index(a)] > genes.spatial_share[dim_index(b)];
+  });
+  LevelMapping& mapping = dataflow.levels[level];
+  int64_t remaining = units;
+  for (Dim dim : by_share) {
+    const int d = dim_index(dim);
+    const int64_t most = std::min(remaining, available_fanout(dataflow, level, dim));
+    // scaled_count keeps at least 1 way, and `most` is at least 1 since every tile is.
+    mapping.fanout[d] = std::min(scaled_count(units, genes.spatial_share[d]), most);
+    remaining /= mapping.fanout[d];
+  }
+}
+
 }  // namespace
 
-int code_index_parallel_logit(int level, Dim dim) {
-  return level * kCodeFloatsPerLevel + dim_index(dim);
-}
-int code_index_fanout(int level) {
-  return level * kCodeFloatsPerLevel + kNumDims;
+int code_index_spatial_share(int level, Dim dim) {
+  return level * kCodeFloatsPerLevel + dim_index(dim) * kCodeFloatsPerGene;
 }
 int code_index_priority(int level, Dim dim) {
-  return level * kCodeFloatsPerLevel + kNumDims + 1 + 2 * dim_index(dim);
+  return code_index_spatial_share(level, dim) + 1;
 }
 int code_index_tile(int level, Dim dim) {
-  return code_index_priority(level, dim) + 1;
+  return code_index_spatial_share(level, dim) + 2;
 }
 
 CodeVector code_to_vector(const DataflowCode& code) {
   CodeVector vector{};
   for (int level = 0; level < kNumLevels; ++level) {
     const LevelCode& genes = code.levels[level];
-    vector[code_index_fanout(level)] = genes.fanout_log2_fraction;
     for (Dim dim : kAllDims) {
       const int d = dim_index(dim);
-      vector[code_index_parallel_logit(level, dim)] = genes.parallel_logit[d];
+      vector[code_index_spatial_share(level, dim)] = genes.spatial_share[d];
       vector[code_index_priority(level, dim)] = genes.order_priority[d];
       vector[code_index_tile(level, dim)] = genes.tile_log2_fraction[d];
     }
@@ -71,10 +84,9 @@ DataflowCode code_from_vector(const CodeVector& vector) {
   DataflowCode code;
   for (int level = 0; level < kNumLevels; ++level) {
     LevelCode& genes = code.levels[level];
-    genes.fanout_log2_fraction = vector[code_index_fanout(level)];
     for (Dim dim : kAllDims) {
       const int d = dim_index(dim);
-      genes.parallel_logit[d] = vector[code_index_parallel_logit(level, dim)];
+      genes.spatial_share[d] = vector[code_index_spatial_share(level, dim)];
       genes.order_priority[d] = vector[code_index_priority(level, dim)];
       genes.tile_log2_fraction[d] = vector[code_index_tile(level, dim)];
     }
@@ -88,16 +100,16 @@ DataflowCode encode_dataflow(const Layer& layer, const ArchSpec& arch, const Dat
   for (int level = 0; level < kNumLevels; ++level) {
     const LevelMapping& mapping = dataflow.levels[level];
     LevelCode& genes = code.levels[level];
-    genes.parallel_logit.fill(-kParallelLogitMargin);
-    genes.parallel_logit[dim_index(mapping.spatial_dim)] = 0;
-    genes.fanout_log2_fraction =
-        log2_fraction(mapping.fanout, units_available(arch, dataflow, level));
+    const int64_t units = units_at_level(arch, dataflow, level);
     // Outermost loop gets the highest priority, evenly spaced in [0, 1].
     for (int position = 0; position < kNumDims; ++position) {
       genes.order_priority[dim_index(mapping.order[position])] =
           static_cast<float>(kNumDims - 1 - position) / static_cast<float>(kNumDims - 1);
     }
     for (int d = 0; d < kNumDims; ++d) {
+      // A dim that is not unrolled gets -log2(units): exactly one way, and as close to being
+      // unrolled as a gradient step can bring it.
+      genes.spatial_share[d] = log2_fraction(mapping.fanout[d], units);
       genes.tile_log2_fraction[d] = log2_fraction(mapping.tile[d], parent[d]);
     }
     parent = mapping.tile;
@@ -114,43 +126,38 @@ Dataflow decode_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflo
     LevelMapping& mapping = dataflow.levels[level];
     for (Dim dim : kAllDims) {
       const int d = dim_index(dim);
-      require_finite(genes.parallel_logit[d], gene_field(level, "parallel_logit", dim));
+      require_finite(genes.spatial_share[d], gene_field(level, "spatial_share", dim));
       require_finite(genes.order_priority[d], gene_field(level, "order_priority", dim));
       require_finite(genes.tile_log2_fraction[d], gene_field(level, "tile", dim));
     }
-    require_finite(genes.fanout_log2_fraction,
-                   "levels[" + std::to_string(level) + "].fanout_log2_fraction");
-
-    const auto& logits = genes.parallel_logit;
-    mapping.spatial_dim =
-        static_cast<Dim>(std::max_element(logits.begin(), logits.end()) - logits.begin());
     mapping.order = kAllDims;
     std::stable_sort(mapping.order.begin(), mapping.order.end(), [&](Dim a, Dim b) {
       return genes.order_priority[dim_index(a)] > genes.order_priority[dim_index(b)];
     });
-    mapping.fanout =
-        scaled_count(units_available(arch, dataflow, level), genes.fanout_log2_fraction);
     for (int d = 0; d < kNumDims; ++d) {
       mapping.tile[d] = scaled_count(parent[d], genes.tile_log2_fraction[d]);
     }
     parent = mapping.tile;
   }
+  for (int level = 0; level < kNumLevels; ++level)
+    decode_fanouts(arch, code.levels[level], level, dataflow);
   repair_dataflow(layer, arch, dataflow);
   return dataflow;
 }
 
 DataflowCode random_code(const Layer& layer, const ArchSpec& arch, std::mt19937_64& rng) {
   std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-  std::uniform_int_distribution<int> pick_dim(0, kNumDims - 1);
+  std::bernoulli_distribution unrolled(kRandomSpatialChance);
   DataflowCode code;
+  // The widest each level's units can be (L1: every PE, when the L2 fan-out is 1).
   const int64_t units[kNumLevels] = {arch.num_pes, arch.num_pes, arch.macs_per_pe};
   for (int level = 0; level < kNumLevels; ++level) {
     LevelCode& genes = code.levels[level];
-    genes.parallel_logit.fill(-kParallelLogitMargin);
-    genes.parallel_logit[pick_dim(rng)] = 0;
-    genes.fanout_log2_fraction =
-        -unit(rng) * static_cast<float>(std::log2(static_cast<double>(units[level])));
-    for (int d = 0; d < kNumDims; ++d) genes.order_priority[d] = unit(rng);
+    const float depth = static_cast<float>(std::log2(static_cast<double>(units[level])));
+    for (int d = 0; d < kNumDims; ++d) {
+      genes.spatial_share[d] = unrolled(rng) ? -unit(rng) * depth : -depth;
+      genes.order_priority[d] = unit(rng);
+    }
   }
   // Each dim's three nested tiles are three sorted points uniform in log2 over 1..dim, so every
   // nesting is equally likely; drawing each level's fraction independently over the whole range

@@ -54,7 +54,7 @@ std::vector<Dataflow> round_starts(const LayerMapping& mapping) {
 // Short walks (one to three steps, each a one-gene neighbour or a jump) from the best simulated
 // dataflows (before any is simulated, from the fixed ones), priced by the predictor, join the
 // propagation's candidates. Straight-through descent moves along the code's gradient; it rarely
-// takes a discrete step such as another parallel dim, which the predictor can still rank once it
+// takes a discrete step such as another spatial dim, which the predictor can still rank once it
 // is proposed.
 void add_walk_candidates(Predictor& predictor, const PropagationProblem& problem,
                          const LayerMapping& mapping, const Objective& objective,
@@ -102,9 +102,9 @@ std::vector<int64_t> dataflow_family(const Dataflow& dataflow) {
     return std::lround(std::log2(static_cast<double>(value)));
   };
   std::vector<int64_t> family;
+  // A fan-out of 1 rounds to 0 and any other to at least 1, so the spatial dims match too.
   for (const LevelMapping& level : dataflow.levels) {
-    family.push_back(dim_index(level.spatial_dim));
-    family.push_back(log2_rounded(level.fanout));
+    for (const int64_t fanout : level.fanout) family.push_back(log2_rounded(fanout));
     for (const int64_t tile : level.tile) family.push_back(log2_rounded(tile));
   }
   return family;
@@ -123,7 +123,7 @@ std::vector<const Candidate*> choose_candidates_to_verify(
     std::set<Dim> explored;
     for (const Candidate& candidate : ranked) {
       if (static_cast<int>(chosen.size()) >= count) return chosen;
-      const Dim dim = candidate.dataflow.levels[0].spatial_dim;
+      const Dim dim = candidate.dataflow.levels[0].main_spatial_dim();
       if (explored.count(dim) || 2 * pes_used(candidate.dataflow) < arch.num_pes ||
           !fresh(candidate))
         continue;

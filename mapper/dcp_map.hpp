@@ -28,8 +28,8 @@ struct MapOptions {
   // Propagation often crowds the top of the ranking with near copies of one dataflow that the
   // predictor misjudges; simulating them all wastes the round.
   int family_cap = 2;
-  // The first round first simulates, per L2 spatial dim, the best-predicted candidate that uses
-  // at least half the PEs, so that fine-tuning sees every kind of parallelism once: the
+  // The first round first simulates, per main L2 spatial dim, the best-predicted candidate that
+  // uses at least half the PEs, so that fine-tuning sees every kind of parallelism once: the
   // predictor is least accurate on the best dataflows, which its training traces seldom reach.
   bool explore_spatial_dims = true;
   int fine_tune_steps = 40;
@@ -58,13 +58,14 @@ struct LayerMapping {
   std::vector<PropagationStep> curve;  // every round's steps, numbered on from the last
 };
 
-// Dataflows whose levels have the same spatial dims, and fan-outs and tiles that round to the
-// same powers of two. The predictor's errors are shared within a family.
+// Dataflows whose levels unroll the same dims, with fan-outs and tiles that round to the same
+// powers of two. The predictor's errors are shared within a family.
 std::vector<int64_t> dataflow_family(const Dataflow& dataflow);
 
 // What a round simulates: `count` of `ranked` (best predicted first) not yet simulated, at most
 // `family_cap` per family unless too few families remain. With `explore_spatial_dims`, first the
-// best-ranked candidate on at least half the PEs for each L2 spatial dim.
+// best-ranked candidate on at least half the PEs for each main L2 spatial dim (the one with the
+// largest fan-out).
 std::vector<const Candidate*> choose_candidates_to_verify(
     const std::vector<Candidate>& ranked, const std::set<std::vector<int64_t>>& simulated_keys,
     const ArchSpec& arch, int count, int family_cap, bool explore_spatial_dims);

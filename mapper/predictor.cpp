@@ -17,9 +17,10 @@ const LayerType kLayerTypes[] = {LayerType::Conv, LayerType::DepthwiseConv, Laye
                                  LayerType::Matmul};
 
 // Positions in the context row that the code features need.
-constexpr int kContextLog2Dim = 0;  // K, C, Y, X, R, S follow in order
+constexpr int kContextLog2Dim = 0;  // K, C, Y, X, R, S, N follow in order
 constexpr int kContextLog2Stride = kNumDims;
-constexpr int kNumLayerFeatures = kNumDims + 2 + 4;  // dims, stride, groups, type one-hot
+constexpr int kContextTypeMatmul = kNumDims + 2 + 3;  // the one-hot after dims, stride, groups
+constexpr int kNumLayerFeatures = kNumDims + 2 + 4;   // dims, stride, groups, type one-hot
 constexpr int kContextLog2Pes = kNumLayerFeatures;
 constexpr int kContextLog2Lanes = kNumLayerFeatures + 3;  // after num_pes, rows, cols
 
@@ -29,6 +30,15 @@ double log2_positive(double value) {
 
 std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
+}
+
+// What tells feature schemas apart, short enough for an error line: the version and the code
+// layout ("v2 code[63: ...]"), without the context's names.
+std::string schema_name(const std::string& schema) {
+  const std::string version = schema.substr(0, schema.find(' '));
+  const std::size_t code = schema.find("code[");
+  if (code == std::string::npos) return version;
+  return version + " " + schema.substr(code, schema.find(']', code) + 1 - code);
 }
 
 torch::Tensor log2_sum_exp2(const torch::Tensor& a, const torch::Tensor& b) {
@@ -121,10 +131,11 @@ std::vector<float> context_features(const Layer& layer, const ArchSpec& arch) {
 
 std::string feature_schema() {
   std::ostringstream schema;
-  schema << "v1 context[";
+  schema << "v2 code[" << kCodeSize << ": " << kNumLevels << " levels x " << kNumDims << " dims ";
+  for (Dim dim : kAllDims) schema << dim_letter(dim);
+  schema << " x (spatial share, priority, tile)] context[";
   for (const std::string& name : context_feature_names()) schema << name << ",";
-  schema << "] code[" << kCodeSize << ": levels x (6 parallel logits, fanout, 6 x (priority, "
-         << "tile))] targets[ln cycles, ln energy_pj]";
+  schema << "] targets[ln cycles, ln energy_pj]";
   return schema.str();
 }
 
@@ -146,39 +157,48 @@ torch::Tensor PredictorNetImpl::forward(torch::Tensor input) {
 
 CodeGeometry code_geometry(const torch::Tensor& context, const torch::Tensor& code) {
   const int64_t batch = code.size(0);
-  const torch::Tensor levels = code.reshape({batch, kNumLevels, kCodeFloatsPerLevel});
   const torch::Tensor genes =
-      levels.slice(2, kNumDims + 1).reshape({batch, kNumLevels, kNumDims, 2});
+      code.reshape({batch, kNumLevels, kCodeGenesPerLevel, kCodeFloatsPerGene});
   CodeGeometry geometry;
-  geometry.parallel_probability = torch::softmax(levels.slice(2, 0, kNumDims), 2);
-  geometry.fanout_fraction = levels.select(2, kNumDims);
-  geometry.priority = genes.select(3, 0);
-  geometry.tile_fraction = genes.select(3, 1);
+  geometry.spatial_share = genes.select(3, 0);
+  geometry.priority = genes.select(3, 1);
+  geometry.tile_fraction = genes.select(3, 2);
 
   // Absolute tiles and fan-outs in log2: the buffer and parallelism the dataflow actually uses,
-  // which the fractions only give relative to their parents.
+  // which the fractions only give relative to their parents and units.
   const torch::Tensor log2_dims =
       context.slice(1, kContextLog2Dim, kContextLog2Dim + kNumDims).unsqueeze(1);
   geometry.log2_tile = log2_dims + torch::cumsum(geometry.tile_fraction, 1);
   const torch::Tensor log2_pes = context.select(1, kContextLog2Pes);
-  const torch::Tensor log2_clusters = log2_pes + geometry.fanout_fraction.select(1, 0);
-  const torch::Tensor log2_pes_per_cluster =
-      log2_pes - log2_clusters + geometry.fanout_fraction.select(1, 1);
-  const torch::Tensor log2_lanes =
-      context.select(1, kContextLog2Lanes) + geometry.fanout_fraction.select(1, 2);
-  geometry.log2_fanout = torch::stack({log2_clusters, log2_pes_per_cluster, log2_lanes}, 1);
+  const torch::Tensor log2_lanes = context.select(1, kContextLog2Lanes);
+  const auto dim_fanouts = [&](const torch::Tensor& log2_units, int level) {
+    return log2_units.unsqueeze(1) + geometry.spatial_share.select(1, level);
+  };
+  const torch::Tensor l2_fanouts = dim_fanouts(log2_pes, 0);
+  const torch::Tensor log2_clusters = l2_fanouts.sum(1);
+  const torch::Tensor log2_pes_per_cluster = log2_pes - log2_clusters;
+  const torch::Tensor l1_fanouts = dim_fanouts(log2_pes_per_cluster, 1);
+  const torch::Tensor l0_fanouts = dim_fanouts(log2_lanes, 2);
+  geometry.log2_units = torch::stack({log2_pes, log2_pes_per_cluster, log2_lanes}, 1);
+  geometry.log2_dim_fanout = torch::stack({l2_fanouts, l1_fanouts, l0_fanouts}, 1);
+  geometry.log2_fanout = geometry.log2_dim_fanout.sum(2);
 
   // Footprints per level and tensor in log2 elements; the input halo is (y - 1) * stride + r.
+  // Inputs and outputs have one copy per sample; weights too in a matmul, whose second operand
+  // is an activation.
   const torch::Tensor log2_stride = context.select(1, kContextLog2Stride).unsqueeze(1);
+  const torch::Tensor is_matmul = context.select(1, kContextTypeMatmul).unsqueeze(1);
   const auto tile = [&](Dim dim) { return geometry.log2_tile.select(2, dim_index(dim)); };
   const auto halo = [&](Dim out, Dim filter) {
     const torch::Tensor strided =
         torch::log2(torch::clamp_min(torch::exp2(tile(out)) - 1, 0) + 1e-6) + log2_stride;
     return log2_sum_exp2(strided, tile(filter));
   };
-  const torch::Tensor log2_input = tile(Dim::C) + halo(Dim::Y, Dim::R) + halo(Dim::X, Dim::S);
-  const torch::Tensor log2_weight = tile(Dim::K) + tile(Dim::C) + tile(Dim::R) + tile(Dim::S);
-  const torch::Tensor log2_output = tile(Dim::K) + tile(Dim::Y) + tile(Dim::X);
+  const torch::Tensor log2_input =
+      tile(Dim::C) + halo(Dim::Y, Dim::R) + halo(Dim::X, Dim::S) + tile(Dim::N);
+  const torch::Tensor log2_weight =
+      tile(Dim::K) + tile(Dim::C) + tile(Dim::R) + tile(Dim::S) + is_matmul * tile(Dim::N);
+  const torch::Tensor log2_output = tile(Dim::K) + tile(Dim::Y) + tile(Dim::X) + tile(Dim::N);
   geometry.log2_footprint = torch::stack({log2_input, log2_weight, log2_output}, 2);
   return geometry;
 }
@@ -189,9 +209,9 @@ torch::Tensor code_features(const torch::Tensor& context, const torch::Tensor& c
   const CodeGeometry geometry = code_geometry(context, code);
   const int64_t batch = code.size(0);
   return torch::cat(
-      {geometry.parallel_probability.reshape({batch, -1}), geometry.fanout_fraction,
-       geometry.priority.reshape({batch, -1}), geometry.tile_fraction.reshape({batch, -1}),
-       geometry.log2_tile.reshape({batch, -1}), geometry.log2_fanout,
+      {geometry.spatial_share.reshape({batch, -1}), geometry.priority.reshape({batch, -1}),
+       geometry.tile_fraction.reshape({batch, -1}), geometry.log2_tile.reshape({batch, -1}),
+       geometry.log2_dim_fanout.reshape({batch, -1}), geometry.log2_fanout,
        geometry.log2_footprint.reshape({batch, -1})},
       1);
 }
@@ -362,9 +382,10 @@ Predictor Predictor::read(torch::serialize::InputArchive& archive, const std::st
                                   std::to_string(kFileVersion) + ")");
     archive.read("schema", value);
     if (value.toStringRef() != feature_schema())
-      throw refuse("schema",
-                   "the predictor was trained for other features; retrain it with "
-                   "this dcp (`dcp train`)");
+      throw refuse("schema", "the predictor was trained for feature schema '" +
+                                 schema_name(value.toStringRef()) + "', this dcp reads '" +
+                                 schema_name(feature_schema()) +
+                                 "'; retrain it with this dcp (`dcp train`)");
     PredictorConfig config;
     torch::Tensor tensor;
     archive.read("hidden_sizes", tensor);

@@ -21,19 +21,21 @@ std::vector<float> context_features(const Layer& layer, const ArchSpec& arch);
 // The hardware parameters the predictor sees, in their own units (their ranges are recorded).
 const std::vector<std::string>& hardware_parameter_names();
 std::vector<double> hardware_parameters(const ArchSpec& arch);
-// Names the predictor's feature schema; a file with another schema is refused on load.
+// The predictor's feature schema: "v<version> code[<layout>] context[<names>] targets[...]". A
+// file with another schema is refused on load, naming the version and code it was made for.
 std::string feature_schema();
 
 // What a batch of codes means in absolute terms, differentiably: the quantities the predictor
 // sees besides the raw genes, and that propagation's penalties bound.
 struct CodeGeometry {
-  torch::Tensor parallel_probability;  // [B, levels, dims]: softmax of the logits
-  torch::Tensor fanout_fraction;       // [B, levels]
-  torch::Tensor priority;              // [B, levels, dims]
-  torch::Tensor tile_fraction;         // [B, levels, dims]
-  torch::Tensor log2_tile;             // [B, levels, dims]: absolute tiles
-  torch::Tensor log2_fanout;           // [B, levels]: clusters, PEs per cluster, lanes
-  torch::Tensor log2_footprint;        // [B, levels, tensors]: elements, input halo included
+  torch::Tensor spatial_share;    // [B, levels, dims]
+  torch::Tensor priority;         // [B, levels, dims]
+  torch::Tensor tile_fraction;    // [B, levels, dims]
+  torch::Tensor log2_tile;        // [B, levels, dims]: absolute tiles
+  torch::Tensor log2_units;       // [B, levels]: PEs, PEs per cluster the L2 fan-out leaves, lanes
+  torch::Tensor log2_dim_fanout;  // [B, levels, dims]: log2 units + share (0: not unrolled)
+  torch::Tensor log2_fanout;      // [B, levels]: clusters, PEs per cluster, lanes (sum over dims)
+  torch::Tensor log2_footprint;   // [B, levels, tensors]: elements, input halo included
 };
 // `context` is the raw context_features rows, `code` the [B, kCodeSize] codes.
 CodeGeometry code_geometry(const torch::Tensor& context, const torch::Tensor& code);

@@ -43,14 +43,16 @@ double objective_of(const Objective& objective, const PropagationProblem& proble
 }
 
 // Squared distance outside the legal region, from the analytic footprint: buffer overflow per
-// level, fractions above their parent, tiles and fan-outs below one.
+// level, shares and fractions above their whole, tiles and fan-outs below one, and levels whose
+// fan-outs together take more units than they have.
 torch::Tensor legality_penalty(const CodeGeometry& geometry, const torch::Tensor& log2_capacity) {
   const torch::Tensor log2_footprint =
       torch::logsumexp(geometry.log2_footprint * M_LN2, 2) / M_LN2;  // sum over tensors
   const auto squared = [](const torch::Tensor& excess) { return torch::relu(excess).pow(2); };
   return squared(log2_footprint - log2_capacity).sum(1) +
-         squared(geometry.tile_fraction).sum({1, 2}) + squared(geometry.fanout_fraction).sum(1) +
-         squared(-geometry.log2_tile).sum({1, 2}) + squared(-geometry.log2_fanout).sum(1);
+         squared(geometry.tile_fraction).sum({1, 2}) + squared(geometry.spatial_share).sum({1, 2}) +
+         squared(-geometry.log2_tile).sum({1, 2}) + squared(-geometry.log2_dim_fanout).sum({1, 2}) +
+         squared(geometry.log2_fanout - geometry.log2_units).sum(1);
 }
 
 // Elements each level holds, in log2: footprints are counted in elements, capacities in bytes.
@@ -136,11 +138,14 @@ std::vector<PropagationOutcome> propagate(Predictor& predictor,
   torch::Tensor code = float_rows(codes, kCodeSize).requires_grad_(true);
   torch::optim::Adam optimizer({code}, torch::optim::AdamOptions(options.learning_rate));
 
-  // Fan-out and tile genes: projected back to <= 0 after each step (a fraction of the parent).
+  // Share and tile genes: projected back to <= 0 after each step (a fraction of the units or of
+  // the parent tile).
   torch::Tensor fraction_mask = torch::zeros({kCodeSize}, torch::kBool);
   for (int level = 0; level < kNumLevels; ++level) {
-    fraction_mask[code_index_fanout(level)] = true;
-    for (Dim dim : kAllDims) fraction_mask[code_index_tile(level, dim)] = true;
+    for (Dim dim : kAllDims) {
+      fraction_mask[code_index_spatial_share(level, dim)] = true;
+      fraction_mask[code_index_tile(level, dim)] = true;
+    }
   }
 
   std::vector<PropagationOutcome> outcomes(problems.size());

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
+#include "dataflow/dataflow.hpp"
 #include "mapper/objective.hpp"
 #include "mapper/predictor.hpp"
-#include "sim/dataflow.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp {

@@ -9,10 +9,10 @@
 
 #include "common/hash.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/fixed_dataflows.hpp"
+#include "dataflow/random_dataflow.hpp"
+#include "dataflow/repair.hpp"
 #include "mapper/dataflow_code.hpp"
-#include "mapper/fixed_dataflows.hpp"
-#include "mapper/random_dataflow.hpp"
-#include "mapper/repair.hpp"
 #include "mapper/trace_store.hpp"
 
 namespace dcp {
@@ -99,6 +99,13 @@ const std::string& random_fixed_name(std::mt19937_64& rng) {
 
 enum class Gene { Tile, LoopOrder, SpatialDim, Fanout };
 
+// One of the dims `mapping` unrolls, or K when it unrolls none.
+int pick_spatial_dim(const LevelMapping& mapping, std::mt19937_64& rng) {
+  const std::vector<Dim> spatial = mapping.spatial_dims();
+  if (spatial.empty()) return dim_index(Dim::K);
+  return dim_index(spatial[std::uniform_int_distribution<std::size_t>(0, spatial.size() - 1)(rng)]);
+}
+
 // Changes one gene of `dataflow` in place; repair_dataflow restores legality afterwards.
 void mutate_one_gene(Dataflow& dataflow, std::mt19937_64& rng) {
   LevelMapping& mapping =
@@ -119,12 +126,18 @@ void mutate_one_gene(Dataflow& dataflow, std::mt19937_64& rng) {
       break;
     }
     case Gene::SpatialDim: {
-      const int shift = std::uniform_int_distribution<int>(1, kNumDims - 1)(rng);
-      mapping.spatial_dim = kAllDims[(dim_index(mapping.spatial_dim) + shift) % kNumDims];
+      // One unrolled dim's fan-out, and its array axis, move to another dim (trading places).
+      const int from = pick_spatial_dim(mapping, rng);
+      const int to = (from + std::uniform_int_distribution<int>(1, kNumDims - 1)(rng)) % kNumDims;
+      std::swap(mapping.fanout[from], mapping.fanout[to]);
+      std::swap(mapping.axis[from], mapping.axis[to]);
       break;
     }
-    case Gene::Fanout:
-      mapping.fanout = grow ? mapping.fanout * 2 : std::max<int64_t>(1, mapping.fanout / 2);
+    case Gene::Fanout: {
+      // Any dim may grow (a new one joins the map at 2 ways); only unrolled ones can shrink.
+      int64_t& fanout = mapping.fanout[grow ? pick_dim(rng) : pick_spatial_dim(mapping, rng)];
+      fanout = grow ? fanout * 2 : std::max<int64_t>(1, fanout / 2);
+    }
   }
 }
 
@@ -286,10 +299,10 @@ Dataflow grown_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_6
   for (int attempt = 0; attempt < kGrowthAttempts; ++attempt) {
     Dataflow grown = dataflow;
     const int level = pick_level(rng);
-    const int gene = pick_gene(rng);  // a dim's tile, or kNumDims for the fan-out
+    const int gene = pick_gene(rng);  // a dim's tile, or kNumDims for a fan-out
     LevelMapping& mapping = grown.levels[level];
     if (gene == kNumDims) {
-      mapping.fanout *= 2;
+      mapping.fanout[std::uniform_int_distribution<int>(0, kNumDims - 1)(rng)] *= 2;
     } else {
       const int64_t parent = parent_tile(grown, level, layer.dims())[gene];
       mapping.tile[gene] = std::min(parent, mapping.tile[gene] * 2);
@@ -310,35 +323,56 @@ Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Data
   return neighbour;
 }
 
+namespace {
+
+// jump_dataflow's change to the spatial map of `level`: `dim` alone, or joining or leaving the map.
+void jump_spatial_map(const Layer& layer, const ArchSpec& arch, int level, Dim dim,
+                      Dataflow& dataflow, std::mt19937_64& rng) {
+  LevelMapping& mapping = dataflow.levels[level];
+  const int d = dim_index(dim);
+  int64_t units = units_at_level(arch, dataflow, level);
+  if (level == 0) {
+    // L2 spreads over the PEs the L1 fan-out leaves, all of them when that is reset to 1.
+    if (chance(0.5, rng)) dataflow.levels[1].fanout = kUnitDims;
+    units /= dataflow.levels[1].units();
+  }
+  const bool alone = chance(0.5, rng);
+  if (!alone && mapping.fanout[d] > 1) {
+    mapping.fanout[d] = 1;  // the dim leaves the map; the others keep their units
+    return;
+  }
+  // All, a half or a quarter of the units go to the dim, alone or with the other dims of the map
+  // halving (the widest first) until they fit in the rest.
+  const int64_t fanout =
+      std::max<int64_t>(1, units >> std::uniform_int_distribution<int>(0, 2)(rng));
+  if (alone) mapping.fanout = kUnitDims;
+  while (fanout * mapping.units() > units) {
+    int64_t& widest = mapping.fanout[dim_index(mapping.main_spatial_dim())];
+    widest = std::max<int64_t>(1, widest / 2);
+  }
+  // The tile grows to give every unit a share; the sub-tile is that share.
+  mapping.fanout[d] = fanout;
+  mapping.tile[d] =
+      std::min(parent_tile(dataflow, level, layer.dims())[d], std::max(mapping.tile[d], fanout));
+  if (level + 1 < kNumLevels)
+    dataflow.levels[level + 1].tile[d] = (mapping.tile[d] + fanout - 1) / fanout;
+}
+
+}  // namespace
+
 Dataflow jump_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
                        std::mt19937_64& rng) {
   Dataflow dataflow = start;
   const int level = std::uniform_int_distribution<int>(0, kNumLevels - 1)(rng);
   const Dim dim = kAllDims[std::uniform_int_distribution<int>(0, kNumDims - 1)(rng)];
-  const int d = dim_index(dim);
-  const DimArray layer_dims = layer.dims();
-  LevelMapping& mapping = dataflow.levels[level];
   if (chance(0.5, rng)) {
-    int64_t units = units_at_level(arch, dataflow, level);
-    if (level == 0) {
-      // L2 spreads over the PEs the L1 fan-out leaves, all of them when that is reset to 1.
-      if (chance(0.5, rng)) dataflow.levels[1].fanout = 1;
-      units /= dataflow.levels[1].fanout;
-    }
-    const int64_t fanout =
-        std::max<int64_t>(1, units >> std::uniform_int_distribution<int>(0, 2)(rng));
-    mapping.spatial_dim = dim;
-    mapping.fanout = fanout;
-    // The tile grows to give every unit a share; the sub-tile is that share.
-    mapping.tile[d] =
-        std::min(parent_tile(dataflow, level, layer_dims)[d], std::max(mapping.tile[d], fanout));
-    if (level + 1 < kNumLevels)
-      dataflow.levels[level + 1].tile[d] = (mapping.tile[d] + fanout - 1) / fanout;
+    jump_spatial_map(layer, arch, level, dim, dataflow, rng);
   } else {
-    const int64_t parent = parent_tile(dataflow, level, layer_dims)[d];
+    const int64_t parent = parent_tile(dataflow, level, layer.dims())[dim_index(dim)];
     const double log_tile =
         std::uniform_real_distribution<double>(0, std::log2(static_cast<double>(parent)))(rng);
-    mapping.tile[d] = std::clamp<int64_t>(std::llround(std::exp2(log_tile)), 1, parent);
+    dataflow.levels[level].tile[dim_index(dim)] =
+        std::clamp<int64_t>(std::llround(std::exp2(log_tile)), 1, parent);
   }
   repair_dataflow(layer, arch, dataflow);
   return dataflow;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp {
@@ -74,21 +74,24 @@ struct Sample {
 // dataflow, which is a bug in that generator.
 Sample draw_sample(const SampleSpace& space, int64_t index);
 
-// `start` with one gene changed (a tile doubled or halved, two loops swapped, another spatial
-// dim, a fan-out doubled or halved), then repaired to be legal.
+// `start` with one gene changed (a tile doubled or halved, two loops swapped, an unrolled dim's
+// fan-out moved to another dim, a fan-out doubled or halved, which may add a dim to the spatial
+// map or drop one), then repaired to be legal.
 Dataflow neighbour_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
                             std::mt19937_64& rng);
 
 // `start` with one gene set anywhere in its range (GAMMA's mutation) rather than one step away:
-// a tile drawn log-uniformly up to its parent, or another spatial dim spread over all, a half or a
-// quarter of the level's free units (at L2 sometimes taking the L1 fan-out's PEs too), then
-// repaired. A walk of single steps needs many to reach, e.g., a reduction over all PEs.
+// a tile drawn log-uniformly up to its parent, or a level's spatial map changed at once: one dim
+// spread over all, a half or a quarter of the level's units, alone or joining the map (whose
+// other dims halve, the widest first, until they fit in the rest), or one dim leaving the map
+// (at L2 the units sometimes include the L1 fan-out's PEs too), then repaired. A walk of single
+// steps needs many to reach, e.g., a reduction over all PEs.
 Dataflow jump_dataflow(const Layer& layer, const ArchSpec& arch, const Dataflow& start,
                        std::mt19937_64& rng);
 
 // A decoded random code whose tiles and fan-outs then grow: a random sequence of tiles (up to
-// their parent) and fan-outs (up to the units) doubles, each change kept only while the dataflow
-// stays legal.
+// their parent) and per-dim fan-outs (up to the units; a dim not unrolled joins at 2 ways)
+// doubles, each change kept only while the dataflow stays legal.
 Dataflow grown_dataflow(const Layer& layer, const ArchSpec& arch, std::mt19937_64& rng);
 
 // A well-mixed 64-bit value from a seed and a stream position, so that nearby seeds and indices

@@ -6,10 +6,10 @@
 #include <random>
 
 #include "common/input_error.hpp"
+#include "dataflow/fixed_dataflows.hpp"
+#include "dataflow/random_dataflow.hpp"
+#include "dataflow/repair.hpp"
 #include "mapper/dataflow_code.hpp"
-#include "mapper/fixed_dataflows.hpp"
-#include "mapper/random_dataflow.hpp"
-#include "mapper/repair.hpp"
 #include "mapper/sampler.hpp"
 
 namespace dcp {
@@ -36,8 +36,8 @@ SearchResult finish(const CachedEvaluator& evaluator, const std::string& name,
 std::vector<int64_t> dataflow_key(const Dataflow& dataflow) {
   std::vector<int64_t> key;
   for (const LevelMapping& mapping : dataflow.levels) {
-    key.push_back(dim_index(mapping.spatial_dim));
-    key.push_back(mapping.fanout);
+    key.insert(key.end(), mapping.fanout.begin(), mapping.fanout.end());
+    for (Axis axis : mapping.axis) key.push_back(static_cast<int64_t>(axis));
     for (Dim dim : mapping.order) key.push_back(dim_index(dim));
     key.insert(key.end(), mapping.tile.begin(), mapping.tile.end());
   }
@@ -147,16 +147,19 @@ class Gamma {
   bool chance(double rate) { return std::uniform_real_distribution<double>(0, 1)(rng_) < rate; }
   int pick(int count) { return std::uniform_int_distribution<int>(0, count - 1)(rng_); }
 
-  // Per level, maybe swap one dim's tile between the two parents.
+  // Per level, maybe swap one dim's gene (its tile and fan-out) between the two parents; repair
+  // trims a product of fan-outs that no longer fits the units.
   void crossover(Dataflow& dad, Dataflow& mom) {
     for (int level = 0; level < kNumLevels; ++level) {
       if (!chance(ga_.crossover_rate)) continue;
       const int d = pick(kNumDims);
-      std::swap(dad.levels[level].tile[d], mom.levels[level].tile[d]);
+      LevelMapping &dad_level = dad.levels[level], &mom_level = mom.levels[level];
+      std::swap(dad_level.tile[d], mom_level.tile[d]);
+      std::swap(dad_level.fanout[d], mom_level.fanout[d]);
     }
   }
 
-  // A level has 7 genes as in GAMMA: the spatial one (dim and fan-out) and one tile per dim.
+  // A level has 7 genes as in GAMMA: the spatial map and one tile per dim.
   void mutate(Dataflow& child) {
     const DimArray layer_dims = layer_.dims();
     for (int site = 0; site < ga_.mutation_sites; ++site) {
@@ -165,13 +168,32 @@ class Gamma {
       const int level = gene / (kNumDims + 1);
       LevelMapping& mapping = child.levels[level];
       if (gene % (kNumDims + 1) == 0) {
-        mapping.spatial_dim = static_cast<Dim>(pick(kNumDims));
-        mapping.fanout = units_at_level(arch_, child, level);
+        mutate_spatial_map(child, level);
       } else {
         const int d = gene % (kNumDims + 1) - 1;
         const int64_t parent = parent_tile(child, level, layer_dims)[d];
         mapping.tile[d] = std::uniform_int_distribution<int64_t>(1, parent)(rng_);
       }
+    }
+  }
+
+  // Half the time GAMMA's spatial gene: one dim taking all the units it can. Otherwise one dim
+  // joins the map (with the units the others leave, halving the widest when none are left) or
+  // leaves it, which GAMMA's one-dim gene cannot express.
+  void mutate_spatial_map(Dataflow& child, int level) {
+    LevelMapping& mapping = child.levels[level];
+    const int64_t units = units_at_level(arch_, child, level);
+    const int d = pick(kNumDims);
+    if (chance(0.5)) {
+      mapping.set_single_spatial(kAllDims[d], units);
+    } else if (mapping.fanout[d] > 1) {
+      mapping.fanout[d] = 1;
+    } else {
+      if (2 * mapping.units() > units) {
+        int64_t& widest = mapping.fanout[dim_index(mapping.main_spatial_dim())];
+        widest = std::max<int64_t>(1, widest / 2);
+      }
+      mapping.fanout[d] = std::max<int64_t>(2, units / mapping.units());
     }
   }
 
@@ -275,8 +297,8 @@ std::vector<int64_t> doubling_choices(int64_t first, int64_t top) {
   return choices;
 }
 
-// Walks tiles (level by level, dim by dim), then spatial dims and fan-outs, and hands each
-// such skeleton to `leaf` with the dims that have more than one trip per level. `leaf` returns
+// Walks tiles (level by level, dim by dim), then fan-outs (level by level, dim by dim), and hands
+// each such skeleton to `leaf` with the dims that have more than one trip per level. `leaf` returns
 // false to stop the walk.
 class SpaceWalker {
  public:
@@ -301,27 +323,31 @@ class SpaceWalker {
     return true;
   }
 
+  // A level's fan-outs are set once the levels above it have theirs (L1's units depend on L2's).
   bool walk_spatial(int level) {
     if (level == kNumLevels) return leaf_(dataflow_, trip_dims());
-    LevelMapping& mapping = dataflow_.levels[level];
-    mapping.spatial_dim = Dim::K;
-    mapping.fanout = 1;
-    if (!walk_spatial(level + 1)) return false;
-    const int64_t units = units_at_level(arch_, dataflow_, level);
-    for (Dim dim : kAllDims) {
-      const int64_t most = std::min(units, available_fanout(dataflow_, level, dim));
-      if (most < 2) continue;
-      for (int64_t fanout : doubling_choices(2, most)) {
-        mapping.spatial_dim = dim;
-        mapping.fanout = fanout;
-        if (!walk_spatial(level + 1)) return false;
+    return walk_fanouts(level, 0, units_at_level(arch_, dataflow_, level));
+  }
+
+  // Dim d's fan-out at `level` and then the later dims', from the units the earlier dims left.
+  bool walk_fanouts(int level, int d, int64_t units_left) {
+    if (d == kNumDims) return walk_spatial(level + 1);
+    int64_t& fanout = dataflow_.levels[level].fanout[d];
+    fanout = 1;
+    if (!walk_fanouts(level, d + 1, units_left)) return false;
+    const int64_t most = std::min(units_left, available_fanout(dataflow_, level, kAllDims[d]));
+    if (most >= 2) {
+      for (int64_t ways : doubling_choices(2, most)) {
+        fanout = ways;
+        if (!walk_fanouts(level, d + 1, units_left / ways)) return false;
       }
     }
+    fanout = 1;
     return true;
   }
 
   // Per level, the dims its loops step through more than once: the parent tile over this
-  // level's tile, the parent level's fan-out taking that many tiles per step along its dim.
+  // level's tile, the parent level's fan-out along the dim taking that many tiles per step.
   std::array<std::vector<Dim>, kNumLevels> trip_dims() const {
     std::array<std::vector<Dim>, kNumLevels> dims;
     for (int level = 0; level < kNumLevels; ++level) {
@@ -329,8 +355,7 @@ class SpaceWalker {
       for (Dim dim : kAllDims) {
         const int d = dim_index(dim);
         int64_t step = dataflow_.levels[level].tile[d];
-        if (level > 0 && dataflow_.levels[level - 1].spatial_dim == dim)
-          step *= dataflow_.levels[level - 1].fanout;
+        if (level > 0) step *= dataflow_.levels[level - 1].fanout[d];
         if (parent[d] > step) dims[level].push_back(dim);
       }
     }
@@ -351,7 +376,7 @@ int64_t factorial(std::size_t n) {
 }
 
 // Every order of `dataflow` whose loops with more than one trip come in any permutation and the
-// others after them in K..S order.
+// others after them in K..N order.
 void for_each_order(Dataflow& dataflow, const std::array<std::vector<Dim>, kNumLevels>& trip_dims,
                     int level, const std::function<void(const Dataflow&)>& visit) {
   if (level == kNumLevels) {

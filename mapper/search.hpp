@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
+#include "dataflow/dataflow.hpp"
 #include "mapper/objective.hpp"
-#include "sim/dataflow.hpp"
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
 
@@ -82,9 +82,10 @@ class CachedEvaluator {
 
 // GAMMA (Kao & Krishna, ICCAD 2020) on our three-level dataflow, with GAMMA's default rates.
 // Each generation keeps the elite, breeds children from the best `parent_ratio` by swapping one
-// dim's tile per level between two parents, mutates genes (a level's spatial dim, taking all
-// the units it can, or one tile, redrawn uniformly inside its parent) and swaps two loops of a
-// level; repair_dataflow then makes every child legal. GAMMA's growth and aging (adding or
+// dim's tile and fan-out per level between two parents, mutates genes (a level's spatial map:
+// one dim taking all the units it can as in GAMMA, or one dim added to or dropped from the map;
+// or one tile, redrawn uniformly inside its parent) and swaps two loops of a level;
+// repair_dataflow then makes every child legal. GAMMA's growth and aging (adding or
 // dropping a cluster level) have no counterpart: the arch fixes three levels, and a level with
 // fan-out 1 is the dropped one. Runs until the budget is spent (cached repeats are free), or 4x
 // the generations the budget plans for, whichever comes first.
@@ -110,10 +111,10 @@ SearchResult search_random(const Layer& layer, const ArchSpec& arch, const Objec
 
 // The discretised space exhaustive search walks, per level outermost first:
 //  - tiles: per dim the powers of two below the parent tile, and the parent tile itself;
-//  - spatial dim and fan-out: fan-out 1 (the dim is then irrelevant and written as K), or any dim
-//    with a fan-out from the powers of two >= 2 below the most usable units, and that most;
+//  - fan-outs, dim by dim: 1, or the powers of two >= 2 below the most usable (the sub-tiles along
+//    the dim and the units the earlier dims left), and that most; so any set of dims is unrolled;
 //  - order: every permutation of the dims with more than one trip at that level; dims with one
-//    trip follow in K..S order, since the schedule steps through a one-trip loop without effect.
+//    trip follow in K..N order, since the schedule steps through a one-trip loop without effect.
 // Only tiles that fit their buffer are kept, so every candidate is legal and distinct.
 constexpr int64_t kDefaultMaxCandidates = 20000;
 // Candidates of the space. Counting stops once past `limit`, so a count above it is a lower bound:

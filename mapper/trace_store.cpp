@@ -16,10 +16,22 @@ namespace dcp {
 namespace {
 
 constexpr const char* kFormatMarker = "dcp-traces";
-constexpr int kSchemaVersion = 1;
+// 2: seven dims (the batch N joined K..S) and a fan-out per dim in the dataflow line.
+constexpr int kSchemaVersion = 2;
 constexpr const char* kStoreAllowed = "a trace store written by dcp sweep";
 constexpr const char* kLineAllowed =
-    "three levels '<dim><fan-out>:<order>:<K>,<C>,<Y>,<X>,<R>,<S>' joined by '|'";
+    "three levels '<spatial>:<order>:<K>,<C>,<Y>,<X>,<R>,<S>,<N>' joined by '|', <spatial> '-' "
+    "or <dim><fan-out >= 2>[r|c] per unrolled dim";
+// Written after a fan-out whose dim is bound to an array axis.
+constexpr char kRowsMark = 'r';
+constexpr char kColsMark = 'c';
+
+// What a store of each schema version holds, for the error that refuses one of another version.
+std::string schema_description(const std::string& version) {
+  if (version == "1") return "trace schema 1 (dims K..S, one spatial dim per level)";
+  if (version == "2") return "trace schema 2 (dims K..S and the batch N, a fan-out per dim)";
+  return "trace schema " + version;
+}
 
 // ---- Fields of each stored struct, in column order. One visitor per struct serves the schema,
 // the writer, the reader and the JSON, so a new field cannot be stored but not read back.
@@ -53,8 +65,8 @@ void visit_arch_fields(Arch& arch, Visitor&& visit) {
   visit("energy_leakage_pj_per_cycle", arch.energy.leakage_pj_per_cycle);
 }
 
-constexpr std::array<int64_t Layer::*, kNumDims> kLayerDims = {&Layer::K, &Layer::C, &Layer::Y,
-                                                               &Layer::X, &Layer::R, &Layer::S};
+constexpr std::array<int64_t Layer::*, kNumDims> kLayerDims = {
+    &Layer::K, &Layer::C, &Layer::Y, &Layer::X, &Layer::R, &Layer::S, &Layer::N};
 
 // Every field but repeat and count: a stored layer is one instance.
 template <typename LayerValue, typename Visitor>
@@ -385,9 +397,12 @@ std::unique_ptr<Connection> open_store(const std::string& path, bool writable) {
   if (format != std::string(kFormatMarker))
     throw InputError(path, "meta.format", "not a dcp trace store", kStoreAllowed);
   const std::string version = meta_value(*connection, "schema_version").value_or("missing");
-  if (version != std::to_string(kSchemaVersion))
-    throw InputError(path, "meta.schema_version", "schema version " + version + " is not supported",
-                     std::to_string(kSchemaVersion));
+  const std::string supported = std::to_string(kSchemaVersion);
+  if (version != supported)
+    throw InputError(path, "meta.schema_version",
+                     "made with " + schema_description(version) + ", this dcp reads " +
+                         schema_description(supported) + "; sweep it again with this dcp",
+                     supported);
   return connection;
 }
 
@@ -461,8 +476,7 @@ class LineParser {
     for (int level = 0; level < kNumLevels; ++level) {
       if (level > 0) expect('|');
       LevelMapping& mapping = dataflow.levels[level];
-      mapping.spatial_dim = dim();
-      mapping.fanout = positive_integer();
+      spatial_map(mapping);
       expect(':');
       unsigned seen = 0;
       for (Dim& ordered : mapping.order) {
@@ -474,7 +488,7 @@ class LineParser {
       expect(':');
       for (int d = 0; d < kNumDims; ++d) {
         if (d > 0) expect(',');
-        mapping.tile[d] = positive_integer();
+        mapping.tile[d] = integer(1);
       }
     }
     if (position_ != end_) fail("the end of the line");
@@ -482,6 +496,21 @@ class LineParser {
   }
 
  private:
+  // '-', or per unrolled dim its letter, its fan-out and maybe its axis mark.
+  void spatial_map(LevelMapping& mapping) {
+    if (position_ != end_ && *position_ == '-') {
+      ++position_;
+      return;
+    }
+    do {
+      const int d = dim_index(dim());
+      if (mapping.fanout[d] != 1) fail("a dim not yet in the spatial map");
+      mapping.fanout[d] = integer(2);
+      if (position_ != end_ && (*position_ == kRowsMark || *position_ == kColsMark))
+        mapping.axis[d] = *position_++ == kRowsMark ? Axis::Rows : Axis::Cols;
+    } while (position_ != end_ && *position_ != ':');
+  }
+
   [[noreturn]] void fail(const std::string& expected) const {
     const std::string field =
         sample_index_ ? "samples[" + std::to_string(*sample_index_) + "].dataflow" : "dataflow";
@@ -500,10 +529,10 @@ class LineParser {
     ++position_;
     return parsed;
   }
-  int64_t positive_integer() {
+  int64_t integer(int64_t least) {
     int64_t value = 0;
     const auto [next, error] = std::from_chars(position_, end_, value);
-    if (error != std::errc() || value < 1) fail("an integer >= 1");
+    if (error != std::errc() || value < least) fail("an integer >= " + std::to_string(least));
     position_ = next;
     return value;
   }
@@ -530,8 +559,14 @@ std::string format_dataflow_line(const Dataflow& dataflow) {
   for (int level = 0; level < kNumLevels; ++level) {
     const LevelMapping& mapping = dataflow.levels[level];
     if (level > 0) line += '|';
-    line += dim_letter(mapping.spatial_dim);
-    line += std::to_string(mapping.fanout) + ':';
+    if (mapping.spatial_dims().empty()) line += '-';
+    for (const Dim dim : mapping.spatial_dims()) {
+      const int d = dim_index(dim);
+      line += dim_letter(dim) + std::to_string(mapping.fanout[d]);
+      if (mapping.axis[d] != Axis::Any)
+        line += mapping.axis[d] == Axis::Rows ? kRowsMark : kColsMark;
+    }
+    line += ':';
     for (const Dim dim : mapping.order) line += dim_letter(dim);
     for (int d = 0; d < kNumDims; ++d)
       line += (d == 0 ? ':' : ',') + std::to_string(mapping.tile[d]);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
-#include "sim/dataflow.hpp"
+#include "dataflow/dataflow.hpp"
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
 
@@ -25,16 +25,20 @@ struct TraceRecord {
 };
 
 // Every row, ordered by sample_index. Throws InputError naming the file for a file that is not
-// SQLite, is corrupt, or is not a dcp trace store (or has another schema version).
+// SQLite, is corrupt, or is not a dcp trace store; a store of another schema version in one line
+// naming the schema it was made with.
 std::vector<TraceRecord> read_traces(const std::string& path);
 
-// The layer's identity for train/test splits and deduplication: type, dims, stride, pad and
-// groups; neither the name nor repeat/count. E.g. "convK64C64Y56X56R1S1s1p0g1".
+// The layer's identity for train/test splits and deduplication: type, dims (the batch N too),
+// stride, pad and groups; neither the name nor repeat/count. E.g. "convK64C64Y56X56R1S1N1s1p0g1".
 std::string layer_key(const Layer& layer);
 
-// A dataflow on one line, levels L2|L1|L0, each "<spatial dim><fan-out>:<loop order>:<tiles of
-// K,C,Y,X,R,S>", e.g. "K12:KCYXRS:64,3,56,56,3,3|C14:KCRSYX:16,3,1,56,3,3|K1:KCYRSX:4,1,1,56,3,3".
-// The name is not part of it.
+// A dataflow on one line, levels L2|L1|L0, each "<spatial map>:<loop order>:<tiles of
+// K,C,Y,X,R,S,N>". The spatial map is '-' when nothing is unrolled, else each unrolled dim in
+// K..N order as its letter and fan-out, marked 'r' or 'c' when bound to the array's rows or
+// columns, e.g.
+// "K4N3:KCYXRSN:64,3,56,56,3,3,3|C2Y7:KCRSYXN:16,3,8,56,3,3,1|-:KCYRSXN:4,1,1,56,3,3,1". The name
+// is not part of it.
 std::string format_dataflow_line(const Dataflow& dataflow);
 // Throws InputError(source, "dataflow", ...) for text that is not in that form.
 Dataflow parse_dataflow_line(const std::string& text, const std::string& source);

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "common/input_error.hpp"
-#include "mapper/fixed_dataflows.hpp"
+#include "dataflow/fixed_dataflows.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/search.hpp"
 #include "sim/evaluate.hpp"

@@ -59,7 +59,7 @@ layers:
   - {name: fc, type: gemm, rows: 5, in_features: 12, out_features: 7}
 YAML
 for name in conv dw fc; do
-  for dataflow in nvdla eyeriss-rs shidiannao tpu-ws; do
+  for dataflow in nvdla eyeriss-rs shidiannao tpu-ws tpu-os; do
     expect_ok "functional $name $dataflow" "$dcp" simulate --arch "$eyeriss" --layer "$work/small.yaml:$name" --dataflow "$dataflow" --functional
     grep -q PASS "$work/out" || fail "functional $name $dataflow: $(cat "$work/out")"
   done
@@ -94,6 +94,23 @@ problem:
 YAML
 expect_ok "import timeloop problem" "$dcp" import-timeloop "$work/problem.yaml" --out "$work/problem_layer.yaml"
 expect_ok "simulate timeloop problem" "$dcp" simulate --arch "$eyeriss" --layer "$work/problem_layer.yaml:problem" --dataflow eyeriss-rs --quiet
+# Every command takes a dataflow in any format it writes: a Timeloop mapping or MAESTRO file simulates
+# to the same numbers as the fixed dataflow exported, on a batch of 2 with several dims unrolled.
+big=(--arch "$eyeriss" --layer workloads/models/alexnet.yaml:conv3 --batch 2 --json --quiet)
+"$dcp" simulate "${big[@]}" --dataflow eyeriss-rs >"$work/fixed.json" || fail "simulate eyeriss-rs batch 2"
+expect_ok "export eyeriss-rs as timeloop" "$dcp" export --dataflow eyeriss-rs --layer workloads/models/alexnet.yaml:conv3 --arch "$eyeriss" --format timeloop --out "$work/rs_timeloop.yaml"
+expect_ok "export eyeriss-rs as maestro" "$dcp" export --dataflow eyeriss-rs --layer workloads/models/alexnet.yaml:conv3 --arch "$eyeriss" --format maestro --out "$work/rs.m"
+for file in rs_timeloop.yaml rs.m; do
+  "$dcp" simulate "${big[@]}" --dataflow "$work/$file" >"$work/other.json" || fail "simulate $file"
+  python3 -c "
+import json,sys
+a=list(json.load(open(sys.argv[1]))['runs'].values())[0][0]['result']
+b=list(json.load(open(sys.argv[2]))['runs'].values())[0][0]['result']
+assert a==b" "$work/fixed.json" "$work/other.json" && pass || fail "$file simulates differently from eyeriss-rs"
+done
+# A dataflow file over a network is a template fitted to every layer.
+expect_ok "template over a network" "$dcp" simulate --arch "$eyeriss" --network workloads/models/alexnet.yaml --dataflow "$work/rs_timeloop.yaml" --quiet
+grep -q "^total" "$work/out" && pass || fail "template table: $(cat "$work/out")"
 
 # --- bad inputs ----------------------------------------------------------------------------
 printf 'name: x\narray: {rows: 2, cols: [\n' >"$work/malformed.yaml"
@@ -119,8 +136,8 @@ work = sys.argv[1]
 text = open(f"{work}/good.yaml").read()
 levels = text.split("- level:")
 # L1 tile bigger than the L2 tile: tiles do not nest.
-l1 = re.sub(r"K: \d+", "K: 8", levels[2], count=1)
-l2 = re.sub(r"K: \d+", "K: 2", levels[1], count=1)
+l1 = re.sub(r"tile: \{K: \d+", "tile: {K: 8", levels[2], count=1)
+l2 = re.sub(r"tile: \{K: \d+", "tile: {K: 2", levels[1], count=1)
 open(f"{work}/nest.yaml", "w").write("- level:".join([levels[0], l2, l1, levels[3]]))
 PY
 expect_error "tiles do not nest" "nest.yaml" "levels[" "tile.K" -- "$dcp" simulate --arch "$eyeriss" --layer "$work/small.yaml:conv" --dataflow "$work/nest.yaml"
@@ -138,8 +155,15 @@ write_dataflow pes.yaml "{K: 64, C: 8, Y: 2, X: 2, R: 1, S: 1}" 64 "{K: 1, C: 8,
 expect_error "too many PEs" "pes.yaml" "512" "168" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/pes.yaml"
 write_dataflow overflow.yaml "{K: 4, C: 8, Y: 2, X: 5, R: 1, S: 1}" 1 "{K: 4, C: 8, Y: 2, X: 5, R: 1, S: 1}" 1 "{K: 4, C: 8, Y: 2, X: 5, R: 1, S: 1}"
 expect_error "buffer overflow" "overflow.yaml" "L0 footprint" "512 B" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/overflow.yaml"
-sed "0,/dim: [KCYXRS]/s//dim: Q/" "$work/good.yaml" >"$work/baddim.yaml"
-expect_error "unknown dim in dataflow" "baddim.yaml" "spatial.dim" -- "$dcp" simulate --arch "$eyeriss" --layer "$work/small.yaml:conv" --dataflow "$work/baddim.yaml"
+sed "0,/dim: [KCYXRS]/s//dim: Q/" "$work/pes.yaml" >"$work/baddim.yaml"
+expect_error "unknown dim in a one-dim spatial map" "baddim.yaml" "spatial.dim" "allowed: K, C, Y, X, R, S, N" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/baddim.yaml"
+sed "0,/spatial: {dim: K, fanout: 64}/s//spatial: {rows: {K: 8, Q: 8}}/" "$work/pes.yaml" >"$work/baddim2.yaml"
+expect_error "unknown dim in a spatial map" "baddim2.yaml" "spatial.rows.Q" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/baddim2.yaml"
+sed "0,/spatial: {dim: K, fanout: 64}/s//spatial: {rows: {K: 16}}/" "$work/pes.yaml" >"$work/badaxis.yaml"
+expect_error "a dim bound to an axis it does not fit" "badaxis.yaml" "spatial.rows" "12" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/badaxis.yaml"
+sed "0,/spatial: {dim: K, fanout: 64}/s//spatial: {K: 0}/" "$work/pes.yaml" >"$work/zerofan.yaml"
+expect_error "zero fan-out" "zerofan.yaml" "levels[0].spatial.K" ">= 1" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/zerofan.yaml"
+expect_error "batch of 0" "--batch" "1..65536" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --batch 0
 expect_error "functional on a network" "--layer" -- "$dcp" simulate --arch "$eyeriss" --network "$work/small.yaml" --functional
 head -c 2000 tests/data/tiny_net.onnx >"$work/truncated.onnx"
 expect_error "truncated onnx" "truncated.onnx" "not an ONNX model" -- "$dcp" import "$work/truncated.onnx" --out "$work/never.yaml"

@@ -10,7 +10,7 @@ eyeriss=arch/presets/eyeriss.yaml
 
 fail() { echo "FAIL: $1" >&2; exit 1; }
 
-"$dcp" sweep --arch "$eyeriss" --layers tests/data/sweep_layers.yaml --samples 300 --quiet \
+"$dcp" sweep --arch "$eyeriss" --layers tests/data/sweep_layers.yaml --random-layers 6 --samples 300 --quiet \
   --out "$work/traces.sqlite" >/dev/null
 "$dcp" train --traces "$work/traces.sqlite" --out "$work/predictor.pt" --epochs 10 --hidden 64 64 \
   --quiet >/dev/null

@@ -519,7 +519,7 @@ TEST_CASE("fixed dataflows keep their defining spatial dims") {
   for (Dim dim : spatial("tpu-ws", 0)) {  // the reduction down the rows, all 12 of them
     CHECK((dim == Dim::C || dim == Dim::R || dim == Dim::S));
   }
-  CHECK(array_rows_used(make_fixed_dataflow("tpu-ws", layer, arch)) == arch.array_rows);
+  CHECK(array_units_on(make_fixed_dataflow("tpu-ws", layer, arch), Axis::Rows) == arch.array_rows);
   CHECK(spatial("tpu-ws", 1) == Dims{Dim::K});
   CHECK(spatial("tpu-os", 0) == Dims{Dim::Y, Dim::X});
   CHECK(spatial("tpu-os", 1) == Dims{Dim::K});
@@ -541,8 +541,8 @@ TEST_CASE("eyeriss-rs replicates its PE sets: AlexNet CONV3 keeps at least 150 o
     const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", layer, arch);
     INFO(name << "\n" << dataflow_to_yaml(dataflow));
     CHECK(pes_used(dataflow) >= 150);
-    CHECK(array_rows_used(dataflow) <= arch.array_rows);
-    CHECK(array_cols_used(dataflow) <= arch.array_cols);
+    CHECK(array_units_on(dataflow, Axis::Rows) <= arch.array_rows);
+    CHECK(array_units_on(dataflow, Axis::Cols) <= arch.array_cols);
   }
 }
 
@@ -552,10 +552,10 @@ TEST_CASE("tpu-ws flattens C x R x S onto the rows: a 7x7, C = 3 layer fills a 1
   const Layer conv1 = load_layer_ref("workloads/models/resnet50.yaml:conv1");
   const Dataflow dataflow = make_fixed_dataflow("tpu-ws", conv1, arch);
   INFO(dataflow_to_yaml(dataflow));
-  CHECK(array_rows_used(dataflow) >= 15);
+  CHECK(array_units_on(dataflow, Axis::Rows) >= 15);
   CHECK(dataflow.levels[1].fanout[dim_index(Dim::K)] == 16);
   // The old one-dim map put only the 3 channels on the rows.
-  CHECK(array_rows_used(dataflow) > conv1.C);
+  CHECK(array_units_on(dataflow, Axis::Rows) > conv1.C);
 }
 
 TEST_CASE("a dataflow template fits every layer of a network") {
@@ -579,8 +579,8 @@ TEST_CASE("resolve_dataflow takes fixed names and files in every format") {
   const TempFile yaml(dataflow_to_yaml(fixed));
   CHECK(resolve_dataflow(yaml.path(), layer, arch) == fixed);
   CHECK_THROWS_WITH(resolve_dataflow("no-such-thing", layer, arch),
-                    Catch::StartsWith("no-such-thing: neither a fixed dataflow nor a dataflow "
-                                      "file (allowed: nvdla, eyeriss-rs"));
+                    Catch::StartsWith("dataflow: 'no-such-thing' is neither a fixed dataflow nor a "
+                                      "dataflow file (allowed: nvdla, eyeriss-rs"));
 }
 
 TEST_CASE("every fixed dataflow is legal for every model layer on every preset") {

@@ -212,7 +212,7 @@ TEST_CASE("MatMul with a weight, also through a Transpose, is one gemm over all 
   REQUIRE(imported.network.layers.size() == 2);
   for (const Layer& layer : imported.network.layers) {
     CHECK(layer.type == LayerType::Gemm);
-    CHECK(layer.dims() == DimArray{3072, 768, 2 * 197, 1, 1, 1});
+    CHECK(layer.dims() == DimArray{3072, 768, 2 * 197, 1, 1, 1, 1});
     CHECK(layer.repeat == 1);
   }
 }

@@ -18,8 +18,8 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
-#include "mapper/fixed_dataflows.hpp"
-#include "mapper/random_dataflow.hpp"
+#include "dataflow/fixed_dataflows.hpp"
+#include "dataflow/random_dataflow.hpp"
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
 
@@ -140,8 +140,8 @@ TEST_CASE("the gradient of the prediction with respect to the code is finite and
   REQUIRE(gradient.defined());
   CHECK(torch::isfinite(gradient).all().item<bool>());
   CHECK(gradient.abs().sum().item<double>() > 0);
-  // Every kind of gene reaches the output: logits, fan-outs, priorities and tiles.
-  for (int index : {code_index_parallel_logit(0, Dim::K), code_index_fanout(1),
+  // Every kind of gene reaches the output: spatial shares, priorities and tiles.
+  for (int index : {code_index_spatial_share(0, Dim::K), code_index_spatial_share(1, Dim::N),
                     code_index_priority(1, Dim::C), code_index_tile(2, Dim::X)}) {
     INFO("code index " << index);
     CHECK(gradient[0][index].item<float>() != 0.0f);
@@ -213,11 +213,15 @@ TEST_CASE("missing, truncated, foreign and mismatched predictor files give one-l
     archive.write("weights", torch::ones({3}));
     archive.save_to(foreign.path);
   }
+  // A predictor of the first code: one parallel dim and fan-out per level, six dims.
   const TempPath other_schema("other_schema.pt");
   {
     torch::serialize::OutputArchive archive;
     predictor.write(archive);
-    archive.write("schema", c10::IValue(std::string("v0 context[log2_K]")));
+    archive.write("schema", c10::IValue(std::string(
+                                "v1 context[log2_K,log2_C,log2_Y,log2_X,log2_R,log2_S,] "
+                                "code[57: levels x (6 parallel logits, fanout, 6 x (priority, "
+                                "tile))] targets[ln cycles, ln energy_pj]")));
     archive.save_to(other_schema.path);
   }
   const TempPath text("text.pt");
@@ -245,7 +249,12 @@ TEST_CASE("missing, truncated, foreign and mismatched predictor files give one-l
     CHECK(message.find(path) == 0);
     CHECK(message.find('\n') == std::string::npos);
   }
-  CHECK(load_error(other_schema.path).find("schema") != std::string::npos);
+  const std::string schema_error = load_error(other_schema.path);
+  CHECK(schema_error.find("schema") != std::string::npos);
+  CHECK(schema_error.find("'v1 code[57: levels x (6 parallel logits, fanout, 6 x (priority, "
+                          "tile))]'") != std::string::npos);
+  CHECK(schema_error.find("'v2 code[63: 3 levels x 7 dims KCYXRSN x (spatial share, priority, "
+                          "tile)]'") != std::string::npos);
   CHECK(load_error(foreign.path).find("not a dcp predictor") != std::string::npos);
 }
 
@@ -291,7 +300,8 @@ TEST_CASE("DCP's verified EDP on tiny layers is within 1.15x of the exhaustive o
   Predictor predictor = train_predictor(tiny_traces(), options, nullptr);
   const ArchSpec arch = four_pe_arch();
   const Objective edp = parse_objective("edp", "--objective");
-  const std::vector<Layer> layers = {tiny_conv(4, 2, 2), tiny_conv(2, 4, 2), tiny_conv(8, 2, 2)};
+  // Small enough that exhaustive search stays under its candidate cap with several dims unrolled.
+  const std::vector<Layer> layers = {tiny_conv(4, 2, 2), tiny_conv(2, 4, 2), tiny_conv(2, 2, 2)};
   const std::vector<LayerMapping> mappings = map_layers(predictor, layers, arch, edp, {}, nullptr);
   for (const LayerMapping& mapping : mappings) {
     const SearchResult optimum = search_exhaustive(mapping.layer, arch, edp, mapping.fixed, {});
@@ -303,7 +313,8 @@ TEST_CASE("DCP's verified EDP on tiny layers is within 1.15x of the exhaustive o
     CHECK(mapping.best_objective <= 1.15 * optimum.best_objective);
     // The reported numbers are the simulator's, for the returned dataflow.
     CHECK(evaluate(mapping.layer, arch, mapping.best).cycles == mapping.best_result.cycles);
-    CHECK(mapping.simulator_calls <= 4 + MapOptions{}.verify_top_k);
+    CHECK(mapping.simulator_calls <=
+          static_cast<int64_t>(fixed_dataflow_names().size()) + MapOptions{}.verify_top_k);
   }
 }
 
@@ -329,12 +340,12 @@ TEST_CASE("a round simulates at most family_cap near copies, first one wide data
   const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
   const Layer layer = make_conv("test", "conv", 64, 64, 16, 16, 3, 3, 1, 1, 1);
   Dataflow wide = make_fixed_dataflow("nvdla", layer, arch);
-  wide.levels[0].spatial_dim = Dim::K;
-  wide.levels[0].fanout = 12;
-  wide.levels[1].fanout = 14;
+  wide.levels[0].set_single_spatial(Dim::K, 12);
+  wide.levels[1].set_single_spatial(Dim::C, 14);
+  wide.levels[2].set_single_spatial(Dim::K, 1);
   const auto candidate = [](const Dataflow& dataflow) { return Candidate{dataflow, 1, 1, 1, 0}; };
   std::vector<Candidate> ranked;
-  // Six near copies (tiles that round to the same power of two), then six other families.
+  // Six near copies (tiles that round to the same power of two), then seven other families.
   for (const int64_t tile : {16, 15, 14, 13, 12, 17}) {
     Dataflow copy = wide;
     copy.levels[0].tile[dim_index(Dim::K)] = tile;
@@ -343,7 +354,7 @@ TEST_CASE("a round simulates at most family_cap near copies, first one wide data
   for (const Dim dim : kAllDims) {
     Dataflow other = wide;
     other.levels[0].tile[dim_index(Dim::K)] = 2;
-    other.levels[2].spatial_dim = dim;
+    other.levels[2].set_single_spatial(dim, 2);
     ranked.push_back(candidate(other));
   }
   REQUIRE(dataflow_family(ranked[0].dataflow) == dataflow_family(ranked[5].dataflow));
@@ -358,18 +369,20 @@ TEST_CASE("a round simulates at most family_cap near copies, first one wide data
   };
   CHECK(chosen_indices({}, 6, false) == std::vector<size_t>{0, 1, 6, 7, 8, 9});
   // Near copies beyond the cap come last, when the other families run out.
-  CHECK(chosen_indices({}, 10, false) == std::vector<size_t>{0, 1, 6, 7, 8, 9, 10, 11, 2, 3});
+  CHECK(chosen_indices({}, 11, false) == std::vector<size_t>{0, 1, 6, 7, 8, 9, 10, 11, 12, 2, 3});
   // Simulated dataflows are never chosen again.
   CHECK(chosen_indices({dataflow_key(ranked[0].dataflow)}, 3, false) ==
         std::vector<size_t>{1, 2, 6});
 
-  // Exploration: the best wide candidate of each L2 spatial dim comes first; a narrow one (on
+  // Exploration: the best wide candidate of each main L2 spatial dim comes first; a narrow one (on
   // 4 of 168 PEs) does not count.
-  ranked[0].dataflow.levels[0].fanout = 2;
-  ranked[0].dataflow.levels[1].fanout = 2;
-  ranked[1].dataflow.levels[0].spatial_dim = Dim::C;
-  ranked[2].dataflow.levels[0].spatial_dim = Dim::Y;
-  ranked[3].dataflow.levels[0].spatial_dim = Dim::Y;
+  ranked[0].dataflow.levels[0].set_single_spatial(Dim::K, 2);
+  ranked[0].dataflow.levels[1].set_single_spatial(Dim::C, 2);
+  ranked[1].dataflow.levels[0].set_single_spatial(Dim::C, 12);
+  ranked[2].dataflow.levels[0].set_single_spatial(Dim::Y, 12);
+  // Y has the larger fan-out, so the map counts as Y's.
+  ranked[3].dataflow.levels[0].fanout[dim_index(Dim::Y)] = 12;
+  ranked[3].dataflow.levels[0].fanout[dim_index(Dim::K)] = 2;
   CHECK(chosen_indices({}, 4, true) == std::vector<size_t>{1, 2, 4, 0});
 }
 

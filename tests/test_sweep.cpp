@@ -13,7 +13,7 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
-#include "mapper/fixed_dataflows.hpp"
+#include "dataflow/fixed_dataflows.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/sweep.hpp"
 #include "mapper/trace_store.hpp"
@@ -32,8 +32,10 @@ const ArchSpec& eyeriss() {
 
 SampleSpace model_space(uint64_t seed) {
   std::vector<Layer> layers = load_network("workloads/models/resnet50.yaml").layers;
-  const std::vector<Layer> mobilenet = load_network("workloads/models/mobilenet_v2.yaml").layers;
-  layers.insert(layers.end(), mobilenet.begin(), mobilenet.end());
+  // MobileNet-V2 at batch 4, so that the batch dim too is tiled and unrolled.
+  Network mobilenet = load_network("workloads/models/mobilenet_v2.yaml");
+  set_batch(mobilenet, 4, "test");
+  layers.insert(layers.end(), mobilenet.layers.begin(), mobilenet.layers.end());
   std::ostringstream warnings;
   SampleMix every_kind;
   every_kind.jump = 0.15;
@@ -132,6 +134,7 @@ TEST_CASE("sampler: only legal dataflows, spread over every spatial dim and loop
   constexpr int kDraws = 2000;
   // [level][dim]: spatial dims with a fan-out above 1, and outermost loops.
   std::array<std::set<Dim>, kNumLevels> spread_dims, outer_loops;
+  std::array<int, kNumLevels> multi_dim_maps{};
   std::set<std::string> l2_orders;
   std::set<SampleKind> kinds;
   std::set<int> archs;
@@ -143,7 +146,9 @@ TEST_CASE("sampler: only legal dataflows, spread over every spatial dim and loop
     archs.insert(sample.arch);
     for (int level = 0; level < kNumLevels; ++level) {
       const LevelMapping& mapping = sample.dataflow.levels[level];
-      if (mapping.fanout > 1) spread_dims[level].insert(mapping.spatial_dim);
+      const std::vector<Dim> spatial = mapping.spatial_dims();
+      spread_dims[level].insert(spatial.begin(), spatial.end());
+      multi_dim_maps[level] += spatial.size() >= 2;
       outer_loops[level].insert(mapping.order.front());
     }
     std::string l2_order;
@@ -153,9 +158,12 @@ TEST_CASE("sampler: only legal dataflows, spread over every spatial dim and loop
   CHECK(kinds.size() == kNumSampleKinds);
   CHECK(archs.size() == 2);
   // The presets have one MAC lane per PE, so only L2 and L1 spread work.
-  for (int level = 0; level < 2; ++level) CHECK(spread_dims[level].size() == kNumDims);
+  for (int level = 0; level < 2; ++level) {
+    CHECK(spread_dims[level].size() == kNumDims);
+    CHECK(multi_dim_maps[level] > kDraws / 20);  // several dims unrolled at once
+  }
   for (int level = 0; level < kNumLevels; ++level) CHECK(outer_loops[level].size() == kNumDims);
-  CHECK(l2_orders.size() > 300);  // of the 720 permutations
+  CHECK(l2_orders.size() > 300);  // of the 5040 permutations
 }
 
 TEST_CASE("sampler: --mix sets the listed shares and zeroes the rest; bad mixes are one line") {
@@ -192,7 +200,7 @@ TEST_CASE("sampler: jumps are legal and reach a reduction over every PE in one s
     const Dataflow jumped = jump_dataflow(pointwise, eyeriss(), start, rng);
     REQUIRE(legality_violations(pointwise, eyeriss(), jumped).empty());
     CHECK(jumped == jump_dataflow(pointwise, eyeriss(), start, same_seed));
-    if (jumped.levels[0].spatial_dim == Dim::C && pes_used(jumped) >= 128) ++wide_reductions;
+    if (jumped.levels[0].main_spatial_dim() == Dim::C && pes_used(jumped) >= 128) ++wide_reductions;
   }
   CHECK(wide_reductions > 10);
 }
@@ -234,17 +242,74 @@ TEST_CASE("sampler: random layers look like real ones and repeat with the seed")
 
 TEST_CASE("trace store: the one-line dataflow form round-trips and rejects bad text") {
   const SampleSpace space = model_space(1);
-  for (int64_t index = 0; index < 50; ++index) {
+  int multi_dim = 0;
+  for (int64_t index = 0; index < 100; ++index) {
     const Dataflow dataflow = draw_sample(space, index).dataflow;
+    for (const LevelMapping& mapping : dataflow.levels)
+      multi_dim += mapping.spatial_dims().size() >= 2;
     Dataflow parsed = parse_dataflow_line(format_dataflow_line(dataflow), "test");
     parsed.name = dataflow.name;
     CHECK(parsed == dataflow);
   }
-  for (const std::string bad :
-       {"", "K12:KCYXRS:1,1,1,1,1,1", "Q1:KCYXRS:1,1,1,1,1,1|",
-        "K1:KCYXRK:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1",
-        "K1:KCYXRS:1,1,1,1,1,0|K1:KCYXRS:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1"})
+  CHECK(multi_dim > 0);
+
+  Dataflow bound;
+  bound.levels[0].fanout = {4, 1, 1, 1, 1, 1, 3};
+  bound.levels[0].axis[dim_index(Dim::N)] = Axis::Rows;
+  bound.levels[0].tile = {64, 3, 56, 56, 3, 3, 3};
+  bound.levels[1].fanout = {1, 2, 7, 1, 1, 1, 1};
+  bound.levels[1].axis[dim_index(Dim::Y)] = Axis::Cols;
+  bound.levels[1].tile = {16, 3, 8, 56, 3, 3, 1};
+  bound.levels[2].order = {Dim::N, Dim::K, Dim::C, Dim::Y, Dim::R, Dim::S, Dim::X};
+  bound.levels[2].tile = {4, 1, 1, 56, 3, 3, 1};
+  const std::string line =
+      "K4N3r:KCYXRSN:64,3,56,56,3,3,3|C2Y7c:KCYXRSN:16,3,8,56,3,3,1|"
+      "-:NKCYRSX:4,1,1,56,3,3,1";
+  CHECK(format_dataflow_line(bound) == line);
+  Dataflow parsed = parse_dataflow_line(line, "test");
+  parsed.name = bound.name;
+  CHECK(parsed == bound);
+
+  const std::string rest = "|-:KCYXRSN:1,1,1,1,1,1,1|-:KCYXRSN:1,1,1,1,1,1,1";
+  for (const std::string& bad : std::vector<std::string>{
+           "", "K12:KCYXRSN:1,1,1,1,1,1,1", "Q2:KCYXRSN:1,1,1,1,1,1,1" + rest,
+           "-:KCYXRSK:1,1,1,1,1,1,1" + rest, "-:KCYXRSN:1,1,1,1,1,1,0" + rest,
+           "K1:KCYXRSN:1,1,1,1,1,1,1" + rest,    // a fan-out of 1 is no spatial dim
+           "K2K2:KCYXRSN:1,1,1,1,1,1,1" + rest,  // a dim twice in the map
+           "K2x:KCYXRSN:1,1,1,1,1,1,1" + rest,   // no such axis mark
+           "-:KCYXRS:1,1,1,1,1,1" + rest,        // a line of schema 1: six dims
+           "K1:KCYXRS:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1|K1:KCYXRS:1,1,1,1,1,1"}) {
+    INFO(bad);
     CHECK_THROWS_AS(parse_dataflow_line(bad, "test"), InputError);
+  }
+}
+
+TEST_CASE("trace store: a layer's batch is part of its identity and stored") {
+  TempDir directory;
+  const std::string path = directory.file("batch.sqlite");
+  Layer batched = make_conv("test", "conv", 16, 32, 8, 8, 3, 3, 1, 1, 1);
+  batched.N = 4;
+  Layer single = batched;
+  single.N = 1;
+  CHECK(layer_key(batched) != layer_key(single));
+  CHECK(layer_key(batched).find("N4") != std::string::npos);
+  Dataflow nvdla = make_fixed_dataflow("nvdla", batched, eyeriss());
+  {
+    TraceWriter writer(path, {{"test", "batch"}});
+    writer.add_arch(eyeriss());
+    writer.add_layer(0, batched);
+    TraceRow row;
+    row.arch_id = arch_content_id(eyeriss());
+    row.sample_kind = "fixed";
+    row.dataflow_line = format_dataflow_line(nvdla);
+    writer.add_sample(row);
+  }
+  const std::vector<TraceRecord> records = read_traces(path);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].layer.N == 4);
+  CHECK(records[0].layer_key == layer_key(batched));
+  nvdla.name = records[0].dataflow.name;
+  CHECK(records[0].dataflow == nvdla);
 }
 
 TEST_CASE("an interrupted sweep rerun equals an uninterrupted one") {
@@ -344,6 +409,11 @@ TEST_CASE("trace store: files that are not intact stores of this sweep are one-l
   SECTION("another schema version") {
     execute_sql(store, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     require_store_error(store, "meta.schema_version");
+  }
+  SECTION("a store of schema 1 (six dims, one spatial dim per level)") {
+    execute_sql(store, "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    require_store_error(store, "made with trace schema 1 (dims K..S, one spatial dim per level)");
+    CHECK_THROWS_WITH(sweep_into(store, small_sweep()), Catch::Contains("trace schema 1"));
   }
   SECTION("a sweep with other parameters") {
     CHECK_THROWS_WITH(sweep_into(store, small_sweep(2)), Catch::Contains("meta.sweep.seed"));

@@ -3,8 +3,8 @@
 // verdict for a small conv on the eyeriss preset, and simulate when it is legal.
 #include <cstdlib>
 
-#include "sim/dataflow.hpp"
-#include "sim/dataflow_interchange.hpp"
+#include "dataflow/dataflow.hpp"
+#include "dataflow/interchange.hpp"
 #include "sim/evaluate.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
