@@ -184,6 +184,15 @@ void write_arch_yaml(const ArchSpec& arch, std::ostream& out) {
       << "  noc_hop: " << shortest(arch.energy.noc_hop_pj) << "\n"
       << "  dram: " << shortest(arch.energy.dram_pj) << "\n"
       << "  leakage_per_cycle: " << shortest(arch.energy.leakage_pj_per_cycle) << "\n";
+  // An arch without a dram section has the ideal channel, whose zero timings the section's
+  // ranges do not admit: leave it out then, and the reload gets the same ideal channel.
+  const DramTiming& dram = arch.dram;
+  if (dram.t_rcd > 0) {
+    out << "dram: {banks: " << dram.banks << ", row_bytes: " << dram.row_bytes
+        << ", burst_bytes: " << dram.burst_bytes << ", t_rcd: " << dram.t_rcd
+        << ", t_rp: " << dram.t_rp << ", t_cas: " << dram.t_cas << ", t_wr: " << dram.t_wr
+        << ", t_wtr: " << dram.t_wtr << ", t_rtw: " << dram.t_rtw << "}\n";
+  }
 }
 
 }  // namespace dcp

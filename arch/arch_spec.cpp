@@ -24,9 +24,19 @@ constexpr int64_t kMaxL2Bytes = int64_t{1} << 36;  // 64 GiB
 constexpr double kMinBandwidth = 1e-3;
 constexpr double kMaxBandwidth = 1e6;
 constexpr int64_t kMaxDramLatency = 1'000'000;
+// DRAM organisation. Ganged HBM channels give the widest real rows and bursts (16 channels of
+// 2 KiB rows are 32 KiB); a row of at least 256 bytes keeps the model's work per request, one
+// step per row, small for tile-sized transfers.
+constexpr int64_t kMaxDramBanks = 1024;
+constexpr int64_t kMinRowBytes = 256;
+constexpr int64_t kMaxRowBytes = int64_t{1} << 20;
+// A DRAM timing in cycles: real ones stay below 100 even at a 5 GHz core clock, so 1000 catches
+// most values given in picoseconds (tRCD, tRP and CL are above 10000 ps in every standard).
+constexpr int64_t kMaxDramTiming = 1000;
 constexpr double kMaxEnergyPj = 1e6;
 
-// A nested map of the schema (array, buffers, bandwidth, energy) with its location for errors.
+// A nested map of the schema (array, buffers, bandwidth, dram, energy) with its location for
+// errors.
 struct Section {
   YAML::Node node;
   FieldPath where;
@@ -85,6 +95,41 @@ void read_bandwidths(const YAML::Node& root, const FieldPath& where, ArchSpec& a
   arch.dram_latency = read_int(bandwidth.node, "dram_latency", bandwidth.where, 0, kMaxDramLatency);
 }
 
+// An integer field in [min_value, max_value] that must also be a power of two (the DRAM address
+// mapping takes banks, rows and bursts as bit fields).
+int64_t read_power_of_two(const Section& section, const std::string& key, int64_t min_value,
+                          int64_t max_value) {
+  const int64_t value = read_int(section.node, key, section.where, min_value, max_value);
+  if ((value & (value - 1)) != 0) {
+    section.where.child(key).fail(
+        std::to_string(value) + " is not a power of two",
+        "a power of two in " + std::to_string(min_value) + ".." + std::to_string(max_value));
+  }
+  return value;
+}
+
+// Optional: without it the channel is ideal (DramTiming's defaults). With it, every field is
+// required, so a preset cannot silently mix its numbers with the ideal channel's.
+void read_dram_timing(const YAML::Node& root, const FieldPath& where, DramTiming& dram) {
+  if (!root["dram"].IsDefined()) return;
+  const Section section = open_section(
+      root, "dram", where,
+      {"banks", "row_bytes", "burst_bytes", "t_rcd", "t_rp", "t_cas", "t_wr", "t_wtr", "t_rtw"});
+  dram.banks = read_power_of_two(section, "banks", 1, kMaxDramBanks);
+  dram.row_bytes = read_power_of_two(section, "row_bytes", kMinRowBytes, kMaxRowBytes);
+  // A burst never straddles a row, so the row is a whole number of bursts.
+  dram.burst_bytes = read_power_of_two(section, "burst_bytes", 1, dram.row_bytes);
+  const auto read_timing = [&section](const std::string& key) {
+    return read_int(section.node, key, section.where, 1, kMaxDramTiming);
+  };
+  dram.t_rcd = read_timing("t_rcd");
+  dram.t_rp = read_timing("t_rp");
+  dram.t_cas = read_timing("t_cas");
+  dram.t_wr = read_timing("t_wr");
+  dram.t_wtr = read_timing("t_wtr");
+  dram.t_rtw = read_timing("t_rtw");
+}
+
 void read_energy(const YAML::Node& root, const FieldPath& where, EnergyTable& energy) {
   const Section table = open_section(
       root, "energy", where, {"mac", "l0", "l1", "l2", "noc_hop", "dram", "leakage_per_cycle"});
@@ -108,7 +153,7 @@ ArchSpec load_arch(const std::string& path) {
   require_map(root, where);
   require_known_keys(root, where,
                      {"name", "num_pes", "array", "macs_per_pe", "word_bytes", "double_buffered",
-                      "systolic", "mac_pipeline_depth", "buffers", "bandwidth", "energy"});
+                      "systolic", "mac_pipeline_depth", "buffers", "bandwidth", "dram", "energy"});
 
   ArchSpec arch;
   arch.source = path;
@@ -122,6 +167,7 @@ ArchSpec load_arch(const std::string& path) {
   arch.mac_pipeline_depth = read_int(root, "mac_pipeline_depth", where, 1, kMaxPipelineDepth);
   read_buffers(root, where, arch);
   read_bandwidths(root, where, arch);
+  read_dram_timing(root, where, arch.dram);
   read_energy(root, where, arch.energy);
   return arch;
 }

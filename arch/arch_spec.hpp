@@ -1,7 +1,7 @@
 #pragma once
 // The hardware description, independent of any layer or dataflow (Timeloop's "architecture").
 // Three storage levels: L0 per PE, L1 per cluster, L2 global; a NoC from L2 to the clusters and
-// a DRAM channel behind L2.
+// a DRAM channel behind L2 (its device timing: DramTiming, simulated by sim/dram.hpp).
 #include <cstdint>
 #include <string>
 
@@ -19,6 +19,24 @@ struct EnergyTable {
   double leakage_pj_per_cycle = 0;  // whole chip
 };
 
+// The DRAM device behind the `bandwidth.dram` data bus, in core cycles (the `dram:` section; each
+// preset cites the standard and speed grade its numbers come from). A request pays these on top
+// of ArchSpec::dram_latency, which is the fixed controller, PHY and link latency.
+// The defaults are an ideal channel, used when an arch has no `dram:` section: one bank and no
+// row, CAS or turnaround cost, so a transfer takes dram_latency + bytes / bandwidth as it did
+// before DRAM timing was modelled.
+struct DramTiming {
+  int64_t banks = 1;                     // power of two
+  int64_t row_bytes = int64_t{1} << 20;  // row buffer over the whole bus; power of two
+  int64_t burst_bytes = 1;               // one column access over the whole bus; power of two
+  int64_t t_rcd = 0;                     // activate to column command
+  int64_t t_rp = 0;                      // precharge: closing a row before the next activate
+  int64_t t_cas = 0;                     // column command to its first data (read or write)
+  int64_t t_wr = 0;                      // write recovery: end of write data to precharge
+  int64_t t_wtr = 0;                     // end of write data to the next read command
+  int64_t t_rtw = 0;                     // idle bus between read data and write data
+};
+
 struct ArchSpec {
   std::string name;
   std::string source;   // file it was loaded from
@@ -33,8 +51,9 @@ struct ArchSpec {
   double l1_bandwidth = 1;         // bytes/cycle from a cluster's L1 to its PEs (multicast bus)
   double l2_bandwidth = 1;         // bytes/cycle read or written at the global buffer
   double noc_bandwidth = 1;        // bytes/cycle on the L2<->cluster NoC (a multicast counts once)
-  double dram_bandwidth = 1;       // bytes/cycle
-  int64_t dram_latency = 0;        // cycles before the first byte of a burst
+  double dram_bandwidth = 1;       // bytes/cycle of the DRAM data bus
+  int64_t dram_latency = 0;        // fixed cycles per request: controller, PHY and link
+  DramTiming dram;                 // banks, rows and turnarounds of the DRAM device
   int64_t mac_pipeline_depth = 1;  // cycles from operands to result
   bool double_buffered = true;     // each level holds two tiles so fetch overlaps compute
   bool systolic = false;           // weight-stationary systolic array timing (fill/drain skew)

@@ -53,6 +53,15 @@ void visit_arch_fields(Arch& arch, Visitor&& visit) {
   visit("noc_bandwidth", arch.noc_bandwidth);
   visit("dram_bandwidth", arch.dram_bandwidth);
   visit("dram_latency", arch.dram_latency);
+  visit("dram_banks", arch.dram.banks);
+  visit("dram_row_bytes", arch.dram.row_bytes);
+  visit("dram_burst_bytes", arch.dram.burst_bytes);
+  visit("dram_t_rcd", arch.dram.t_rcd);
+  visit("dram_t_rp", arch.dram.t_rp);
+  visit("dram_t_cas", arch.dram.t_cas);
+  visit("dram_t_wr", arch.dram.t_wr);
+  visit("dram_t_wtr", arch.dram.t_wtr);
+  visit("dram_t_rtw", arch.dram.t_rtw);
   visit("mac_pipeline_depth", arch.mac_pipeline_depth);
   visit("double_buffered", arch.double_buffered);
   visit("systolic", arch.systolic);

@@ -30,6 +30,8 @@ AccessCounts& AccessCounts::operator+=(const AccessCounts& other) {
       reads[level][tensor] = saturating_add(reads[level][tensor], other.reads[level][tensor]);
       writes[level][tensor] = saturating_add(writes[level][tensor], other.writes[level][tensor]);
     }
+  for (int tensor = 0; tensor < kNumTensors; ++tensor)
+    noc_link_words[tensor] = saturating_add(noc_link_words[tensor], other.noc_link_words[tensor]);
   return *this;
 }
 
@@ -39,6 +41,8 @@ AccessCounts& AccessCounts::operator-=(const AccessCounts& other) {
       reads[level][tensor] -= other.reads[level][tensor];
       writes[level][tensor] -= other.writes[level][tensor];
     }
+  for (int tensor = 0; tensor < kNumTensors; ++tensor)
+    noc_link_words[tensor] -= other.noc_link_words[tensor];
   return *this;
 }
 
@@ -49,11 +53,12 @@ AccessCounts AccessCounts::scaled(int64_t factor) const {
       result.reads[level][tensor] = saturating_mul(result.reads[level][tensor], factor);
       result.writes[level][tensor] = saturating_mul(result.writes[level][tensor], factor);
     }
+  for (int64_t& link_words : result.noc_link_words) link_words = saturating_mul(link_words, factor);
   return result;
 }
 
 bool AccessCounts::operator==(const AccessCounts& other) const {
-  return reads == other.reads && writes == other.writes;
+  return reads == other.reads && writes == other.writes && noc_link_words == other.noc_link_words;
 }
 
 namespace {
@@ -145,13 +150,13 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
   result.counts += mac_accesses;
   result.counts = result.counts.scaled(repeat);
 
-  const int64_t noc_hops = compiler.noc_hops();
   for (int level = 0; level < kNumCostLevels; ++level) {
-    double per_access = table_entry(arch.energy, static_cast<CostLevel>(level));
-    if (static_cast<CostLevel>(level) == CostLevel::Noc) per_access *= noc_hops;
+    const double per_access = table_entry(arch.energy, static_cast<CostLevel>(level));
     for (int tensor = 0; tensor < kNumTensors; ++tensor) {
-      const int64_t accesses =
-          saturating_add(result.counts.reads[level][tensor], result.counts.writes[level][tensor]);
+      const int64_t accesses = static_cast<CostLevel>(level) == CostLevel::Noc
+                                   ? result.counts.noc_link_words[tensor]
+                                   : saturating_add(result.counts.reads[level][tensor],
+                                                    result.counts.writes[level][tensor]);
       result.energy_pj[level][tensor] = static_cast<double>(accesses) * per_access;
       result.total_energy_pj += result.energy_pj[level][tensor];
     }

@@ -38,6 +38,10 @@ struct AccessCounts {
   // words read / written, [level][tensor]. NoC counts words moved (a multicast counts once).
   std::array<std::array<int64_t, kNumTensors>, kNumCostLevels> reads{};
   std::array<std::array<int64_t, kNumTensors>, kNumCostLevels> writes{};
+  // NoC words times the tree links each crossed: a multicast to m clusters crosses the links of
+  // the subtree reaching them, a reduction from m clusters likewise (what NoC energy is charged
+  // on).
+  std::array<int64_t, kNumTensors> noc_link_words{};
   AccessCounts& operator+=(const AccessCounts& other);
   AccessCounts& operator-=(const AccessCounts& other);
   AccessCounts scaled(int64_t factor) const;
@@ -48,7 +52,8 @@ struct Result {
   int64_t cycles = 0;
   int64_t macs = 0;
   AccessCounts counts;
-  // pJ per level and tensor = (reads + writes) x the level's table entry (NoC: x hops).
+  // pJ per level and tensor = (reads + writes) x the level's table entry (NoC: link words x
+  // the energy per hop).
   std::array<std::array<double, kNumTensors>, kNumCostLevels> energy_pj{};
   double mac_energy_pj = 0;
   double leakage_energy_pj = 0;

@@ -6,10 +6,12 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <systemc>
 
 #include "common/input_error.hpp"
 #include "common/saturating.hpp"
+#include "sim/dram.hpp"
 
 namespace dcp::sim {
 namespace {
@@ -49,11 +51,6 @@ struct Job {
   int64_t time_offset = 0;  // cycles advanced without simulating (steady state)
   int64_t start_time = 0;
   PipelineResult totals;
-
-  // Every byte into or out of the global buffer occupies its port.
-  void use_l2_port(int64_t bytes) {
-    totals.busy.l2 = saturating_add(totals.busy.l2, transfer_cycles(bytes, arch->l2_bandwidth));
-  }
 
   void record(const char* unit, const std::string& name, int64_t start, int64_t duration) const {
     if (timeline != nullptr && duration > 0)
@@ -133,58 +130,127 @@ class SlotPool {
   sc_event released_;
 };
 
-// A link that serves one transfer at a time, in request order: contention shows up as waiting.
+// A shared resource (the DRAM channel, the NoC, the global buffer's port) that serves one
+// transfer at a time, in request order: contention shows up as waiting, and its busy cycles can
+// never exceed the run. Each service is one box on the resource's timeline track.
 class TransferChannel : public sc_module {
  public:
-  explicit TransferChannel(sc_module_name name) : sc_module(name) {}
-  void serve(int64_t cycles) {
-    const int64_t ticket = next_ticket_++;
-    while (serving_ != ticket) wait(released_);
-    busy_until_ = saturating_add(now_cycles(), cycles);
-    wait_cycles(cycles);
-    busy_cycles = saturating_add(busy_cycles, cycles);
-    ++serving_;
-    released_.notify(sc_core::SC_ZERO_TIME);
+  TransferChannel(sc_module_name name, Job& job, const char* track)
+      : sc_module(name), job_(job), track_(track) {}
+  void reset() { busy_cycles = 0; }
+  void serve(const char* what, int64_t cycles) { serve_together(what, *this, cycles, nullptr, 0); }
+  // A transfer that needs two resources at once (the NoC and the global buffer's port): it starts
+  // when both are free and holds both until the slower is done, each busy for its own cycles.
+  // Both tickets are taken before any wait, so every resource serves in one global order and two
+  // transfers can never wait on each other.
+  static void serve_together(const char* what, TransferChannel& first, int64_t first_cycles,
+                             TransferChannel* second, int64_t second_cycles) {
+    const int64_t first_ticket = first.take_ticket();
+    const int64_t second_ticket = second != nullptr ? second->take_ticket() : 0;
+    while (!first.is_turn(first_ticket) || (second != nullptr && !second->is_turn(second_ticket))) {
+      if (!first.is_turn(first_ticket))
+        sc_core::wait(first.released_);
+      else
+        sc_core::wait(second->released_);
+    }
+    const int64_t start = now_cycles();
+    first.book(what, start, first_cycles, first_cycles);
+    if (second != nullptr) second->book(what, start, second_cycles, second_cycles);
+    wait_cycles(std::max(first_cycles, second != nullptr ? second_cycles : 0));
+    first.end_turn();
+    if (second != nullptr) second->end_turn();
   }
-  void append(std::vector<int64_t>& state, int64_t now) const {
+  virtual ~TransferChannel() = default;
+  virtual void append(std::vector<int64_t>& state, int64_t now) const {
     state.push_back(next_ticket_ - serving_);
-    state.push_back(busy_until_ > now ? busy_until_ - now : 0);
+    state.push_back(held_until_ > now ? held_until_ - now : 0);
   }
   int64_t busy_cycles = 0;
 
+ protected:
+  int64_t take_ticket() { return next_ticket_++; }
+  bool is_turn(int64_t ticket) const { return serving_ == ticket; }
+  void wait_turn(int64_t ticket) {
+    while (!is_turn(ticket)) sc_core::wait(released_);
+  }
+  // This turn holds the channel `hold` cycles from `start`, `busy` of them doing work.
+  void book(const char* what, int64_t start, int64_t hold, int64_t busy) {
+    held_until_ = saturating_add(start, hold);
+    busy_cycles = saturating_add(busy_cycles, busy);
+    job_.record(track_, what, start, busy);
+  }
+  void end_turn() {
+    ++serving_;
+    released_.notify(sc_core::SC_ZERO_TIME);
+  }
+  Job& job_;
+
  private:
+  const char* track_;
   int64_t next_ticket_ = 0;
   int64_t serving_ = 0;
-  int64_t busy_until_ = 0;
+  int64_t held_until_ = 0;
   sc_event released_;
 };
 
+// Moves data between DRAM and the global buffer: the DRAM channel, timed by the bank and
+// row-buffer model, then the buffer's port (the data lands in the port's staging FIFO, so the
+// port is not held while DRAM is slow). Each transfer is a stream from a fresh DRAM row at the
+// first bank (tiles live apart in memory), so repeating transfers see repeating bank states.
 class DramChannel : public TransferChannel {
  public:
-  explicit DramChannel(sc_module_name name, Job& job) : TransferChannel(name), job_(job) {}
-  void transfer(const char* what, int64_t bytes) {
-    const int64_t start = now_cycles();
-    serve(job_.arch->dram_latency + transfer_cycles(bytes, job_.arch->dram_bandwidth));
-    job_.record("DRAM", what, start, now_cycles() - start);
+  DramChannel(sc_module_name name, Job& job, TransferChannel& l2_port)
+      : TransferChannel(name, job, "DRAM"), l2_port_(l2_port) {}
+  void reset(const ArchSpec& arch) {
+    TransferChannel::reset();
+    model_.emplace(arch);
+    next_stream_row_ = 0;
+  }
+  void read_into_l2(const char* what, int64_t bytes) {
+    access(what, bytes, false);
+    l2_port_.serve(what, transfer_cycles(bytes, job_.arch->l2_bandwidth));
+  }
+  void write_from_l2(const char* what, int64_t bytes) {
+    l2_port_.serve(what, transfer_cycles(bytes, job_.arch->l2_bandwidth));
+    access(what, bytes, true);
+  }
+  void append(std::vector<int64_t>& state, int64_t now) const override {
+    TransferChannel::append(state, now);
+    model_->append_state(state, now, next_stream_row_);
   }
 
  private:
-  Job& job_;
+  void access(const char* what, int64_t bytes, bool is_write) {
+    const int64_t ticket = take_ticket();
+    wait_turn(ticket);
+    const int64_t start = now_cycles();
+    const int64_t bus_busy_before = model_->bus_busy_cycles();
+    const DramTiming& timing = job_.arch->dram;
+    const auto address = static_cast<uint64_t>(next_stream_row_) *
+                         static_cast<uint64_t>(timing.banks * timing.row_bytes);
+    const int64_t done = model_->access(start, address, bytes, is_write);
+    next_stream_row_ += ceil_div(bytes, timing.banks * timing.row_bytes);
+    book(what, start, done - start, model_->bus_busy_cycles() - bus_busy_before);
+    wait_cycles(done - start);
+    end_turn();
+  }
+  TransferChannel& l2_port_;
+  std::optional<DramModel> model_;
+  int64_t next_stream_row_ = 0;  // in rows of every bank: where the next transfer starts
 };
 
-// L2 <-> cluster network. A transfer is limited by the NoC and by the global buffer's port.
+// L2 <-> cluster network. A transfer holds the NoC and the global buffer's port together.
 class Noc : public TransferChannel {
  public:
-  explicit Noc(sc_module_name name, Job& job) : TransferChannel(name), job_(job) {}
+  Noc(sc_module_name name, Job& job, TransferChannel& l2_port)
+      : TransferChannel(name, job, "NoC"), l2_port_(l2_port) {}
   void transfer(const char* what, int64_t bytes) {
-    const int64_t start = now_cycles();
-    serve(std::max(transfer_cycles(bytes, job_.arch->noc_bandwidth),
-                   transfer_cycles(bytes, job_.arch->l2_bandwidth)));
-    job_.record("NoC", what, start, now_cycles() - start);
+    serve_together(what, *this, transfer_cycles(bytes, job_.arch->noc_bandwidth), &l2_port_,
+                   transfer_cycles(bytes, job_.arch->l2_bandwidth));
   }
 
  private:
-  Job& job_;
+  TransferChannel& l2_port_;
 };
 
 // Global buffer: prefetches L2 tiles from DRAM into free slots, in order.
@@ -227,10 +293,7 @@ class GlobalBuffer : public sc_module {
       activity_.set(kWaitSlot);
       slots.acquire();
       activity_.set(kFetch);
-      if (fetch.dram_read_bytes > 0) {
-        job_.use_l2_port(fetch.dram_read_bytes);
-        dram_.transfer("fetch L2 tile", fetch.dram_read_bytes);
-      }
+      if (fetch.dram_read_bytes > 0) dram_.read_into_l2("fetch L2 tile", fetch.dram_read_bytes);
       ++tiles_ready;
       tile_ready_.notify(sc_core::SC_ZERO_TIME);
     }
@@ -251,7 +314,7 @@ class PeArray : public sc_module {
   }
   // Until the first step arrives the PEs wait for the first tile from DRAM.
   void reset() {
-    wait_start_ = now_cycles();
+    wait_start_ = last_busy_end = now_cycles();
     stall_cause_ = waiting_for = StallCause::Dram;
   }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
@@ -272,6 +335,9 @@ class PeArray : public sc_module {
 
  private:
   enum Phase { kWaitStep, kCompute, kHandOver };
+  // Every cycle of the run is either a MAC cycle or a stall with one cause: waiting for a step
+  // (its cause set by the cluster array), L1 fills inside a burst, or handing a finished step to
+  // a write-back that is still busy.
   void compute() {
     while (true) {
       activity_.set(kWaitStep);
@@ -280,20 +346,36 @@ class PeArray : public sc_module {
       current_ = steps.pop();
       const StepRecord& step = current_;
       // Read the members after the wait: a new job resets them while this thread is parked.
-      const int64_t stalled = now_cycles() - wait_start_;
-      job_.totals.stall_cycles[static_cast<int>(stall_cause_)] += stalled;
-      job_.record("stall", stall_cause_name(stall_cause_), wait_start_, stalled);
+      book_stall(stall_cause_, wait_start_, now_cycles() - wait_start_);
       activity_.set(kCompute, step.compute_cycles);
+      const int64_t start = now_cycles();
       wait_cycles(step.compute_cycles);
-      job_.record("PE array", "step " + std::to_string(step.index),
-                  now_cycles() - step.compute_cycles, step.compute_cycles);
-      job_.totals.busy.compute = saturating_add(job_.totals.busy.compute, step.compute_cycles);
-      int64_t& fill_stalls = job_.totals.stall_cycles[static_cast<int>(StallCause::L1Fill)];
-      fill_stalls = saturating_add(fill_stalls, step.fill_stall_cycles);
+      const int64_t mac_cycles = step.compute_cycles - step.fill_stall_cycles;
+      job_.record("PE array", "step " + std::to_string(step.index), start, mac_cycles);
+      job_.totals.busy.compute = saturating_add(job_.totals.busy.compute, mac_cycles);
+      book_stall(StallCause::L1Fill, start + mac_cycles, step.fill_stall_cycles);
       activity_.set(kHandOver);
+      const int64_t hand_over = now_cycles();
       done.push(step);
+      book_stall(StallCause::Writeback, hand_over, now_cycles() - hand_over);
+      last_busy_end = now_cycles();
     }
   }
+  void book_stall(StallCause cause, int64_t start, int64_t cycles) {
+    int64_t& total = job_.totals.stall_cycles[static_cast<int>(cause)];
+    total = saturating_add(total, cycles);
+    job_.record("stall", stall_cause_name(cause), start, cycles);
+  }
+
+ public:
+  // When the PEs last finished a step: what follows until the run ends is draining.
+  int64_t last_busy_end = 0;
+  // The drain after the last step (partial sums and outputs still leaving) is a write-back stall.
+  void book_drain(int64_t end) {
+    book_stall(StallCause::Writeback, last_busy_end, end - last_busy_end);
+  }
+
+ private:
   Job& job_;
   Activity activity_;
   StepRecord current_;
@@ -351,10 +433,7 @@ class ClusterArray : public sc_module {
       set_fill(kWaitSlot);
       slots.acquire();
       set_fill(kTransfer);
-      if (step.noc_in_bytes > 0) {
-        job_.use_l2_port(step.noc_in_bytes);
-        noc_.transfer("fill L1", step.noc_in_bytes);
-      }
+      if (step.noc_in_bytes > 0) noc_.transfer("fill L1", step.noc_in_bytes);
       set_fill(kHandOver);
       pes_.steps.push(step);
     }
@@ -365,16 +444,11 @@ class ClusterArray : public sc_module {
       writing_back_ = pes_.done.pop();
       const StepRecord& step = writing_back_;
       writeback_activity_.set(1);
-      if (step.noc_out_bytes > 0) {
-        job_.use_l2_port(step.noc_out_bytes);
-        noc_.transfer("partial sums to L2", step.noc_out_bytes);
-      }
+      if (step.noc_out_bytes > 0) noc_.transfer("partial sums to L2", step.noc_out_bytes);
       slots.release();
       if (step.ends_l2_tile) {
-        if (step.dram_write_bytes > 0) {
-          job_.use_l2_port(step.dram_write_bytes);
-          dram_.transfer("outputs to DRAM", step.dram_write_bytes);
-        }
+        if (step.dram_write_bytes > 0)
+          dram_.write_from_l2("outputs to DRAM", step.dram_write_bytes);
         l2_.slots.release();
       }
       ++drained;
@@ -395,13 +469,12 @@ class ClusterArray : public sc_module {
 class Controller : public sc_module, public StepSink {
  public:
   SC_HAS_PROCESS(Controller);
-  Controller(sc_module_name name, Job& job, GlobalBuffer& l2, Noc& noc, DramChannel& dram,
-             ClusterArray& clusters, PeArray& pes)
+  Controller(sc_module_name name, Job& job, GlobalBuffer& l2, TransferChannel& l2_port, Noc& noc,
+             DramChannel& dram, ClusterArray& clusters, PeArray& pes)
       : sc_module(name),
         job_(job),
         l2_(l2),
-        noc_(noc),
-        dram_(dram),
+        channels_{&dram, &noc, &l2_port},
         clusters_(clusters),
         pes_(pes) {
     SC_THREAD(run);
@@ -432,40 +505,48 @@ class Controller : public sc_module, public StepSink {
     l2_.append(snapshot.state, now, newest_sequence_);
     clusters_.append(snapshot.state, now, newest_sequence_);
     pes_.append(snapshot.state, now, newest_sequence_);
-    noc_.append(snapshot.state, now);
-    dram_.append(snapshot.state, now);
+    for (const TransferChannel* channel : channels_) channel->append(snapshot.state, now);
     snapshot.state.push_back(static_cast<int64_t>(pes_.waiting_for));
-    snapshot.totals = flatten(job_.totals, noc_.busy_cycles, dram_.busy_cycles);
+    snapshot.totals = counters();
     return snapshot;
   }
   void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
+    // The skipped iterations fill the gap the time offset opens on the timeline; each track gets
+    // one box as long as its busy (or stall) cycles grew, so the tracks still sum to the totals.
+    const int64_t gap_start = now_cycles() - job_.start_time + job_.time_offset;
     job_.time_offset =
         saturating_add(job_.time_offset, saturating_mul(times, after.time - before.time));
-    std::vector<int64_t> delta(after.totals.size());
-    for (std::size_t i = 0; i < delta.size(); ++i)
-      delta[i] = saturating_mul(times, after.totals[i] - before.totals[i]);
-    add_flat(delta, job_.totals, noc_.busy_cycles, dram_.busy_cycles);
-    job_.record("PE array", "steady state: " + std::to_string(times) + " iterations advanced",
-                now_cycles(), 1);
+    std::vector<int64_t*> totals = counter_slots();
+    const std::string label = "steady state: " + std::to_string(times) + " iterations";
+    for (std::size_t i = 0; i < totals.size(); ++i) {
+      const int64_t delta = saturating_mul(times, after.totals[i] - before.totals[i]);
+      *totals[i] = saturating_add(*totals[i], delta);
+      if (job_.timeline != nullptr && delta > 0)
+        job_.timeline->push_back({counter_track(i), label, gap_start, delta});
+    }
   }
 
  private:
-  // Every cumulative counter, in a fixed order, so that snapshots can be subtracted.
-  static std::vector<int64_t> flatten(const PipelineResult& totals, int64_t noc_busy,
-                                      int64_t dram_busy) {
-    std::vector<int64_t> flat;
-    for (int64_t stall : totals.stall_cycles) flat.push_back(stall);
-    flat.insert(flat.end(),
-                {totals.busy.compute, totals.busy.l2, noc_busy, dram_busy, totals.walked_steps});
-    return flat;
+  // Every cumulative counter, in a fixed order, so that snapshots can be subtracted: the stalls
+  // by cause, the MAC cycles, then each channel's busy cycles. Walked steps stay the steps that
+  // really went through the model.
+  std::vector<int64_t*> counter_slots() {
+    std::vector<int64_t*> slots;
+    for (int64_t& stall : job_.totals.stall_cycles) slots.push_back(&stall);
+    slots.push_back(&job_.totals.busy.compute);
+    for (TransferChannel* channel : channels_) slots.push_back(&channel->busy_cycles);
+    return slots;
   }
-  static void add_flat(const std::vector<int64_t>& delta, PipelineResult& totals, int64_t& noc_busy,
-                       int64_t& dram_busy) {
-    std::size_t i = 0;
-    for (int64_t& stall : totals.stall_cycles) stall = saturating_add(stall, delta[i++]);
-    for (int64_t* busy : {&totals.busy.compute, &totals.busy.l2, &noc_busy, &dram_busy})
-      *busy = saturating_add(*busy, delta[i++]);
-    i++;  // walked steps stay the steps that really went through the model
+  std::vector<int64_t> counters() {
+    std::vector<int64_t> values;
+    for (const int64_t* slot : counter_slots()) values.push_back(*slot);
+    return values;
+  }
+  static const char* counter_track(std::size_t slot) {
+    static const char* const kChannelTracks[] = {"DRAM", "NoC", "L2 port"};
+    if (slot < static_cast<std::size_t>(kNumStallCauses)) return "stall";
+    if (slot == static_cast<std::size_t>(kNumStallCauses)) return "PE array";
+    return kChannelTracks[slot - kNumStallCauses - 1];
   }
 
   void run() {
@@ -474,13 +555,13 @@ class Controller : public sc_module, public StepSink {
       compiler_->walk(*this, skip_);
       while (clusters_.drained < consumed_) wait(clusters_.step_drained);
       end_time = now_cycles();
+      pes_.book_drain(end_time);
     }
   }
 
   Job& job_;
   GlobalBuffer& l2_;
-  Noc& noc_;
-  DramChannel& dram_;
+  std::array<TransferChannel*, 3> channels_;  // DRAM, NoC, L2 port
   ClusterArray& clusters_;
   PeArray& pes_;
   ScheduleCompiler* compiler_ = nullptr;
@@ -494,14 +575,16 @@ class Accelerator : public sc_module {
  public:
   explicit Accelerator(sc_module_name name)
       : sc_module(name),
-        dram("dram", job),
-        noc("noc", job),
+        l2_port("l2_port", job, "L2 port"),
+        dram("dram", job, l2_port),
+        noc("noc", job, l2_port),
         l2("l2", job, dram),
         pes("pes", job),
         clusters("clusters", job, l2, noc, dram, pes),
-        controller("controller", job, l2, noc, dram, clusters, pes) {}
+        controller("controller", job, l2, l2_port, noc, dram, clusters, pes) {}
 
   Job job;
+  TransferChannel l2_port;
   DramChannel dram;
   Noc noc;
   GlobalBuffer l2;
@@ -534,8 +617,9 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   job.arch = &arch;
   job.timeline = timeline;
   job.start_time = now_cycles();
-  model.dram.busy_cycles = 0;
-  model.noc.busy_cycles = 0;
+  model.dram.reset(arch);
+  model.noc.reset();
+  model.l2_port.reset();
   model.l2.reset();
   model.clusters.reset();
   model.pes.reset();
@@ -545,6 +629,7 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   result.cycles = saturating_add(model.controller.end_time - job.start_time, job.time_offset);
   result.busy.noc = model.noc.busy_cycles;
   result.busy.dram = model.dram.busy_cycles;
+  result.busy.l2 = model.l2_port.busy_cycles;
   return result;
 }
 
@@ -570,7 +655,12 @@ void write_timeline(const std::vector<TimelineEvent>& events, const std::string&
                      {"dur", event.duration}});
   }
   std::ofstream out(path);
-  out << nlohmann::json{{"traceEvents", trace}, {"displayTimeUnit", "ns"}}.dump() << "\n";
+  // Trace-event timestamps are nominally microseconds; here every unit is one cycle.
+  out << nlohmann::json{{"traceEvents", trace},
+                        {"displayTimeUnit", "ns"},
+                        {"otherData", {{"time_unit", "cycles"}}}}
+             .dump()
+      << "\n";
   if (!out) throw InputError(path, "--timeline", "cannot write file");
 }
 

@@ -14,6 +14,10 @@ nlohmann::json result_to_json(const Result& result) {
                                     {"writes", result.counts.writes[level][tensor]}};
     }
   }
+  nlohmann::json link_words = nlohmann::json::object();
+  for (int tensor = 0; tensor < kNumTensors; ++tensor)
+    link_words[tensor_name(static_cast<Tensor>(tensor))] = result.counts.noc_link_words[tensor];
+  accesses["NoC link words"] = link_words;
   energy["MAC"] = result.mac_energy_pj;
   energy["leakage"] = result.leakage_energy_pj;
   nlohmann::json stalls = nlohmann::json::object();

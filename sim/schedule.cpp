@@ -35,6 +35,55 @@ bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, con
   return true;
 }
 
+namespace {
+
+int64_t interval_overlap(int64_t a_start, int64_t a_length, int64_t b_start, int64_t b_length) {
+  return std::max<int64_t>(
+      0, std::min(a_start + a_length, b_start + b_length) - std::max(a_start, b_start));
+}
+
+}  // namespace
+
+int64_t held_elements(const Layer& layer, Tensor tensor, const TileRange& previous,
+                      const TileRange& next) {
+  const int64_t next_elements = footprint_elements(layer, next.size, tensor);
+  if (same_tensor_tile(layer, tensor, previous, next)) return next_elements;
+  // Weight and output tiles sit on their loops' grid: equal or disjoint. Input tiles overlap in
+  // the rows and columns of the sliding window.
+  if (tensor != Tensor::Input) return 0;
+  const auto same_range = [&](Dim dim) {
+    const int d = dim_index(dim);
+    return previous.origin[d] == next.origin[d] && previous.size[d] == next.size[d];
+  };
+  // A grouped layer's K range decides which groups' channels the tile reads.
+  if (layer.groups > 1 && !same_range(Dim::K)) return 0;
+  const auto overlap = [&](Dim dim) {
+    const int d = dim_index(dim);
+    return interval_overlap(previous.origin[d], previous.size[d], next.origin[d], next.size[d]);
+  };
+  // Input rows of a tile: from y0 * stride + r0, (size_Y - 1) * stride + size_R of them.
+  const auto window_overlap = [&](Dim out, Dim filter) {
+    const int o = dim_index(out), f = dim_index(filter);
+    const auto start = [&](const TileRange& t) { return t.origin[o] * layer.stride + t.origin[f]; };
+    const auto length = [&](const TileRange& t) {
+      return (t.size[o] - 1) * layer.stride + t.size[f];
+    };
+    return interval_overlap(start(previous), length(previous), start(next), length(next));
+  };
+  const auto window_length = [&](Dim out, Dim filter) {
+    return (next.size[dim_index(out)] - 1) * layer.stride + next.size[dim_index(filter)];
+  };
+  // The footprint is channels x rows x cols x samples, channels counting every group the K
+  // range spans; the held part keeps that group factor.
+  const int64_t extents = next.size[dim_index(Dim::C)] * window_length(Dim::Y, Dim::R) *
+                          window_length(Dim::X, Dim::S) * next.size[dim_index(Dim::N)];
+  const int64_t groups = next_elements / extents;
+  return saturating_mul(
+      saturating_mul(groups, overlap(Dim::C)),
+      saturating_mul(saturating_mul(window_overlap(Dim::Y, Dim::R), window_overlap(Dim::X, Dim::S)),
+                     overlap(Dim::N)));
+}
+
 bool first_reduction_visit(const TileRange& range) {
   return range.origin[dim_index(Dim::C)] == 0 && range.origin[dim_index(Dim::R)] == 0 &&
          range.origin[dim_index(Dim::S)] == 0;
@@ -188,8 +237,8 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
   l2_split_ = LevelSplit::below(dataflow, 0);
   l1_split_ = LevelSplit::below(dataflow, 1);
   l0_split_ = LevelSplit::below(dataflow, 2);
-  // A multicast or reduction tree over F clusters is log2(F) hops deep, plus the hop into L2.
-  for (int64_t reach = 1; reach < l1_split_.units(); reach *= 2) ++noc_hops_;
+  stationary_ = stationary_tensor();
+  for (int64_t reach = 1; reach < l1_split_.units(); reach *= 2) ++noc_tree_depth_;
   for (int level = 0; level < 2; ++level)
     for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
   layer_range_.size = layer.dims();
@@ -200,9 +249,9 @@ int64_t ScheduleCompiler::l2_fetch_bytes(const TileRange* current, const TileRan
                                          AccessCounts& counts) const {
   int64_t total = 0;
   for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
-    const bool moved = current == nullptr || !same_tensor_tile(layer_, tensor, *current, next);
-    if (moved && (tensor != Tensor::Output || !first_reduction_visit(next))) {
-      const int64_t words = footprint_elements(layer_, next.size, tensor);
+    const int64_t words = footprint_elements(layer_, next.size, tensor) -
+                          (current == nullptr ? 0 : held_elements(layer_, tensor, *current, next));
+    if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(next))) {
       total = saturating_add(total, bytes(words));
       add_access(counts, CostLevel::Dram, tensor, words, 0);
       add_access(counts, CostLevel::L2, tensor, 0, words);
@@ -322,15 +371,22 @@ void ScheduleCompiler::emit(StepSink& sink) {
   }
   step.l2_sequence = l2_sequence_;
   for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
-    // L2 -> L1 over the NoC, once per step for data the clusters share.
-    const bool l1_moved =
-        !has_pending_ || !same_tensor_tile(layer_, tensor, pending_.l1_union, step.l1_union);
-    if (l1_moved && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
-      const int64_t words = footprint_elements(layer_, step.l1_union.size, tensor);
+    // L2 -> L1 over the NoC, once per step for data the clusters share; what the clusters still
+    // hold from the previous step (the same tile, or a sliding window's shared rows) stays.
+    const int64_t words =
+        footprint_elements(layer_, step.l1_union.size, tensor) -
+        (has_pending_ ? held_elements(layer_, tensor, pending_.l1_union, step.l1_union) : 0);
+    if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
+      const int64_t cluster_held =
+          has_pending_ ? held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile) : 0;
       step.noc_in_bytes = saturating_add(step.noc_in_bytes, bytes(words));
       add_access(counts_, CostLevel::L2, tensor, words, 0);
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
-      add_access(counts_, CostLevel::L1, tensor, 0, per_cluster(tensor));
+      counts_.noc_link_words[static_cast<int>(tensor)] =
+          saturating_add(counts_.noc_link_words[static_cast<int>(tensor)],
+                         saturating_mul(words, tree_links(sharing_clusters(clusters, tensor))));
+      add_access(counts_, CostLevel::L1, tensor, 0,
+                 std::max<int64_t>(0, per_cluster(tensor) - active_clusters * cluster_held));
     }
   }
   if (has_pending_) {
@@ -346,27 +402,13 @@ void ScheduleCompiler::emit(StepSink& sink) {
   }
 
   step.cluster_output_words = per_cluster(Tensor::Output);
+  step.output_tree_links = tree_links(sharing_clusters(clusters, Tensor::Output));
   step.cluster_tile = cluster_tile;
   const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile));
   counts_ += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
-    // Weight-stationary array: while the weights stay, operand vectors stream through back to
-    // back, one per cycle per PE. A new block of weights costs its load (one row per cycle) and
-    // the skewed fill and drain of the stream across the rows and columns in use.
-    const bool new_weights = !has_pending_ || !same_tensor_tile(layer_, Tensor::Weight,
-                                                                pending_.l1_union, step.l1_union);
-    int64_t rows_used = 1, cols_used = 1;
-    const DimArray pes_per_dim = l0_split_.active_per_dim(cluster_tile, DimArray{});
-    for (int level = 0; level < 2; ++level) {
-      const DimArray& active = level == 0 ? clusters.active_per_dim : pes_per_dim;
-      for (Dim dim : kAllDims) {
-        const bool on_rows = dataflow_.levels[level].resolved_axis(level, dim) == Axis::Rows;
-        int64_t& used = on_rows ? rows_used : cols_used;
-        used = saturating_mul(used, active[dim_index(dim)]);
-      }
-    }
-    step.compute_cycles =
-        saturating_add(cost.mac_cycles, new_weights ? 2 * rows_used + cols_used - 2 : 0);
+    step.compute_cycles = saturating_add(
+        cost.mac_cycles, systolic_skew_cycles(clusters, cluster_tile, step.l1_union));
   } else {
     step.compute_cycles = cost.cycles;
     step.fill_stall_cycles = cost.fill_stall_cycles;
@@ -382,6 +424,8 @@ void ScheduleCompiler::evict_l1_outputs() {
   // Each cluster reads its own partial sums out of L1; the tree reduces them on the way.
   add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
   add_access(counts_, CostLevel::Noc, Tensor::Output, 0, words);
+  int64_t& link_words = counts_.noc_link_words[static_cast<int>(Tensor::Output)];
+  link_words = saturating_add(link_words, saturating_mul(words, pending_.output_tree_links));
   add_access(counts_, CostLevel::L2, Tensor::Output, 0, words);
 }
 
@@ -399,6 +443,71 @@ void ScheduleCompiler::finish(StepSink& sink) {
   evict_l2_outputs();
   sink.consume(pending_);
   has_pending_ = false;
+}
+
+Tensor ScheduleCompiler::stationary_tensor() const {
+  // The tensor that stays in the cells while the innermost PE loop that actually iterates runs:
+  // weights under a weight-stationary order (pixels innermost), outputs under an
+  // output-stationary one (reductions innermost), inputs under an input-stationary one.
+  const LevelMapping& pe_level = dataflow_.levels[kNumLevels - 1];
+  const LevelMapping& cluster_level = dataflow_.levels[kNumLevels - 2];
+  for (auto position = pe_level.order.rbegin(); position != pe_level.order.rend(); ++position) {
+    const int d = dim_index(*position);
+    const int64_t pe_share = ceil_div(cluster_level.tile[d], cluster_level.fanout[d]);
+    if (ceil_div(pe_share, pe_level.fanout[d]) <= 1) continue;
+    for (Tensor tensor : {Tensor::Weight, Tensor::Output, Tensor::Input})
+      if (!tensor_uses_dim(layer_, tensor, *position)) return tensor;
+    break;
+  }
+  return Tensor::Weight;
+}
+
+int64_t ScheduleCompiler::systolic_skew_cycles(const StepUnits& clusters,
+                                               const TileRange& cluster_tile,
+                                               const TileRange& l1_union) const {
+  // SCALE-Sim's fold (Samajdar et al., arXiv 1811.02883): every block of stationary data the
+  // cells hold costs its load plus the skewed fill and drain of the array in use,
+  // 2 x rows + cols - 2 cycles, on top of the streamed MACs. A PE whose share of the step holds
+  // several stationary elements runs one fold per element.
+  int64_t rows_used = 1, cols_used = 1;
+  const DimArray pes_per_dim = l0_split_.active_per_dim(cluster_tile, DimArray{});
+  for (int level = 0; level < 2; ++level) {
+    const DimArray& active = level == 0 ? clusters.active_per_dim : pes_per_dim;
+    for (Dim dim : kAllDims) {
+      const bool on_rows = dataflow_.levels[level].resolved_axis(level, dim) == Axis::Rows;
+      int64_t& used = on_rows ? rows_used : cols_used;
+      used = saturating_mul(used, active[dim_index(dim)]);
+    }
+  }
+  DimArray pe_share;
+  for (int d = 0; d < kNumDims; ++d)
+    pe_share[d] = ceil_div(cluster_tile.size[d], l0_split_.fanout[d]);
+  const int64_t folds = footprint_elements(layer_, pe_share, stationary_);
+  // The first fold is free when the cells already hold it from the previous step.
+  const bool held = folds == 1 && has_pending_ &&
+                    same_tensor_tile(layer_, stationary_, pending_.l1_union, l1_union);
+  const int64_t skew = 2 * rows_used + cols_used - 2;
+  return held ? 0 : saturating_mul(folds, skew);
+}
+
+int64_t ScheduleCompiler::tree_links(int64_t clusters) const {
+  // A binary tree over the clusters, one link from L2 into its root. A word for m clusters goes
+  // down to the root of the smallest subtree holding them (depth - ceil(log2 m) links), then
+  // branches: ceil(m / 2^j) links on each of the subtree's ceil(log2 m) levels.
+  int64_t subtree_depth = 0;
+  for (int64_t reach = 1; reach < clusters; reach *= 2) ++subtree_depth;
+  int64_t links = 1 + std::max<int64_t>(0, noc_tree_depth_ - subtree_depth);
+  for (int64_t j = 0, width = clusters; j < subtree_depth; ++j, width = ceil_div(width, 2))
+    links = saturating_add(links, width);
+  return links;
+}
+
+int64_t ScheduleCompiler::sharing_clusters(const StepUnits& clusters, Tensor tensor) const {
+  int64_t sharing = 1;
+  for (Dim dim : kAllDims)
+    if (!tensor_uses_dim(layer_, tensor, dim))
+      sharing = saturating_mul(sharing, clusters.active_per_dim[dim_index(dim)]);
+  return sharing;
 }
 
 int64_t ScheduleCompiler::bytes(int64_t elements) const {
@@ -437,7 +546,8 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   const LevelMapping& lanes = dataflow_.levels[2];
   const DimArray trips = l0_split_.trips(cluster_tile.size);
   DimArray index{};
-  TileRange previous_union;
+  TileRange previous_union, previous_pe_tile;
+  int64_t previous_pe_outputs = 0;
   bool first = true;
   int64_t fill_done = 0, compute_done = 0, compute_done_before = 0;
   const bool double_buffered = arch_.double_buffered;
@@ -449,18 +559,24 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     int64_t bus_words = 0;
     for (Tensor tensor : kOperands) {
       const bool kept = first && (kept_in_l0 & (1 << static_cast<int>(tensor))) != 0;
-      if (!kept && (first || !same_tensor_tile(layer_, tensor, previous_union, step_union))) {
-        const int64_t words = footprint_elements(layer_, step_union.size, tensor);
+      const int64_t words = footprint_elements(layer_, step_union.size, tensor) -
+                            (first ? 0 : held_elements(layer_, tensor, previous_union, step_union));
+      if (!kept && words > 0) {
+        const int64_t pe_held =
+            first ? 0 : held_elements(layer_, tensor, previous_pe_tile, pe_tile);
         bus_words = saturating_add(bus_words, words);
         add_access(cost.counts, CostLevel::L1, tensor, words, 0);
-        add_access(cost.counts, CostLevel::L0, tensor, 0, per_pe(tensor));
+        add_access(cost.counts, CostLevel::L0, tensor, 0,
+                   std::max<int64_t>(0, per_pe(tensor) - pes.active * pe_held));
       }
     }
     const bool new_outputs =
         first || !same_tensor_tile(layer_, Tensor::Output, previous_union, step_union);
     if (new_outputs && !first) {
+      // The PEs read their partial sums out of L0; reduced, they are written to L1.
       const int64_t words = footprint_elements(layer_, previous_union.size, Tensor::Output);
       bus_words = saturating_add(bus_words, words);
+      add_access(cost.counts, CostLevel::L0, Tensor::Output, previous_pe_outputs, 0);
       add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, words);
     }
     if (new_outputs && !first_reduction_visit(step_union)) {
@@ -483,11 +599,14 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     compute_done = saturating_add(start, mac_cycles);
     cost.mac_cycles = saturating_add(cost.mac_cycles, mac_cycles);
     previous_union = step_union;
+    previous_pe_tile = pe_tile;
+    previous_pe_outputs = per_pe(Tensor::Output);
     first = false;
     ++cost.l0_steps;
   } while (l0_split_.next_index(trips, index));
   // Final partial sums go back to L1 after the last MAC leaves the pipeline.
   const int64_t out_words = footprint_elements(layer_, previous_union.size, Tensor::Output);
+  add_access(cost.counts, CostLevel::L0, Tensor::Output, previous_pe_outputs, 0);
   add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, out_words);
   const int64_t drain = transfer_cycles(bytes(out_words), arch_.l1_bandwidth);
   cost.cycles = saturating_add(saturating_add(compute_done, arch_.mac_pipeline_depth), drain);

@@ -30,6 +30,11 @@ struct TileRange {
 bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim);
 // Same tile of `tensor`: equal origin and size on every dim the tensor depends on.
 bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, const TileRange& b);
+// Elements of `tensor` in `next` that a buffer holding `previous` already has: all of them for
+// the same tile, an input tile's rows and columns shared with its neighbour along Y or X (the
+// sliding window's halo), none otherwise.
+int64_t held_elements(const Layer& layer, Tensor tensor, const TileRange& previous,
+                      const TileRange& next);
 // First visit of an output tile: all its reduction coordinates (C, R, S) start at zero, so no
 // partial sum exists yet to be read back.
 bool first_reduction_visit(const TileRange& range);
@@ -105,6 +110,7 @@ struct StepRecord {
   int64_t compute_cycles = 0;    // the cluster burst
   int64_t fill_stall_cycles = 0;
   int64_t cluster_output_words = 0;  // partial sums held in the clusters' L1s
+  int64_t output_tree_links = 0;     // links each reduced output word crosses on its way to L2
   // Coordinates, used to derive reuse for the next step.
   TileRange l2_tile;
   TileRange l1_union;
@@ -141,7 +147,6 @@ class ScheduleCompiler {
   // Accesses of the walk so far, all levels: known when a step is compiled, so they never wait
   // on the timing model.
   const AccessCounts& counts() const { return counts_; }
-  int64_t noc_hops() const { return noc_hops_; }
 
  private:
   struct Loop {
@@ -165,13 +170,24 @@ class ScheduleCompiler {
   const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);
   BurstCost compute_burst(const TileRange& cluster_tile, int kept_in_l0) const;
   int operands_kept_in_l0(const TileRange& cluster_tile) const;
+  // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
+  // drain cycles a step adds to its MACs.
+  Tensor stationary_tensor() const;
+  int64_t systolic_skew_cycles(const StepUnits& clusters, const TileRange& cluster_tile,
+                               const TileRange& l1_union) const;
   int64_t bytes(int64_t elements) const;
+  // Links a word crosses from L2 to `clusters` leaves of the NoC tree (or back, reduced).
+  int64_t tree_links(int64_t clusters) const;
+  // Clusters of a step that share each element of `tensor`: those that differ only along dims
+  // the tensor does not depend on.
+  int64_t sharing_clusters(const StepUnits& clusters, Tensor tensor) const;
 
   const Layer& layer_;
   const ArchSpec& arch_;
   const Dataflow& dataflow_;
   LevelSplit l2_split_, l1_split_, l0_split_;
-  int64_t noc_hops_ = 1;
+  Tensor stationary_ = Tensor::Weight;
+  int64_t noc_tree_depth_ = 0;  // levels of the binary tree over the L2 fan-out's clusters
   bool skip_ = true;
   std::vector<Loop> loops_;  // L2 loops outermost, then L1 loops, trivial (1-trip) loops kept
   // Walk state: current L2 tile index/range and L1 index.

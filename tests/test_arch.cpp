@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "arch/arch_space.hpp"
 #include "arch/arch_spec.hpp"
@@ -45,6 +46,19 @@ energy:
   noc_hop: 2
   dram: 200
   leakage_per_cycle: 50
+)";
+
+// The optional DRAM timing section, appended to kValidArch by the tests of its fields.
+const std::string kDramSection = R"(dram:
+  banks: 8
+  row_bytes: 8192
+  burst_bytes: 64
+  t_rcd: 3
+  t_rp: 3
+  t_cas: 3
+  t_wr: 3
+  t_wtr: 2
+  t_rtw: 1
 )";
 
 // The fixtures live in a fresh directory per test case, removed afterwards.
@@ -132,6 +146,87 @@ TEST_CASE("all presets load with their stated shapes and sizes", "[arch]") {
     CHECK(arch->energy.mac_pj > 0);
     CHECK(arch->energy.leakage_pj_per_cycle > 0);
   }
+}
+
+TEST_CASE("every preset times its DRAM with banks, rows and turnarounds", "[arch]") {
+  const dcp::DramTiming eyeriss = load_arch("arch/presets/eyeriss.yaml").dram;
+  CHECK(eyeriss.banks == 8);  // DDR3-1600
+  CHECK(eyeriss.row_bytes == 8192);
+  CHECK(eyeriss.burst_bytes == 64);
+  CHECK(eyeriss.t_rcd == 3);
+  for (const std::string name : {"eyeriss", "edge", "cloud", "tpu"}) {
+    const ArchSpec arch = load_arch("arch/presets/" + name + ".yaml");
+    const dcp::DramTiming& dram = arch.dram;
+    INFO(name);
+    CHECK(dram.banks >= 8);
+    CHECK(dram.burst_bytes <= dram.row_bytes);
+    // A burst takes whole bus cycles, and a row lasts long enough to hide the next bank's
+    // activate: the regime the presets' sources describe.
+    const double burst_cycles = static_cast<double>(dram.burst_bytes) / arch.dram_bandwidth;
+    CHECK(burst_cycles == std::floor(burst_cycles));
+    CHECK(static_cast<double>(dram.row_bytes) / arch.dram_bandwidth > dram.t_rp + dram.t_rcd);
+    for (const int64_t timing :
+         {dram.t_rcd, dram.t_rp, dram.t_cas, dram.t_wr, dram.t_wtr, dram.t_rtw}) {
+      CHECK(timing >= 1);
+    }
+  }
+}
+
+TEST_CASE("the dram section is optional; without it the channel is ideal", "[arch]") {
+  const TempDir dir;
+  const dcp::DramTiming ideal = load_arch(dir.write("ideal.yaml", kValidArch)).dram;
+  const dcp::DramTiming defaults;
+  CHECK(ideal.banks == 1);
+  CHECK(ideal.burst_bytes == 1);
+  CHECK(ideal.row_bytes == defaults.row_bytes);
+  CHECK(ideal.t_rcd + ideal.t_rp + ideal.t_cas + ideal.t_wr + ideal.t_wtr + ideal.t_rtw == 0);
+
+  const dcp::DramTiming timed = load_arch(dir.write("timed.yaml", kValidArch + kDramSection)).dram;
+  CHECK(timed.banks == 8);
+  CHECK(timed.row_bytes == 8192);
+  CHECK(timed.burst_bytes == 64);
+  CHECK(timed.t_rcd == 3);
+  CHECK(timed.t_rp == 3);
+  CHECK(timed.t_cas == 3);
+  CHECK(timed.t_wr == 3);
+  CHECK(timed.t_wtr == 2);
+  CHECK(timed.t_rtw == 1);
+}
+
+TEST_CASE("bad dram sections give one-line errors naming the field and the allowed range",
+          "[arch]") {
+  const TempDir dir;
+  const std::string valid = kValidArch + kDramSection;
+  // Replaces one line of the section and returns the message, which must name `field`.
+  const auto error_for = [&](const std::string& old_line, const std::string& new_line,
+                             const std::string& field) {
+    const std::string message =
+        load_error(dir, "dram.yaml", replace_line(valid, old_line, new_line));
+    check_one_line_naming(message, "dram.yaml", field);
+    return message;
+  };
+  CHECK(error_for("  banks: 8", "  banks: 12", "dram.banks").find("a power of two in 1..1024") !=
+        std::string::npos);
+  CHECK(error_for("  banks: 8", "  banks: 0", "dram.banks").find("1..1024") != std::string::npos);
+  CHECK(error_for("  row_bytes: 8192", "  row_bytes: 3000", "dram.row_bytes")
+            .find("a power of two in 256..1048576") != std::string::npos);
+  CHECK(error_for("  row_bytes: 8192", "  row_bytes: 128", "dram.row_bytes").find("256..") !=
+        std::string::npos);
+  // A burst may not exceed the row it is read from.
+  CHECK(
+      error_for("  burst_bytes: 64", "  burst_bytes: 16384", "dram.burst_bytes").find("1..8192") !=
+      std::string::npos);
+  CHECK(error_for("  burst_bytes: 64", "  burst_bytes: 48", "dram.burst_bytes")
+            .find("power of two") != std::string::npos);
+  CHECK(error_for("  t_rcd: 3", "  t_rcd: 0", "dram.t_rcd").find("1..1000") != std::string::npos);
+  CHECK(error_for("  t_cas: 3", "  t_cas: -2", "dram.t_cas").find("1..1000") != std::string::npos);
+  // Picoseconds where cycles belong.
+  error_for("  t_wtr: 2", "  t_wtr: 7500", "dram.t_wtr");
+  error_for("  t_rtw: 1", "  t_rtw: 1.5", "dram.t_rtw");
+  error_for("  t_rp: 3", "", "dram.t_rp");             // every field of a present section
+  error_for("  t_wr: 3", "  t_wrr: 3", "dram.t_wrr");  // misspelt
+  check_one_line_naming(load_error(dir, "dram.yaml", kValidArch + "dram: 8\n"), "dram.yaml",
+                        "dram");
 }
 
 TEST_CASE("eyeriss energies follow the Eyeriss normalisation", "[arch]") {
@@ -223,6 +318,11 @@ TEST_CASE("bad arch files give one-line errors naming the file and the field", "
 
 namespace {
 
+auto dram_fields(const dcp::DramTiming& dram) {
+  return std::make_tuple(dram.banks, dram.row_bytes, dram.burst_bytes, dram.t_rcd, dram.t_rp,
+                         dram.t_cas, dram.t_wr, dram.t_wtr, dram.t_rtw);
+}
+
 bool same_arch(const ArchSpec& a, const ArchSpec& b) {
   return a.name == b.name && a.num_pes == b.num_pes && a.array_rows == b.array_rows &&
          a.array_cols == b.array_cols && a.macs_per_pe == b.macs_per_pe &&
@@ -235,7 +335,8 @@ bool same_arch(const ArchSpec& a, const ArchSpec& b) {
          a.energy.l0_pj == b.energy.l0_pj && a.energy.l1_pj == b.energy.l1_pj &&
          a.energy.l2_pj == b.energy.l2_pj && a.energy.noc_hop_pj == b.energy.noc_hop_pj &&
          a.energy.dram_pj == b.energy.dram_pj &&
-         a.energy.leakage_pj_per_cycle == b.energy.leakage_pj_per_cycle;
+         a.energy.leakage_pj_per_cycle == b.energy.leakage_pj_per_cycle &&
+         dram_fields(a.dram) == dram_fields(b.dram);
 }
 
 std::string space_error(const TempDir& dir, const std::string& text) {

@@ -64,19 +64,19 @@ Layer random_small_layer(std::mt19937_64& rng, int which) {
   return layer;
 }
 
-double expected_energy(const Result& result, const ArchSpec& arch, int64_t l2_fanout) {
+double expected_energy(const Result& result, const ArchSpec& arch) {
   const EnergyTable& table = arch.energy;
-  int64_t hops = 1;
-  for (int64_t reach = 1; reach < l2_fanout; reach *= 2) ++hops;
-  const std::array<double, kNumCostLevels> per_access = {
-      table.dram_pj, table.l2_pj, table.noc_hop_pj * static_cast<double>(hops), table.l1_pj,
-      table.l0_pj};
+  const std::array<double, kNumCostLevels> per_access = {table.dram_pj, table.l2_pj, 0.0,
+                                                         table.l1_pj, table.l0_pj};
   double energy = static_cast<double>(result.macs) * table.mac_pj +
                   static_cast<double>(result.cycles) * table.leakage_pj_per_cycle;
   for (int level = 0; level < kNumCostLevels; ++level)
     for (int tensor = 0; tensor < kNumTensors; ++tensor)
       energy += per_access[level] * static_cast<double>(result.counts.reads[level][tensor] +
                                                         result.counts.writes[level][tensor]);
+  // The NoC is charged per word per link of the multicast or reduction tree it crossed.
+  for (const int64_t link_words : result.counts.noc_link_words)
+    energy += table.noc_hop_pj * static_cast<double>(link_words);
   return energy;
 }
 
@@ -87,8 +87,7 @@ void check_bounds(const Layer& layer, const ArchSpec& arch, const Dataflow& data
       (layer.macs() + arch.num_pes * arch.macs_per_pe - 1) / (arch.num_pes * arch.macs_per_pe);
   CHECK(result.cycles >= compute_bound);
   CHECK(result.dram_bytes >= compulsory_dram_bytes(layer, arch));
-  CHECK(result.total_energy_pj ==
-        Approx(expected_energy(result, arch, dataflow.levels[0].units())).epsilon(1e-9));
+  CHECK(result.total_energy_pj == Approx(expected_energy(result, arch)).epsilon(1e-9));
   CHECK(result.macs == layer.macs());
   CHECK(result.pe_utilization <= 1.0);
 }
@@ -212,6 +211,12 @@ TEST_CASE("multicast and spatial reduction over several unrolled dims match hand
   CHECK(result.counts.writes[noc][output] == 4 * 16);
   CHECK(result.counts.reads[l1][output] == 4 * 2 * 16);
   CHECK(result.macs == 4 * 2 * 16);
+  // A 2-level tree over the 4 clusters plus the link into L2. An input word goes to the 2
+  // clusters along K (a subtree of 2: 1 + 1 links down to it, 2 links to the leaves: 4 links),
+  // a weight word to one cluster (1 + 2 links), an output word is reduced from 2 clusters.
+  CHECK(result.counts.noc_link_words[input] == 2 * 16 * 4);
+  CHECK(result.counts.noc_link_words[weight] == 8 * 3);
+  CHECK(result.counts.noc_link_words[output] == 4 * 16 * 4);
 }
 
 TEST_CASE("weights stay for the whole batch: DRAM weight reads do not grow with N") {
@@ -273,7 +278,10 @@ TEST_CASE("repeated evaluations in one process give identical results") {
 }
 
 TEST_CASE("systolic array cycles follow the weight-stationary fold formula") {
-  const ArchSpec& tpu = preset("tpu");
+  // The formula assumes bandwidth is never the limit: the tpu preset with every link unbounded.
+  ArchSpec tpu = preset("tpu");
+  tpu.l1_bandwidth = tpu.l2_bandwidth = tpu.noc_bandwidth = tpu.dram_bandwidth = 1e12;
+  tpu.dram_latency = 0;
   const int64_t rows = tpu.array_rows, cols = tpu.array_cols;
   // rows x in_features x out_features
   const std::vector<std::array<int64_t, 3>> shapes = {
@@ -295,6 +303,67 @@ TEST_CASE("systolic array cycles follow the weight-stationary fold formula") {
                  << result.cycles << ", fold formula " << formula << "\n"
                  << dataflow_to_yaml(dataflow));
     CHECK(std::fabs(static_cast<double>(result.cycles) - formula) / formula <= 0.05);
+  }
+}
+
+TEST_CASE("no resource is busier than the run, and stalls partition the idle cycles") {
+  // Every fixed dataflow on ResNet-50, MobileNet-V2 and ViT-B/16 at every preset.
+  int64_t runs = 0;
+  for (const std::string arch_name : {"eyeriss", "edge", "cloud", "tpu"}) {
+    const ArchSpec& arch = preset(arch_name);
+    for (const std::string model : {"resnet50", "mobilenet_v2", "vit_b16"}) {
+      for (const Layer& layer : load_network("workloads/models/" + model + ".yaml").layers) {
+        for (const std::string& name : fixed_dataflow_names()) {
+          const Result result = evaluate(layer, arch, make_fixed_dataflow(name, layer, arch));
+          INFO(arch_name << " " << model << ":" << layer.name << " " << name);
+          CHECK(result.busy.compute <= result.cycles);
+          CHECK(result.busy.l2 <= result.cycles);
+          CHECK(result.busy.noc <= result.cycles);
+          CHECK(result.busy.dram <= result.cycles);
+          int64_t stalls = 0;
+          for (const int64_t cycles : result.stall_cycles) stalls += cycles;
+          CHECK(result.busy.compute + stalls == result.cycles);
+          ++runs;
+        }
+      }
+    }
+  }
+  CHECK(runs > 1000);
+}
+
+TEST_CASE("timeline tracks sum to the busy and stall cycles, with and without skipping") {
+  std::mt19937_64 rng(31);
+  for (int which = 0; which < 8; ++which) {
+    Layer layer = make_conv("test", "t" + std::to_string(which), 8, 16, 14, 14, 3, 3, 1, 1, 1);
+    layer.N = 1 + which % 2;
+    const ArchSpec& arch = preset(which % 3 == 0 ? "tpu" : "eyeriss");
+    const Dataflow dataflow = which < 5
+                                  ? make_fixed_dataflow(fixed_dataflow_names()[which], layer, arch)
+                                  : random_legal_dataflow(layer, arch, rng);
+    for (const bool skip : {true, false}) {
+      EvalOptions options;
+      options.skip_steady_state = skip;
+      options.timeline_path = "test_timeline_sums.json";
+      const Result result = evaluate(layer, arch, dataflow, options);
+      std::ifstream file(options.timeline_path);
+      const nlohmann::json trace = nlohmann::json::parse(file);
+      CHECK(trace["otherData"]["time_unit"] == "cycles");
+      std::map<int64_t, std::string> track_names;
+      std::map<std::string, int64_t> sums;
+      for (const auto& event : trace["traceEvents"]) {
+        if (event["ph"] == "M") track_names[event["tid"]] = event["args"]["name"];
+        if (event["ph"] == "X") sums[track_names[event["tid"]]] += event["dur"].get<int64_t>();
+      }
+      int64_t stalls = 0;
+      for (const int64_t cycles : result.stall_cycles) stalls += cycles;
+      INFO(dataflow_to_yaml(dataflow) << "skip " << skip);
+      CHECK(sums["PE array"] == result.busy.compute);
+      CHECK(sums["stall"] == stalls);
+      CHECK(sums["DRAM"] == result.busy.dram);
+      CHECK(sums["NoC"] == result.busy.noc);
+      CHECK(sums["L2 port"] == result.busy.l2);
+      std::remove(options.timeline_path.c_str());
+    }
   }
 }
 
