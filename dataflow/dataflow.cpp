@@ -510,7 +510,10 @@ const DimArray& parent_tile(const Dataflow& dataflow, int level, const DimArray&
 
 int64_t units_at_level(const ArchSpec& arch, const Dataflow& dataflow, int level) {
   if (level == 0) return arch.num_pes;
-  if (level == 1) return arch.num_pes / std::max<int64_t>(1, dataflow.levels[0].units());
+  // At least one PE per cluster even while a generator's L2 fan-out overshoots the array (the
+  // repair lowers it), so that every fan-out drawn from this stays at least 1.
+  if (level == 1)
+    return std::max<int64_t>(1, arch.num_pes / std::max<int64_t>(1, dataflow.levels[0].units()));
   return arch.macs_per_pe;
 }
 

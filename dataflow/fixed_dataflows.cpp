@@ -149,21 +149,26 @@ Design shidiannao(const Layer& layer, const ArchSpec& arch) {
   return design;
 }
 
+// A systolic array's shape: `row_dims` folded onto the rows (the fold that idles the fewest rows
+// over the layer), filters across the columns.
+Design systolic(const Layer& layer, const ArchSpec& arch, const std::array<Dim, 3>& row_dims) {
+  Design design;
+  design.axis = {Axis::Rows, Axis::Cols};
+  const std::array<int64_t, 3> fold = best_fold(layer, row_dims, arch.array_rows);
+  for (int i = 0; i < 3; ++i) design.fanout[kL2][dim_index(row_dims[i])] = fold[i];
+  design.unroll(kL1, layer, Dim::K, arch.array_cols);
+  return design;
+}
+
 // Systolic weight stationary (Jouppi et al., ISCA 2017; SCALE-Sim's WS, Samajdar et al.,
 // arXiv 1811.02883): the rows carry the reduction, C x R x S flattened as im2col does, and the
 // columns carry filters; each cell holds its weight while every output pixel streams through.
 // The rows take the fold of C, R and S that idles the fewest rows over the layer (a 7x7, C = 3
 // layer fills 16 rows as 4 x 4 filter taps rather than 3 channels).
 Design tpu_ws(const Layer& layer, const ArchSpec& arch) {
-  Design design;
-  design.axis = {Axis::Rows, Axis::Cols};
-  const std::array<Dim, 3> reduction = {Dim::C, Dim::R, Dim::S};
-  const std::array<int64_t, 3> fold = best_fold(layer, reduction, arch.array_rows);
-  for (int i = 0; i < 3; ++i) {
-    design.fanout[kL2][dim_index(reduction[i])] = fold[i];
-    design.l2_tile_cap[dim_index(reduction[i])] = fold[i];
-  }
-  design.unroll(kL1, layer, Dim::K, arch.array_cols);
+  Design design = systolic(layer, arch, {Dim::C, Dim::R, Dim::S});
+  for (const Dim dim : {Dim::C, Dim::R, Dim::S})
+    design.l2_tile_cap[dim_index(dim)] = design.fanout[kL2][dim_index(dim)];
   design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
   design.order = {kWeightStationary, kWeightStationary, kWeightStationary};
   design.shrink_last[kL1][dim_index(Dim::Y)] = true;
@@ -178,12 +183,7 @@ Design tpu_ws(const Layer& layer, const ArchSpec& arch) {
 // output pixels (Y x X, and images of the batch), each column a filter; inputs stream along the
 // rows and weights down the columns while every cell accumulates its output over C x R x S.
 Design tpu_os(const Layer& layer, const ArchSpec& arch) {
-  Design design;
-  design.axis = {Axis::Rows, Axis::Cols};
-  const std::array<Dim, 3> pixels = {Dim::Y, Dim::X, Dim::N};
-  const std::array<int64_t, 3> fold = best_fold(layer, pixels, arch.array_rows);
-  for (int i = 0; i < 3; ++i) design.fanout[kL2][dim_index(pixels[i])] = fold[i];
-  design.unroll(kL1, layer, Dim::K, arch.array_cols);
+  Design design = systolic(layer, arch, {Dim::Y, Dim::X, Dim::N});
   design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
   design.order = {kOutputStationary, kOutputStationary, kOutputStationary};
   return design;

@@ -100,6 +100,7 @@ std::string lower_case(std::string text) {
 struct ResultColumnNames {
   using PerLevelTensor = std::array<std::array<std::string, kNumTensors>, kNumCostLevels>;
   PerLevelTensor energy, reads, writes;
+  std::array<std::string, kNumTensors> noc_link_words;
   std::array<std::string, kNumStallCauses> stalls;
 
   ResultColumnNames() {
@@ -111,6 +112,9 @@ struct ResultColumnNames {
         reads[level][tensor] = "reads_" + suffix;
         writes[level][tensor] = "writes_" + suffix;
       }
+    for (int tensor = 0; tensor < kNumTensors; ++tensor)
+      noc_link_words[tensor] =
+          std::string("noc_link_words_") + tensor_name(static_cast<Tensor>(tensor));
     for (int cause = 0; cause < kNumStallCauses; ++cause)
       stalls[cause] = std::string("stall_") + stall_cause_name(static_cast<StallCause>(cause));
   }
@@ -140,6 +144,8 @@ void visit_result_fields(ResultValue& result, Visitor&& visit) {
   visit_level_tensor(names.energy, result.energy_pj, visit);
   visit_level_tensor(names.reads, result.counts.reads, visit);
   visit_level_tensor(names.writes, result.counts.writes, visit);
+  for (int tensor = 0; tensor < kNumTensors; ++tensor)
+    visit(names.noc_link_words[tensor], result.counts.noc_link_words[tensor]);
   for (int cause = 0; cause < kNumStallCauses; ++cause)
     visit(names.stalls[cause], result.stall_cycles[cause]);
   visit(busy_compute, result.busy.compute);

@@ -157,6 +157,14 @@ TEST_CASE("footprint_bytes doubles for double buffering; capacities follow the l
   CHECK(level_capacity_bytes(arch, 2) == arch.l0_bytes);
 }
 
+TEST_CASE("a cluster keeps at least one PE while the L2 fan-out overshoots the array") {
+  // Generators (the GA's mutations, decoded codes) size L1 maps from this before the repair
+  // lowers the L2 map; a zero here became a zero fan-out and a division by zero.
+  Dataflow dataflow = legal_conv_dataflow();
+  dataflow.levels[0].fanout[dim_index(Dim::K)] = 4 * small_arch().num_pes;
+  CHECK(units_at_level(small_arch(), dataflow, 1) == 1);
+}
+
 TEST_CASE("legality accepts a hand-built dataflow") {
   CHECK(legality_violations(conv_layer(), small_arch(), legal_conv_dataflow()).empty());
   CHECK_NOTHROW(require_legal(conv_layer(), small_arch(), legal_conv_dataflow(), "test"));
