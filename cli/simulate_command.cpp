@@ -56,17 +56,18 @@ Dataflow dataflow_for_layer(const DataflowSpec& spec, bool single_layer, const L
 struct LayerRun {
   Layer layer;
   std::string dataflow_label;
+  int64_t pes = 0;  // PEs the dataflow occupies
   Result result;
 };
 
 void print_runs(const std::vector<LayerRun>& runs, std::ostream& out) {
-  Table table(
-      {"layer", "count", "dataflow", "cycles", "energy_uJ", "EDP_cycle_uJ", "PE_util", "bound"});
+  Table table({"layer", "count", "dataflow", "PEs", "cycles", "energy_uJ", "EDP_cycle_uJ",
+               "PE_util", "bound"});
   double total_cycles = 0, total_energy = 0;
   for (const LayerRun& run : runs) {
     const Result& r = run.result;
     table.add_row({run.layer.name, std::to_string(run.layer.count), run.dataflow_label,
-                   std::to_string(r.cycles), energy_uj(r.total_energy_pj),
+                   std::to_string(run.pes), std::to_string(r.cycles), energy_uj(r.total_energy_pj),
                    format_number(static_cast<double>(r.cycles) * r.total_energy_pj * 1e-6),
                    format_fixed(100 * r.pe_utilization, 1) + "%", bound_name(r.bound)});
     total_cycles += static_cast<double>(r.cycles) * run.layer.count;
@@ -74,7 +75,7 @@ void print_runs(const std::vector<LayerRun>& runs, std::ostream& out) {
   }
   if (runs.size() > 1) {
     table.add_rule();
-    table.add_row({"total", "", "", format_fixed(total_cycles, 0), energy_uj(total_energy),
+    table.add_row({"total", "", "", "", format_fixed(total_cycles, 0), energy_uj(total_energy),
                    format_number(total_cycles * total_energy * 1e-6), "", ""});
   }
   table.print(out);
@@ -186,7 +187,8 @@ int run_simulate(const SimulateOptions& options) {
       if (!options.dataflow_out_path.empty())
         write_text_file(options.dataflow_out_path, "--write-dataflow", dataflow_to_yaml(dataflow));
       const std::string source = spec.is_file ? label : "fixed dataflow " + label;
-      runs.push_back({layer, label, evaluate(layer, arch, dataflow, eval_options, source)});
+      runs.push_back({layer, label, pes_used(dataflow),
+                      evaluate(layer, arch, dataflow, eval_options, source)});
       progress.advance();
     }
     runs_by_dataflow.push_back(std::move(runs));
