@@ -18,6 +18,7 @@
 #include "cli/train_command.hpp"
 #include "cli/transfer_command.hpp"
 #include "common/input_error.hpp"
+#include "git_commit.hpp"
 
 // SystemC's library refers to sc_main; dcp has its own main, so this is never called.
 int sc_main(int, char*[]) {
@@ -117,6 +118,10 @@ int main(int argc, char** argv) {
       "dcp: find the best dataflow for each layer of a neural network on a spatial "
       "accelerator"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("dcp ") + DCP_VERSION + " (commit " +
+                                        DCP_GIT_COMMIT + "); SystemC " + DCP_SYSTEMC_VERSION +
+                                        ", libtorch " + DCP_TORCH_VERSION + ", SQLite " +
+                                        DCP_SQLITE_VERSION + ", yaml-cpp " + DCP_YAML_CPP_VERSION);
   dcp::cli::add_simulate_command(app);
   dcp::cli::add_import_commands(app);
   dcp::cli::add_export_command(app);

@@ -113,6 +113,11 @@ expect_ok "template over a network" "$dcp" simulate --arch "$eyeriss" --network 
 grep -q "^total" "$work/out" && pass || fail "template table: $(cat "$work/out")"
 
 # --- bad inputs ----------------------------------------------------------------------------
+expect_ok "version" "$dcp" --version
+grep -qE "^dcp [0-9.]+ \(commit [^)]+\); SystemC [0-9.]+, libtorch [0-9.]+, SQLite [0-9.]+, yaml-cpp [0-9.]+$" "$work/out" && pass || fail "version line: $(cat "$work/out")"
+expect_error "misspelt command" "unknown command 'simulat'" "did you mean 'simulate'" -- "$dcp" simulat --arch "$eyeriss"
+expect_error "misspelt option" "unknown option '--layr'" "did you mean '--layer'" -- "$dcp" simulate --arch "$eyeriss" --layr x
+expect_error "CLI11 conversion error" "dcp train" "--epochs" -- "$dcp" train --epochs abc --traces a --out b
 printf 'name: x\narray: {rows: 2, cols: [\n' >"$work/malformed.yaml"
 expect_error "malformed arch YAML" "malformed.yaml" "line" -- "$dcp" simulate --arch "$work/malformed.yaml" --layer "$layer"
 sed '/l2_bytes/d' "$eyeriss" >"$work/missing.yaml"
