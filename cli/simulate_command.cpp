@@ -38,13 +38,6 @@ void write_text_file(const std::string& path, const std::string& option, const s
   if (!file) throw InputError(path, option, "cannot write file");
 }
 
-std::string joined_fixed_names() {
-  std::string names;
-  for (const std::string& name : fixed_dataflow_names())
-    names += (names.empty() ? "" : ", ") + name;
-  return names;
-}
-
 // A dataflow file maps one layer as written; over a network it is a template whose tiles the
 // repair fits to each layer.
 Dataflow dataflow_for_layer(const DataflowSpec& spec, bool single_layer, const Layer& layer,
@@ -217,7 +210,7 @@ void add_simulate_command(CLI::App& app) {
   add_layer_selection_options(*command, options->layers);
   command
       ->add_option("--dataflow", options->dataflow,
-                   "Fixed dataflow name (" + joined_fixed_names() +
+                   "Fixed dataflow name (" + fixed_dataflow_names_text() +
                        "), or a dataflow file (dcp YAML, Timeloop mapping, MAESTRO .m); with "
                        "--network the file is a template fitted to every layer")
       ->capture_default_str();

@@ -415,10 +415,14 @@ const char* axis_name(Axis axis) {
   return kNames[static_cast<int>(axis)];
 }
 
+int64_t product(const DimArray& values) {
+  int64_t result = 1;
+  for (const int64_t value : values) result = saturating_mul(result, value);
+  return result;
+}
+
 int64_t LevelMapping::units() const {
-  int64_t product = 1;
-  for (const int64_t ways : fanout) product = saturating_mul(product, ways);
-  return product;
+  return product(fanout);
 }
 
 std::vector<Dim> LevelMapping::spatial_dims() const {
@@ -527,15 +531,20 @@ int64_t pes_used(const Dataflow& dataflow) {
   return saturating_mul(dataflow.levels[0].units(), dataflow.levels[1].units());
 }
 
-int64_t array_units_on(const Dataflow& dataflow, Axis axis) {
-  int64_t product = 1;
+int64_t array_units_on(const Dataflow& dataflow, Axis axis, const DimArray& l2_units,
+                       const DimArray& l1_units) {
+  int64_t units = 1;
   for (int level = 0; level < kNumLevels - 1; ++level) {
-    const LevelMapping& mapping = dataflow.levels[level];
+    const DimArray& per_dim = level == 0 ? l2_units : l1_units;
     for (Dim dim : kAllDims)
-      if (mapping.resolved_axis(level, dim) == axis)
-        product = saturating_mul(product, mapping.fanout[dim_index(dim)]);
+      if (dataflow.levels[level].resolved_axis(level, dim) == axis)
+        units = saturating_mul(units, per_dim[dim_index(dim)]);
   }
-  return product;
+  return units;
+}
+
+int64_t array_units_on(const Dataflow& dataflow, Axis axis) {
+  return array_units_on(dataflow, axis, dataflow.levels[0].fanout, dataflow.levels[1].fanout);
 }
 
 bool binds_array_axes(const Dataflow& dataflow) {

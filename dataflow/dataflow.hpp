@@ -76,6 +76,11 @@ int64_t pes_used(const Dataflow& dataflow);
 bool binds_array_axes(const Dataflow& dataflow);
 // Array rows (or columns) the L2 and L1 fan-outs occupy under their axis bindings.
 int64_t array_units_on(const Dataflow& dataflow, Axis axis);
+// The same for a step that keeps only `l2_units` / `l1_units` of the fan-out per dim busy.
+int64_t array_units_on(const Dataflow& dataflow, Axis axis, const DimArray& l2_units,
+                       const DimArray& l1_units);
+// The product of the entries (saturating): units of a spatial map, elements of a tile.
+int64_t product(const DimArray& values);
 
 // All reasons the dataflow is illegal for this layer on this arch, each a one-line message
 // naming the field (e.g. "levels[1].tile.K: 64 exceeds the L2 tile 32 (allowed: 1..32)").

@@ -238,6 +238,12 @@ const std::vector<std::string>& fixed_dataflow_names() {
   return names;
 }
 
+std::string fixed_dataflow_names_text() {
+  std::string text;
+  for (const std::string& name : fixed_dataflow_names()) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
 bool is_fixed_dataflow_name(const std::string& name) {
   const std::vector<std::string>& names = fixed_dataflow_names();
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -247,11 +253,8 @@ Dataflow make_fixed_dataflow(const std::string& name, const Layer& layer, const 
   for (const FixedDataflow& fixed : kFixedDataflows) {
     if (name == fixed.name) return build(name, fixed.design(layer, arch), layer, arch);
   }
-  std::string allowed;
-  for (const std::string& known : fixed_dataflow_names()) {
-    allowed += (allowed.empty() ? "" : ", ") + known;
-  }
-  throw InputError("--dataflow", "", "unknown fixed dataflow '" + name + "'", allowed);
+  throw InputError("--dataflow", "", "unknown fixed dataflow '" + name + "'",
+                   fixed_dataflow_names_text());
 }
 
 }  // namespace dcp

@@ -17,6 +17,8 @@ namespace dcp {
 // comment cites the design it follows.
 const std::vector<std::string>& fixed_dataflow_names();
 bool is_fixed_dataflow_name(const std::string& name);
+// The names as one list for messages and help: "nvdla, eyeriss-rs, ...".
+std::string fixed_dataflow_names_text();
 // Throws InputError naming "--dataflow" and the allowed names for an unknown name.
 Dataflow make_fixed_dataflow(const std::string& name, const Layer& layer, const ArchSpec& arch);
 

@@ -13,11 +13,9 @@ DataflowSpec DataflowSpec::parse(const std::string& text, const std::string& sou
   spec.text = text;
   if (is_fixed_dataflow_name(text)) return spec;
   if (!std::filesystem::is_regular_file(text)) {
-    std::string names;
-    for (const std::string& name : fixed_dataflow_names())
-      names += (names.empty() ? "" : ", ") + name;
     throw InputError(source, "", "'" + text + "' is neither a fixed dataflow nor a dataflow file",
-                     names + ", or a dataflow file (dcp YAML, Timeloop mapping, MAESTRO .m)");
+                     fixed_dataflow_names_text() +
+                         ", or a dataflow file (dcp YAML, Timeloop mapping, MAESTRO .m)");
   }
   spec.is_file = true;
   spec.from_file = load_dataflow_any_format(text);

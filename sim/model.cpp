@@ -166,6 +166,7 @@ class TransferChannel : public sc_module {
     state.push_back(held_until_ > now ? held_until_ - now : 0);
   }
   int64_t busy_cycles = 0;
+  const char* track() const { return track_; }
 
  protected:
   int64_t take_ticket() { return next_ticket_++; }
@@ -542,11 +543,10 @@ class Controller : public sc_module, public StepSink {
     for (const int64_t* slot : counter_slots()) values.push_back(*slot);
     return values;
   }
-  static const char* counter_track(std::size_t slot) {
-    static const char* const kChannelTracks[] = {"DRAM", "NoC", "L2 port"};
+  const char* counter_track(std::size_t slot) const {
     if (slot < static_cast<std::size_t>(kNumStallCauses)) return "stall";
     if (slot == static_cast<std::size_t>(kNumStallCauses)) return "PE array";
-    return kChannelTracks[slot - kNumStallCauses - 1];
+    return channels_[slot - kNumStallCauses - 1]->track();
   }
 
   void run() {

@@ -11,6 +11,12 @@ int64_t ceil_div(int64_t numerator, int64_t denominator) {
   return (numerator + denominator - 1) / denominator;
 }
 
+int64_t ceil_log2(int64_t value) {
+  int64_t bits = 0;
+  for (int64_t reach = 1; reach < value; reach *= 2) ++bits;
+  return bits;
+}
+
 bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim) {
   switch (tensor) {
     case Tensor::Input:
@@ -107,9 +113,7 @@ LevelSplit LevelSplit::lanes(const Dataflow& dataflow) {
 }
 
 int64_t LevelSplit::units() const {
-  int64_t product = 1;
-  for (const int64_t ways : fanout) product = saturating_mul(product, ways);
-  return product;
+  return product(fanout);
 }
 
 DimArray LevelSplit::trips(const DimArray& parent_size) const {
@@ -161,21 +165,15 @@ DimArray LevelSplit::active_per_dim(const TileRange& parent, const DimArray& ind
 }
 
 int64_t LevelSplit::active_units(const TileRange& parent, const DimArray& index) const {
-  int64_t product = 1;
-  for (const int64_t active : active_per_dim(parent, index))
-    product = saturating_mul(product, active);
-  return product;
+  return product(active_per_dim(parent, index));
 }
 
 StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index) const {
   StepUnits units;
   units.active_per_dim = active_per_dim(parent, index);
-  units.active = 1;
+  units.active = product(units.active_per_dim);
   DimArray last_coordinates;
-  for (int d = 0; d < kNumDims; ++d) {
-    units.active = saturating_mul(units.active, units.active_per_dim[d]);
-    last_coordinates[d] = units.active_per_dim[d] - 1;
-  }
+  for (int d = 0; d < kNumDims; ++d) last_coordinates[d] = units.active_per_dim[d] - 1;
   range_at(parent, index, DimArray{}, units.first);
   range_at(parent, index, last_coordinates, units.last);
   return units;
@@ -227,6 +225,12 @@ void add_access(AccessCounts& counts, CostLevel level, Tensor tensor, int64_t re
   write_count = saturating_add(write_count, writes);
 }
 
+// `words` crossing `links` links of the NoC tree each.
+void add_link_words(AccessCounts& counts, Tensor tensor, int64_t words, int64_t links) {
+  int64_t& link_words = counts.noc_link_words[static_cast<int>(tensor)];
+  link_words = saturating_add(link_words, saturating_mul(words, links));
+}
+
 constexpr std::array<Tensor, 2> kOperands = {Tensor::Input, Tensor::Weight};
 
 }  // namespace
@@ -238,7 +242,7 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
   l1_split_ = LevelSplit::below(dataflow, 1);
   l0_split_ = LevelSplit::below(dataflow, 2);
   stationary_ = stationary_tensor();
-  for (int64_t reach = 1; reach < l1_split_.units(); reach *= 2) ++noc_tree_depth_;
+  noc_tree_depth_ = ceil_log2(l1_split_.units());
   for (int level = 0; level < 2; ++level)
     for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
   layer_range_.size = layer.dims();
@@ -382,9 +386,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
       step.noc_in_bytes = saturating_add(step.noc_in_bytes, bytes(words));
       add_access(counts_, CostLevel::L2, tensor, words, 0);
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
-      counts_.noc_link_words[static_cast<int>(tensor)] =
-          saturating_add(counts_.noc_link_words[static_cast<int>(tensor)],
-                         saturating_mul(words, tree_links(sharing_clusters(clusters, tensor))));
+      add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
       add_access(counts_, CostLevel::L1, tensor, 0,
                  std::max<int64_t>(0, per_cluster(tensor) - active_clusters * cluster_held));
     }
@@ -424,8 +426,7 @@ void ScheduleCompiler::evict_l1_outputs() {
   // Each cluster reads its own partial sums out of L1; the tree reduces them on the way.
   add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
   add_access(counts_, CostLevel::Noc, Tensor::Output, 0, words);
-  int64_t& link_words = counts_.noc_link_words[static_cast<int>(Tensor::Output)];
-  link_words = saturating_add(link_words, saturating_mul(words, pending_.output_tree_links));
+  add_link_words(counts_, Tensor::Output, words, pending_.output_tree_links);
   add_access(counts_, CostLevel::L2, Tensor::Output, 0, words);
 }
 
@@ -469,16 +470,11 @@ int64_t ScheduleCompiler::systolic_skew_cycles(const StepUnits& clusters,
   // cells hold costs its load plus the skewed fill and drain of the array in use,
   // 2 x rows + cols - 2 cycles, on top of the streamed MACs. A PE whose share of the step holds
   // several stationary elements runs one fold per element.
-  int64_t rows_used = 1, cols_used = 1;
   const DimArray pes_per_dim = l0_split_.active_per_dim(cluster_tile, DimArray{});
-  for (int level = 0; level < 2; ++level) {
-    const DimArray& active = level == 0 ? clusters.active_per_dim : pes_per_dim;
-    for (Dim dim : kAllDims) {
-      const bool on_rows = dataflow_.levels[level].resolved_axis(level, dim) == Axis::Rows;
-      int64_t& used = on_rows ? rows_used : cols_used;
-      used = saturating_mul(used, active[dim_index(dim)]);
-    }
-  }
+  const int64_t rows_used =
+      array_units_on(dataflow_, Axis::Rows, clusters.active_per_dim, pes_per_dim);
+  const int64_t cols_used =
+      array_units_on(dataflow_, Axis::Cols, clusters.active_per_dim, pes_per_dim);
   DimArray pe_share;
   for (int d = 0; d < kNumDims; ++d)
     pe_share[d] = ceil_div(cluster_tile.size[d], l0_split_.fanout[d]);
@@ -494,8 +490,7 @@ int64_t ScheduleCompiler::tree_links(int64_t clusters) const {
   // A binary tree over the clusters, one link from L2 into its root. A word for m clusters goes
   // down to the root of the smallest subtree holding them (depth - ceil(log2 m) links), then
   // branches: ceil(m / 2^j) links on each of the subtree's ceil(log2 m) levels.
-  int64_t subtree_depth = 0;
-  for (int64_t reach = 1; reach < clusters; reach *= 2) ++subtree_depth;
+  const int64_t subtree_depth = ceil_log2(clusters);
   int64_t links = 1 + std::max<int64_t>(0, noc_tree_depth_ - subtree_depth);
   for (int64_t j = 0, width = clusters; j < subtree_depth; ++j, width = ceil_div(width, 2))
     links = saturating_add(links, width);
