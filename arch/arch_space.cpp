@@ -52,6 +52,11 @@ void set_parameter(ArchSpec& arch, const std::string& name, int64_t value) {
     arch.array_cols = value / arch.array_rows;
     arch.num_pes = value;
   } else if (name == "l0_bytes") {
+    // Separate scratchpads keep their proportions.
+    if (l0_partitioned(arch)) {
+      for (int64_t& bytes : arch.l0_partition_bytes)
+        bytes = std::max(arch.word_bytes, bytes * value / arch.l0_bytes);
+    }
     arch.l0_bytes = value;
   } else if (name == "l1_bytes") {
     arch.l1_bytes = value;
@@ -156,6 +161,33 @@ std::vector<ArchSpec> sample_archs(const ArchSpace& space, uint64_t seed, int64_
   return archs;
 }
 
+namespace {
+
+std::string tensor_list(const TensorFlags& flags) {
+  std::string list;
+  for (Tensor tensor : kAllTensors)
+    if (flag_of(flags, tensor)) list += std::string(list.empty() ? "" : ", ") + tensor_name(tensor);
+  return "[" + list + "]";
+}
+
+std::string double_buffered_text(const TensorFlags& flags) {
+  if (flags == TensorFlags{true, true, true}) return "true";
+  if (flags == TensorFlags{}) return "false";
+  return tensor_list(flags);
+}
+
+std::string l0_bytes_text(const ArchSpec& arch) {
+  if (!l0_partitioned(arch)) return std::to_string(arch.l0_bytes);
+  std::string text;
+  for (Tensor tensor : kAllTensors) {
+    text += std::string(text.empty() ? "{" : ", ") + tensor_name(tensor) + ": " +
+            std::to_string(arch.l0_partition_bytes[static_cast<int>(tensor)]);
+  }
+  return text + "}";
+}
+
+}  // namespace
+
 void write_arch_yaml(const ArchSpec& arch, std::ostream& out) {
   const auto flag = [](bool value) { return value ? "true" : "false"; };
   out << "name: " << arch.name << "\n"
@@ -163,14 +195,16 @@ void write_arch_yaml(const ArchSpec& arch, std::ostream& out) {
       << "array: {rows: " << arch.array_rows << ", cols: " << arch.array_cols << "}\n"
       << "macs_per_pe: " << arch.macs_per_pe << "\n"
       << "word_bytes: " << arch.word_bytes << "\n"
-      << "double_buffered: " << flag(arch.double_buffered) << "\n"
+      << "double_buffered: " << double_buffered_text(arch.double_buffered) << "\n"
       << "systolic: " << flag(arch.systolic) << "\n"
       << "mac_pipeline_depth: " << arch.mac_pipeline_depth << "\n"
       << "buffers:\n"
-      << "  l0_bytes: " << arch.l0_bytes << "\n"
+      << "  l0_bytes: " << l0_bytes_text(arch) << "\n"
       << "  l1_bytes: " << arch.l1_bytes << "\n"
-      << "  l2_bytes: " << arch.l2_bytes << "\n"
-      << "bandwidth:\n"
+      << "  l2_bytes: " << arch.l2_bytes << "\n";
+  if (arch.l2_bypass != TensorFlags{})
+    out << "  l2_bypass: " << tensor_list(arch.l2_bypass) << "\n";
+  out << "bandwidth:\n"
       << "  l1: " << shortest(arch.l1_bandwidth) << "\n"
       << "  l2: " << shortest(arch.l2_bandwidth) << "\n"
       << "  noc: " << shortest(arch.noc_bandwidth) << "\n"

@@ -73,13 +73,59 @@ void read_array_shape(const YAML::Node& root, const FieldPath& where, ArchSpec& 
   }
 }
 
+constexpr const char* kTensorList = "a list of input, weight, output";
+
+// A list of tensor names, each at most once.
+TensorFlags read_tensor_list(const YAML::Node& node, const FieldPath& where) {
+  require_sequence(node, where);
+  TensorFlags flags{};
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    Tensor tensor = Tensor::Input;
+    const std::string text = node[i].IsScalar() ? node[i].Scalar() : "";
+    if (!parse_tensor(text, tensor))
+      where.index(i).fail("'" + text + "' is not a tensor", kTensorList);
+    if (flag_of(flags, tensor)) where.index(i).fail("'" + text + "' is listed twice", kTensorList);
+    flags[static_cast<int>(tensor)] = true;
+  }
+  return flags;
+}
+
+// `double_buffered: true|false` applies to every tensor; a list names the tensors that are.
+TensorFlags read_double_buffered(const YAML::Node& root, const FieldPath& where) {
+  const YAML::Node node = root["double_buffered"];
+  if (node.IsSequence()) return read_tensor_list(node, where.child("double_buffered"));
+  const bool all = read_bool(root, "double_buffered", where);
+  return {all, all, all};
+}
+
+// L0 is one buffer (`l0_bytes: 512`) or one scratchpad per tensor (`l0_bytes: {input: 24, ...}`).
+// Every tensor needs its own L0 space when partitioned: the MACs read operands and accumulate
+// partial sums there, so a missing partition would leave that tensor nowhere.
+void read_l0(const YAML::Node& buffers, const FieldPath& where, ArchSpec& arch) {
+  if (!buffers["l0_bytes"].IsMap()) {
+    arch.l0_bytes = read_int(buffers, "l0_bytes", where, arch.word_bytes, kMaxL0Bytes);
+    return;
+  }
+  const Section partitions =
+      open_section(buffers, "l0_bytes", where, {"input", "weight", "output"});
+  arch.l0_bytes = 0;
+  for (Tensor tensor : kAllTensors) {
+    const int64_t bytes = read_int(partitions.node, tensor_name(tensor), partitions.where,
+                                   arch.word_bytes, kMaxL0Bytes);
+    arch.l0_partition_bytes[static_cast<int>(tensor)] = bytes;
+    arch.l0_bytes += bytes;
+  }
+}
+
 // Every level must hold at least one word, which is why word_bytes is read before this.
 void read_buffers(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
   const Section buffers =
-      open_section(root, "buffers", where, {"l0_bytes", "l1_bytes", "l2_bytes"});
-  arch.l0_bytes = read_int(buffers.node, "l0_bytes", buffers.where, arch.word_bytes, kMaxL0Bytes);
+      open_section(root, "buffers", where, {"l0_bytes", "l1_bytes", "l2_bytes", "l2_bypass"});
+  read_l0(buffers.node, buffers.where, arch);
   arch.l1_bytes = read_int(buffers.node, "l1_bytes", buffers.where, arch.word_bytes, kMaxL1Bytes);
   arch.l2_bytes = read_int(buffers.node, "l2_bytes", buffers.where, arch.word_bytes, kMaxL2Bytes);
+  if (buffers.node["l2_bypass"].IsDefined())
+    arch.l2_bypass = read_tensor_list(buffers.node["l2_bypass"], buffers.where.child("l2_bypass"));
 }
 
 void read_bandwidths(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
@@ -162,7 +208,7 @@ ArchSpec load_arch(const std::string& path) {
   read_array_shape(root, where, arch);
   arch.macs_per_pe = read_int(root, "macs_per_pe", where, 1, kMaxMacsPerPe);
   arch.word_bytes = read_int(root, "word_bytes", where, 1, kMaxWordBytes);
-  arch.double_buffered = read_bool(root, "double_buffered", where);
+  arch.double_buffered = read_double_buffered(root, where);
   arch.systolic = read_bool(root, "systolic", where);
   arch.mac_pipeline_depth = read_int(root, "mac_pipeline_depth", where, 1, kMaxPipelineDepth);
   read_buffers(root, where, arch);

@@ -2,8 +2,11 @@
 // The hardware description, independent of any layer or dataflow (Timeloop's "architecture").
 // Three storage levels: L0 per PE, L1 per cluster, L2 global; a NoC from L2 to the clusters and
 // a DRAM channel behind L2 (its device timing: DramTiming, simulated by sim/dram.hpp).
+#include <array>
 #include <cstdint>
 #include <string>
+
+#include "common/tensor.hpp"
 
 namespace dcp {
 
@@ -45,7 +48,10 @@ struct ArchSpec {
   int64_t array_cols = 1;
   int64_t macs_per_pe = 1;  // MAC lanes in a PE (the L0 level's spatial fan-out limit)
   int64_t word_bytes = 1;
-  int64_t l0_bytes = 0;            // per PE
+  int64_t l0_bytes = 0;  // per PE (the partitions' sum when partitioned)
+  // Separate L0 scratchpads per tensor (Eyeriss's ifmap, filter and psum spads); all zero: one
+  // L0 buffer the tensors share.
+  std::array<int64_t, kNumTensors> l0_partition_bytes{};
   int64_t l1_bytes = 0;            // per cluster
   int64_t l2_bytes = 0;            // global buffer
   double l1_bandwidth = 1;         // bytes/cycle from a cluster's L1 to its PEs (multicast bus)
@@ -55,10 +61,28 @@ struct ArchSpec {
   int64_t dram_latency = 0;        // fixed cycles per request: controller, PHY and link
   DramTiming dram;                 // banks, rows and turnarounds of the DRAM device
   int64_t mac_pipeline_depth = 1;  // cycles from operands to result
-  bool double_buffered = true;     // each level holds two tiles so fetch overlaps compute
-  bool systolic = false;           // weight-stationary systolic array timing (fill/drain skew)
+  // Tensors each level holds two tiles of, so that their next fetch overlaps compute.
+  TensorFlags double_buffered{true, true, true};
+  // Tensors that skip the global buffer and move between DRAM and the clusters' L1 directly
+  // (Timeloop's bypass).
+  TensorFlags l2_bypass{};
+  bool systolic = false;  // weight-stationary systolic array timing (fill/drain skew)
   EnergyTable energy;
 };
+
+// Copies of a tile of `tensor` each level holds: 2 when it is double-buffered.
+inline int64_t buffer_copies(const ArchSpec& arch, Tensor tensor) {
+  return flag_of(arch.double_buffered, tensor) ? 2 : 1;
+}
+// Share of the tensors double-buffered: 1 or 0 when the arch says true or false.
+inline double double_buffered_share(const ArchSpec& arch) {
+  double share = 0;
+  for (bool flag : arch.double_buffered) share += flag ? 1.0 / kNumTensors : 0.0;
+  return share;
+}
+inline bool l0_partitioned(const ArchSpec& arch) {
+  return arch.l0_partition_bytes[0] > 0;
+}
 
 // Loads and validates an arch YAML. Throws InputError naming the file, the field and the range.
 ArchSpec load_arch(const std::string& path);

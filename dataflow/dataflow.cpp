@@ -166,17 +166,40 @@ void check_array_axes(const ArchSpec& arch, const Dataflow& dataflow,
 
 void check_footprint(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow, int level,
                      std::vector<std::string>& violations) {
-  const int64_t footprint = footprint_bytes(layer, arch, dataflow, level);
-  const int64_t capacity = level_capacity_bytes(arch, level);
-  if (footprint <= capacity) return;
+  if (overflow_bytes(layer, arch, dataflow, level) == 0) return;
   const DimArray& tile = dataflow.levels[level].tile;
+  const auto copies_text = [&arch](Tensor tensor) {
+    return std::string(buffer_copies(arch, tensor) == 2 ? " x2 double-buffered" : "");
+  };
+  if (level == kNumLevels - 1 && l0_partitioned(arch)) {
+    for (Tensor tensor : kAllTensors) {
+      const int64_t needed = tensor_footprint_bytes(layer, arch, tile, tensor, level);
+      const int64_t capacity = arch.l0_partition_bytes[static_cast<int>(tensor)];
+      if (needed <= capacity) continue;
+      violations.push_back(violation(
+          level_field(level, "tile"),
+          std::string("L0 ") + tensor_name(tensor) + " footprint " + std::to_string(needed) +
+              " B (" + std::to_string(footprint_elements(layer, tile, tensor)) + " words x " +
+              std::to_string(arch.word_bytes) + " B" + copies_text(tensor) + ") exceeds its " +
+              std::to_string(capacity) + " B scratchpad",
+          std::string(tensor_name(tensor)) + " footprint <= " + std::to_string(capacity) + " B"));
+    }
+    return;
+  }
+  // Only a mix of double- and single-buffered tensors needs the copies named per tensor.
+  const bool mixed = arch.double_buffered != TensorFlags{true, true, true} &&
+                     arch.double_buffered != TensorFlags{};
   std::string breakdown;
-  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
+  for (Tensor tensor : kAllTensors) {
+    if (level == 0 && flag_of(arch.l2_bypass, tensor)) continue;
     breakdown += std::string(breakdown.empty() ? "" : " + ") + tensor_name(tensor) + " " +
-                 std::to_string(footprint_elements(layer, tile, tensor));
+                 std::to_string(footprint_elements(layer, tile, tensor)) +
+                 (mixed ? copies_text(tensor) : "");
   }
   breakdown += " words x " + std::to_string(arch.word_bytes) + " B";
-  if (arch.double_buffered) breakdown += ", x2 double-buffered";
+  if (!mixed && flag_of(arch.double_buffered, Tensor::Input)) breakdown += ", x2 double-buffered";
+  const int64_t footprint = footprint_bytes(layer, arch, dataflow, level);
+  const int64_t capacity = level_capacity_bytes(arch, level);
   violations.push_back(violation(level_field(level, "tile"),
                                  std::string(level_name(level)) + " footprint " +
                                      std::to_string(footprint) + " B (" + breakdown +
@@ -487,14 +510,38 @@ int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tens
   return 0;
 }
 
+int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
+                               Tensor tensor, int level) {
+  if (level == 0 && flag_of(arch.l2_bypass, tensor)) return 0;
+  return saturating_mul(saturating_mul(footprint_elements(layer, tile, tensor), arch.word_bytes),
+                        buffer_copies(arch, tensor));
+}
+
 int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
                         int level) {
-  const DimArray& tile = dataflow.levels[level].tile;
-  int64_t words = 0;
-  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
-    words = saturating_add(words, footprint_elements(layer, tile, tensor));
+  int64_t bytes = 0;
+  for (Tensor tensor : kAllTensors) {
+    bytes = saturating_add(
+        bytes, tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level));
   }
-  return saturating_mul(saturating_mul(words, arch.word_bytes), arch.double_buffered ? 2 : 1);
+  return bytes;
+}
+
+int64_t overflow_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                       int level) {
+  if (level == kNumLevels - 1 && l0_partitioned(arch)) {
+    int64_t overflow = 0;
+    for (Tensor tensor : kAllTensors) {
+      const int64_t needed =
+          tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level);
+      overflow = saturating_add(
+          overflow,
+          std::max<int64_t>(0, needed - arch.l0_partition_bytes[static_cast<int>(tensor)]));
+    }
+    return overflow;
+  }
+  return std::max<int64_t>(
+      0, footprint_bytes(layer, arch, dataflow, level) - level_capacity_bytes(arch, level));
 }
 
 int64_t level_capacity_bytes(const ArchSpec& arch, int level) {

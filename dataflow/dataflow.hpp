@@ -55,10 +55,17 @@ struct Dataflow {
 // Elements of `tensor` touched by a tile of the layer (input includes the halo:
 // rows = (ty - 1) * stride + tr). Unclipped at padded borders, so it never undercounts.
 int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor);
-// Bytes one unit at `level` must hold: all three tensors of its tile, doubled when the arch
-// double-buffers.
+// Bytes `tensor`'s share of a `level` tile takes in that level's buffer: its words, doubled when
+// the arch double-buffers it; none at L2 when it bypasses the global buffer.
+int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
+                               Tensor tensor, int level);
+// Bytes one unit at `level` must hold: every tensor's share of its tile.
 int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
                         int level);
+// Bytes by which `level`'s tile overflows its buffer (summed over the scratchpads when L0 is
+// partitioned per tensor); 0 when it fits.
+int64_t overflow_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                       int level);
 // Capacity of one unit at `level` (L2: global buffer, L1: per cluster, L0: per PE).
 int64_t level_capacity_bytes(const ArchSpec& arch, int level);
 // The tile `level` splits into its own tiles: the layer (`layer_dims`) for L2, the enclosing

@@ -47,9 +47,7 @@ void halve_tile(Dataflow& dataflow, int level, int d) {
 int innermost_overflowing_level(const Layer& layer, const ArchSpec& arch,
                                 const Dataflow& dataflow) {
   for (int level = kNumLevels - 1; level >= 0; --level) {
-    if (footprint_bytes(layer, arch, dataflow, level) > level_capacity_bytes(arch, level)) {
-      return level;
-    }
+    if (overflow_bytes(layer, arch, dataflow, level) > 0) return level;
   }
   return -1;
 }
@@ -78,9 +76,10 @@ double spatial_efficiency(const Dataflow& dataflow) {
 // Halves the tile at `level` that best relieves its buffer; false if every tile there is 1.
 bool halve_best_tile(const Layer& layer, const ArchSpec& arch, const ShrinkLast& shrink_last,
                      int level, Dataflow& dataflow) {
-  // Lexicographic: avoid idling units, then avoid shrink_last tiles, then free the most bytes,
-  // then prefer the larger tile.
-  using Rank = std::tuple<bool, bool, int64_t, int64_t>;
+  // Lexicographic: avoid idling units, then avoid shrink_last tiles, then relieve the overflow
+  // most (a scratchpad that overflows is only relieved by its own tensor's dims), then free the
+  // most bytes, then prefer the larger tile.
+  using Rank = std::tuple<bool, bool, int64_t, int64_t, int64_t>;
   const double tolerable_efficiency = spatial_efficiency(dataflow) * (1 - kEfficiencyTolerance);
   bool found = false;
   Rank best_rank{};
@@ -91,6 +90,7 @@ bool halve_best_tile(const Layer& layer, const ArchSpec& arch, const ShrinkLast&
     Dataflow candidate = dataflow;
     halve_tile(candidate, level, d);
     const Rank rank{spatial_efficiency(candidate) < tolerable_efficiency, shrink_last[level][d],
+                    overflow_bytes(layer, arch, candidate, level),
                     footprint_bytes(layer, arch, candidate, level), -tile};
     if (!found || rank < best_rank) {
       found = true;
@@ -162,7 +162,8 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
   for (int level = innermost_overflowing_level(layer, arch, dataflow); level >= 0;
        level = innermost_overflowing_level(layer, arch, dataflow)) {
     if (!halve_best_tile(layer, arch, shrink_last, level, dataflow)) {
-      const int64_t needed = footprint_bytes(layer, arch, dataflow, level);
+      const int64_t needed =
+          level_capacity_bytes(arch, level) + overflow_bytes(layer, arch, dataflow, level);
       throw InputError(arch.source.empty() ? arch.name : arch.source, buffer_field(level),
                        std::to_string(level_capacity_bytes(arch, level)) +
                            " B is too small: layer '" + layer.name + "' needs " +

@@ -90,7 +90,7 @@ std::vector<double> hardware_parameters(const ArchSpec& arch) {
           arch.dram_bandwidth,
           as_double(arch.dram_latency),
           as_double(arch.mac_pipeline_depth),
-          arch.double_buffered ? 1.0 : 0.0,
+          double_buffered_share(arch),
           arch.systolic ? 1.0 : 0.0,
           arch.energy.mac_pj,
           arch.energy.l0_pj,

@@ -58,7 +58,7 @@ torch::Tensor legality_penalty(const CodeGeometry& geometry, const torch::Tensor
 // Elements each level holds, in log2: footprints are counted in elements, capacities in bytes.
 std::vector<float> log2_capacity_elements(const ArchSpec& arch) {
   const double bytes_per_element =
-      static_cast<double>(arch.word_bytes) * (arch.double_buffered ? 2.0 : 1.0);
+      static_cast<double>(arch.word_bytes) * (1.0 + double_buffered_share(arch));
   std::vector<float> capacity;
   for (int level = 0; level < kNumLevels; ++level) {
     capacity.push_back(static_cast<float>(

@@ -311,8 +311,7 @@ class SpaceWalker {
  private:
   bool walk_tiles(int level, int d) {
     if (d == kNumDims) {
-      if (footprint_bytes(layer_, arch_, dataflow_, level) > level_capacity_bytes(arch_, level))
-        return true;
+      if (overflow_bytes(layer_, arch_, dataflow_, level) > 0) return true;
       return level + 1 == kNumLevels ? walk_spatial(0) : walk_tiles(level + 1, 0);
     }
     const int64_t parent = parent_tile(dataflow_, level, layer_dims_)[d];

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kFormatMarker = "dcp-traces";
 // 2: seven dims (the batch N joined K..S) and a fan-out per dim in the dataflow line.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr const char* kStoreAllowed = "a trace store written by dcp sweep";
 constexpr const char* kLineAllowed =
     "three levels '<spatial>:<order>:<K>,<C>,<Y>,<X>,<R>,<S>,<N>' joined by '|', <spatial> '-' "
@@ -30,6 +30,8 @@ constexpr char kColsMark = 'c';
 std::string schema_description(const std::string& version) {
   if (version == "1") return "trace schema 1 (dims K..S, one spatial dim per level)";
   if (version == "2") return "trace schema 2 (dims K..S and the batch N, a fan-out per dim)";
+  if (version == "3")
+    return "trace schema 3 (per-tensor double buffering, L0 partitions and L2 bypass)";
   return "trace schema " + version;
 }
 
@@ -46,6 +48,9 @@ void visit_arch_fields(Arch& arch, Visitor&& visit) {
   visit("macs_per_pe", arch.macs_per_pe);
   visit("word_bytes", arch.word_bytes);
   visit("l0_bytes", arch.l0_bytes);
+  for (Tensor tensor : kAllTensors)
+    visit(std::string("l0_") + tensor_name(tensor) + "_bytes",
+          arch.l0_partition_bytes[static_cast<int>(tensor)]);
   visit("l1_bytes", arch.l1_bytes);
   visit("l2_bytes", arch.l2_bytes);
   visit("l1_bandwidth", arch.l1_bandwidth);
@@ -63,7 +68,11 @@ void visit_arch_fields(Arch& arch, Visitor&& visit) {
   visit("dram_t_wtr", arch.dram.t_wtr);
   visit("dram_t_rtw", arch.dram.t_rtw);
   visit("mac_pipeline_depth", arch.mac_pipeline_depth);
-  visit("double_buffered", arch.double_buffered);
+  for (Tensor tensor : kAllTensors) {
+    const auto index = static_cast<int>(tensor);
+    visit(std::string("double_buffered_") + tensor_name(tensor), arch.double_buffered[index]);
+    visit(std::string("l2_bypass_") + tensor_name(tensor), arch.l2_bypass[index]);
+  }
   visit("systolic", arch.systolic);
   visit("energy_mac_pj", arch.energy.mac_pj);
   visit("energy_l0_pj", arch.energy.l0_pj);

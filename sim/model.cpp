@@ -43,6 +43,14 @@ void wait_cycles(int64_t cycles) {
   }
 }
 
+// Tile slots a level's buffer has: two when any tensor is double-buffered (that tensor's next
+// tile arrives meanwhile; single-buffered ones wait for the previous tile to be done with).
+int64_t buffer_slots(const ArchSpec& arch) {
+  for (bool flag : arch.double_buffered)
+    if (flag) return 2;
+  return 1;
+}
+
 // Per-job settings and counters shared by the modules. The kernel is built once, so everything
 // that depends on the job lives here rather than in constructors.
 struct Job {
@@ -61,9 +69,10 @@ struct Job {
 // The parts of a step that decide its timing, relative to the newest L2 tile posted, so that two
 // moments whose in-flight steps match compare equal.
 void append_step(std::vector<int64_t>& state, const StepRecord& step, int64_t newest_sequence) {
-  state.insert(state.end(), {newest_sequence - step.l2_sequence, step.noc_in_bytes,
-                             step.noc_out_bytes, step.dram_write_bytes, step.compute_cycles,
-                             step.fill_stall_cycles, step.ends_l2_tile ? 1 : 0});
+  state.insert(state.end(), {newest_sequence - step.l2_sequence, step.fill.noc, step.fill.from_dram,
+                             step.late_fill.noc, step.late_fill.from_dram, step.noc_out_bytes,
+                             step.dram_write_bytes, step.compute_cycles, step.fill_stall_cycles,
+                             step.ends_l2_tile ? 1 : 0});
 }
 
 // What a process is doing, so a snapshot can tell whether two moments have the same future.
@@ -215,6 +224,9 @@ class DramChannel : public TransferChannel {
     l2_port_.serve(what, transfer_cycles(bytes, job_.arch->l2_bandwidth));
     access(what, bytes, true);
   }
+  // Tensors that bypass L2 move between DRAM and the NoC without the buffer's port.
+  void read_bypassing_l2(const char* what, int64_t bytes) { access(what, bytes, false); }
+  void write_bypassing_l2(const char* what, int64_t bytes) { access(what, bytes, true); }
   void append(std::vector<int64_t>& state, int64_t now) const override {
     TransferChannel::append(state, now);
     model_->append_state(state, now, next_stream_row_);
@@ -245,9 +257,11 @@ class Noc : public TransferChannel {
  public:
   Noc(sc_module_name name, Job& job, TransferChannel& l2_port)
       : TransferChannel(name, job, "NoC"), l2_port_(l2_port) {}
-  void transfer(const char* what, int64_t bytes) {
-    serve_together(what, *this, transfer_cycles(bytes, job_.arch->noc_bandwidth), &l2_port_,
-                   transfer_cycles(bytes, job_.arch->l2_bandwidth));
+  // `l2_bytes` of the `bytes` pass the global buffer's port; the rest bypass L2.
+  void transfer(const char* what, int64_t bytes, int64_t l2_bytes) {
+    serve_together(what, *this, transfer_cycles(bytes, job_.arch->noc_bandwidth),
+                   l2_bytes > 0 ? &l2_port_ : nullptr,
+                   transfer_cycles(l2_bytes, job_.arch->l2_bandwidth));
   }
 
  private:
@@ -263,20 +277,29 @@ class GlobalBuffer : public sc_module {
     SC_THREAD(prefetch);
   }
   void reset() {
-    slots.reset(job_.arch->double_buffered ? 2 : 1);
+    slots.reset(buffer_slots(*job_.arch));
     tiles_ready = 0;
+    tiles_released_ = 0;
   }
   void wait_ready(int64_t sequence) {
     while (tiles_ready <= sequence) wait(tile_ready_);
   }
+  // A tile's outputs have left: its slot, and its single-buffered tensors' space, are free.
+  void release_tile() {
+    slots.release();
+    ++tiles_released_;
+    tile_released_.notify(sc_core::SC_ZERO_TIME);
+  }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
     auto append_fetch = [newest_sequence](std::vector<int64_t>& out, const TileFetch& fetch) {
-      out.insert(out.end(), {newest_sequence - fetch.l2_sequence, fetch.dram_read_bytes});
+      out.insert(out.end(), {newest_sequence - fetch.l2_sequence, fetch.dram_read_bytes,
+                             fetch.late_dram_read_bytes});
     };
     fetches.append_items(state, append_fetch);
     append_fetch(state, current_);
     state.push_back(slots.free());
     state.push_back(newest_sequence - tiles_ready);
+    state.push_back(newest_sequence - tiles_released_);
     activity_.append(state, now);
   }
 
@@ -285,7 +308,7 @@ class GlobalBuffer : public sc_module {
   int64_t tiles_ready = 0;
 
  private:
-  enum Phase { kIdle, kWaitSlot, kFetch };
+  enum Phase { kIdle, kWaitSlot, kFetch, kWaitRelease, kLateFetch };
   void prefetch() {
     while (true) {
       activity_.set(kIdle);
@@ -295,6 +318,13 @@ class GlobalBuffer : public sc_module {
       slots.acquire();
       activity_.set(kFetch);
       if (fetch.dram_read_bytes > 0) dram_.read_into_l2("fetch L2 tile", fetch.dram_read_bytes);
+      if (fetch.late_dram_read_bytes > 0) {
+        // Single-buffered tensors overwrite the previous tile's, so they wait for its release.
+        activity_.set(kWaitRelease);
+        while (tiles_released_ < fetch.l2_sequence) wait(tile_released_);
+        activity_.set(kLateFetch);
+        dram_.read_into_l2("fetch L2 tile (single-buffered)", fetch.late_dram_read_bytes);
+      }
       ++tiles_ready;
       tile_ready_.notify(sc_core::SC_ZERO_TIME);
     }
@@ -304,6 +334,8 @@ class GlobalBuffer : public sc_module {
   Activity activity_;
   TileFetch current_;
   sc_event tile_ready_;
+  int64_t tiles_released_ = 0;
+  sc_event tile_released_;
 };
 
 // PEs with L0 and the MAC pipeline, run as one burst per L1 step (the busiest cluster's time).
@@ -396,7 +428,7 @@ class ClusterArray : public sc_module {
     SC_THREAD(writeback);
   }
   void reset() {
-    slots.reset(job_.arch->double_buffered ? 2 : 1);
+    slots.reset(buffer_slots(*job_.arch));
     drained = 0;
   }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
@@ -407,6 +439,7 @@ class ClusterArray : public sc_module {
     append(state, filling_);
     append(state, writing_back_);
     state.push_back(slots.free());
+    state.push_back(fill_activity_.phase == kWaitDrain ? filling_.index - drained : 0);
     fill_activity_.append(state, now);
     writeback_activity_.append(state, now);
   }
@@ -417,12 +450,20 @@ class ClusterArray : public sc_module {
   sc_event step_drained;
 
  private:
-  enum FillPhase { kIdle, kWaitTile, kWaitSlot, kTransfer, kHandOver };
+  enum FillPhase { kIdle, kWaitTile, kWaitSlot, kTransfer, kWaitDrain, kBypassRead, kHandOver };
   void set_fill(FillPhase phase) {
     fill_activity_.set(phase);
-    pes_.waiting_for = phase == kWaitTile   ? StallCause::Dram
-                       : phase == kWaitSlot ? StallCause::Writeback
-                                            : StallCause::Noc;
+    pes_.waiting_for = phase == kWaitTile || phase == kBypassRead  ? StallCause::Dram
+                       : phase == kWaitSlot || phase == kWaitDrain ? StallCause::Writeback
+                                                                   : StallCause::Noc;
+  }
+  void fill_phase(const char* what, const FillBytes& bytes) {
+    if (bytes.from_dram > 0) {
+      set_fill(kBypassRead);
+      dram_.read_bypassing_l2(what, bytes.from_dram);
+    }
+    set_fill(kTransfer);
+    if (bytes.noc > 0) noc_.transfer(what, bytes.noc, bytes.noc - bytes.from_dram);
   }
   void fill() {
     while (true) {
@@ -433,8 +474,13 @@ class ClusterArray : public sc_module {
       l2_.wait_ready(step.l2_sequence);
       set_fill(kWaitSlot);
       slots.acquire();
-      set_fill(kTransfer);
-      if (step.noc_in_bytes > 0) noc_.transfer("fill L1", step.noc_in_bytes);
+      fill_phase("fill L1", step.fill);
+      if (step.late_fill.noc > 0) {
+        // Single-buffered tensors overwrite the previous step's, so they wait until it drained.
+        set_fill(kWaitDrain);
+        while (drained < step.index) wait(step_drained);
+        fill_phase("fill L1 (single-buffered)", step.late_fill);
+      }
       set_fill(kHandOver);
       pes_.steps.push(step);
     }
@@ -445,12 +491,19 @@ class ClusterArray : public sc_module {
       writing_back_ = pes_.done.pop();
       const StepRecord& step = writing_back_;
       writeback_activity_.set(1);
-      if (step.noc_out_bytes > 0) noc_.transfer("partial sums to L2", step.noc_out_bytes);
+      if (step.noc_out_bytes > 0) {
+        if (flag_of(job_.arch->l2_bypass, Tensor::Output)) {
+          noc_.transfer("partial sums to DRAM", step.noc_out_bytes, 0);
+          dram_.write_bypassing_l2("partial sums to DRAM", step.noc_out_bytes);
+        } else {
+          noc_.transfer("partial sums to L2", step.noc_out_bytes, step.noc_out_bytes);
+        }
+      }
       slots.release();
       if (step.ends_l2_tile) {
         if (step.dram_write_bytes > 0)
           dram_.write_from_l2("outputs to DRAM", step.dram_write_bytes);
-        l2_.slots.release();
+        l2_.release_tile();
       }
       ++drained;
       step_drained.notify(sc_core::SC_ZERO_TIME);

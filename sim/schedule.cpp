@@ -249,19 +249,22 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
   l2_trips_ = l2_split_.trips(layer_range_.size);
 }
 
-int64_t ScheduleCompiler::l2_fetch_bytes(const TileRange* current, const TileRange& next,
-                                         AccessCounts& counts) const {
-  int64_t total = 0;
-  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
+TileFetch ScheduleCompiler::l2_fetch(int64_t sequence, const TileRange* current,
+                                     const TileRange& next, AccessCounts& counts) const {
+  TileFetch fetch{sequence};
+  for (Tensor tensor : kAllTensors) {
+    if (flag_of(arch_.l2_bypass, tensor)) continue;
     const int64_t words = footprint_elements(layer_, next.size, tensor) -
                           (current == nullptr ? 0 : held_elements(layer_, tensor, *current, next));
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(next))) {
-      total = saturating_add(total, bytes(words));
+      int64_t& phase_bytes =
+          buffer_copies(arch_, tensor) == 2 ? fetch.dram_read_bytes : fetch.late_dram_read_bytes;
+      phase_bytes = saturating_add(phase_bytes, bytes(words));
       add_access(counts, CostLevel::Dram, tensor, words, 0);
       add_access(counts, CostLevel::L2, tensor, 0, words);
     }
   }
-  return total;
+  return fetch;
 }
 
 int64_t ScheduleCompiler::total_steps() const {
@@ -364,13 +367,13 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const bool new_l2_tile = !has_pending_ || pending_.l2_tile.origin != step.l2_tile.origin;
   if (new_l2_tile) {
     ++l2_sequence_;
-    if (!has_pending_) sink.prefetch({l2_sequence_, l2_fetch_bytes(nullptr, l2_tile_, counts_)});
+    if (!has_pending_) sink.prefetch(l2_fetch(l2_sequence_, nullptr, l2_tile_, counts_));
     // Post the fetch of the following L2 tile now, so it overlaps this tile's work.
     DimArray next_index = l2_index_;
     if (l2_split_.next_index(l2_trips_, next_index)) {
       TileRange next_tile;
       l2_split_.unit_range(layer_range_, next_index, 0, next_tile);
-      sink.prefetch({l2_sequence_ + 1, l2_fetch_bytes(&l2_tile_, next_tile, counts_)});
+      sink.prefetch(l2_fetch(l2_sequence_ + 1, &l2_tile_, next_tile, counts_));
     }
   }
   step.l2_sequence = l2_sequence_;
@@ -383,8 +386,11 @@ void ScheduleCompiler::emit(StepSink& sink) {
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
       const int64_t cluster_held =
           has_pending_ ? held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile) : 0;
-      step.noc_in_bytes = saturating_add(step.noc_in_bytes, bytes(words));
-      add_access(counts_, CostLevel::L2, tensor, words, 0);
+      const bool bypass = flag_of(arch_.l2_bypass, tensor);
+      FillBytes& phase = buffer_copies(arch_, tensor) == 2 ? step.fill : step.late_fill;
+      phase.noc = saturating_add(phase.noc, bytes(words));
+      if (bypass) phase.from_dram = saturating_add(phase.from_dram, bytes(words));
+      add_access(counts_, bypass ? CostLevel::Dram : CostLevel::L2, tensor, words, 0);
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
       add_access(counts_, CostLevel::L1, tensor, 0,
@@ -427,10 +433,15 @@ void ScheduleCompiler::evict_l1_outputs() {
   add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
   add_access(counts_, CostLevel::Noc, Tensor::Output, 0, words);
   add_link_words(counts_, Tensor::Output, words, pending_.output_tree_links);
-  add_access(counts_, CostLevel::L2, Tensor::Output, 0, words);
+  add_access(counts_, output_home(), Tensor::Output, 0, words);
+}
+
+CostLevel ScheduleCompiler::output_home() const {
+  return flag_of(arch_.l2_bypass, Tensor::Output) ? CostLevel::Dram : CostLevel::L2;
 }
 
 void ScheduleCompiler::evict_l2_outputs() {
+  if (flag_of(arch_.l2_bypass, Tensor::Output)) return;
   const int64_t words = footprint_elements(layer_, pending_.l2_tile.size, Tensor::Output);
   pending_.dram_write_bytes = bytes(words);
   add_access(counts_, CostLevel::L2, Tensor::Output, words, 0);
@@ -545,13 +556,17 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   int64_t previous_pe_outputs = 0;
   bool first = true;
   int64_t fill_done = 0, compute_done = 0, compute_done_before = 0;
-  const bool double_buffered = arch_.double_buffered;
   do {
     const TileRange step_union = l0_split_.step_union(cluster_tile, index);
     const StepUnits pes = l0_split_.step_units(cluster_tile, index);
     const TileRange& pe_tile = pes.first;
     auto per_pe = [&](Tensor tensor) { return units_footprint(layer_, pes, tensor); };
-    int64_t bus_words = 0;
+    // Bus words per phase: [0] double-buffered tensors, [1] single-buffered ones.
+    std::array<int64_t, 2> bus_words{};
+    const auto add_bus_words = [&](Tensor tensor, int64_t words) {
+      int64_t& phase = bus_words[buffer_copies(arch_, tensor) == 2 ? 0 : 1];
+      phase = saturating_add(phase, words);
+    };
     for (Tensor tensor : kOperands) {
       const bool kept = first && (kept_in_l0 & (1 << static_cast<int>(tensor))) != 0;
       const int64_t words = footprint_elements(layer_, step_union.size, tensor) -
@@ -559,7 +574,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
       if (!kept && words > 0) {
         const int64_t pe_held =
             first ? 0 : held_elements(layer_, tensor, previous_pe_tile, pe_tile);
-        bus_words = saturating_add(bus_words, words);
+        add_bus_words(tensor, words);
         add_access(cost.counts, CostLevel::L1, tensor, words, 0);
         add_access(cost.counts, CostLevel::L0, tensor, 0,
                    std::max<int64_t>(0, per_pe(tensor) - pes.active * pe_held));
@@ -570,24 +585,29 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     if (new_outputs && !first) {
       // The PEs read their partial sums out of L0; reduced, they are written to L1.
       const int64_t words = footprint_elements(layer_, previous_union.size, Tensor::Output);
-      bus_words = saturating_add(bus_words, words);
+      add_bus_words(Tensor::Output, words);
       add_access(cost.counts, CostLevel::L0, Tensor::Output, previous_pe_outputs, 0);
       add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, words);
     }
     if (new_outputs && !first_reduction_visit(step_union)) {
       const int64_t words = footprint_elements(layer_, step_union.size, Tensor::Output);
-      bus_words = saturating_add(bus_words, words);
+      add_bus_words(Tensor::Output, words);
       add_access(cost.counts, CostLevel::L1, Tensor::Output, words, 0);
       add_access(cost.counts, CostLevel::L0, Tensor::Output, 0, per_pe(Tensor::Output));
     }
     int64_t mac_cycles = 1;
     for (int d = 0; d < kNumDims; ++d)
       mac_cycles = saturating_mul(mac_cycles, ceil_div(pe_tile.size[d], lanes.fanout[d]));
-    const int64_t fill_cycles = transfer_cycles(bytes(bus_words), arch_.l1_bandwidth);
-    // A fill may start once the bus is free and a buffer slot is: with two slots, the slot of
-    // step i-2; with one, the slot of step i-1.
-    const int64_t slot_free = double_buffered ? compute_done_before : compute_done;
-    fill_done = saturating_add(std::max(fill_done, slot_free), fill_cycles);
+    // A fill may start once the bus is free and its buffer slot is: a double-buffered tensor's
+    // once step i-2 is done, a single-buffered one's once step i-1 is.
+    if (bus_words[0] > 0) {
+      fill_done = saturating_add(std::max(fill_done, compute_done_before),
+                                 transfer_cycles(bytes(bus_words[0]), arch_.l1_bandwidth));
+    }
+    if (bus_words[1] > 0) {
+      fill_done = saturating_add(std::max(fill_done, compute_done),
+                                 transfer_cycles(bytes(bus_words[1]), arch_.l1_bandwidth));
+    }
     const int64_t start = std::max(fill_done, compute_done);
     cost.fill_stall_cycles = saturating_add(cost.fill_stall_cycles, start - compute_done);
     compute_done_before = compute_done;

@@ -95,11 +95,20 @@ struct BurstCost {
   int64_t l0_steps = 0;
 };
 
-// DRAM -> L2 fetch of one L2 tile. Posted when the tile before it starts, so that with double
-// buffering the fetch overlaps that tile's work.
+// DRAM -> L2 fetch of one L2 tile. Posted when the tile before it starts, so that the
+// double-buffered tensors' part overlaps that tile's work; the single-buffered tensors' part
+// waits until that tile is done with.
 struct TileFetch {
-  int64_t l2_sequence = 0;  // which L2 tile (counting only those walked, not skipped)
-  int64_t dram_read_bytes = 0;
+  int64_t l2_sequence = 0;           // which L2 tile (counting only those walked, not skipped)
+  int64_t dram_read_bytes = 0;       // double-buffered tensors
+  int64_t late_dram_read_bytes = 0;  // single-buffered tensors
+};
+
+// One phase of an L1 fill: `noc` bytes cross the NoC, `from_dram` of them straight from DRAM
+// (tensors that bypass L2), the rest from the global buffer.
+struct FillBytes {
+  int64_t noc = 0;
+  int64_t from_dram = 0;
 };
 
 struct StepRecord {
@@ -107,9 +116,13 @@ struct StepRecord {
   int64_t l2_sequence = 0;
   bool ends_l2_tile = false;
   int64_t dram_write_bytes = 0;  // after this step: outputs evicted from L2
-  int64_t noc_in_bytes = 0;      // L2 -> L1 before this step (multicast counted once)
-  int64_t noc_out_bytes = 0;     // L1 -> L2 after this step (partial sums, reduced in the NoC)
-  int64_t compute_cycles = 0;    // the cluster burst
+  // L2 -> L1 before this step (multicast counted once): double-buffered tensors may arrive while
+  // the previous step computes, single-buffered ones (`late_fill`) once it has drained.
+  FillBytes fill, late_fill;
+  // L1 -> L2 after this step (partial sums, reduced in the NoC); straight to DRAM when outputs
+  // bypass L2.
+  int64_t noc_out_bytes = 0;
+  int64_t compute_cycles = 0;  // the cluster burst
   int64_t fill_stall_cycles = 0;
   int64_t cluster_output_words = 0;  // partial sums held in the clusters' L1s
   int64_t output_tree_links = 0;     // links each reduced output word crosses on its way to L2
@@ -164,9 +177,12 @@ class ScheduleCompiler {
   void evict_l2_outputs();
   void shift_pending(int level, Dim dim, int64_t iterations);
   // DRAM bytes to bring `next` into L2 after `current` (data that moved, partial sums that
-  // exist), with the matching DRAM/L2 accesses added to `counts`.
-  int64_t l2_fetch_bytes(const TileRange* current, const TileRange& next,
-                         AccessCounts& counts) const;
+  // exist; nothing of the tensors that bypass L2), with the matching DRAM/L2 accesses added to
+  // `counts`.
+  TileFetch l2_fetch(int64_t sequence, const TileRange* current, const TileRange& next,
+                     AccessCounts& counts) const;
+  // Where partial sums leaving L1 go: L2, or DRAM when outputs bypass L2.
+  CostLevel output_home() const;
   // `kept_in_l0`: bit t set when operand tensor t's L0 tiles are still in the PEs from the
   // previous step (its last L0 step held the tiles this step starts with).
   const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);

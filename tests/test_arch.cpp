@@ -331,6 +331,7 @@ bool same_arch(const ArchSpec& a, const ArchSpec& b) {
          a.l2_bandwidth == b.l2_bandwidth && a.noc_bandwidth == b.noc_bandwidth &&
          a.dram_bandwidth == b.dram_bandwidth && a.dram_latency == b.dram_latency &&
          a.mac_pipeline_depth == b.mac_pipeline_depth && a.double_buffered == b.double_buffered &&
+         a.l0_partition_bytes == b.l0_partition_bytes && a.l2_bypass == b.l2_bypass &&
          a.systolic == b.systolic && a.energy.mac_pj == b.energy.mac_pj &&
          a.energy.l0_pj == b.energy.l0_pj && a.energy.l1_pj == b.energy.l1_pj &&
          a.energy.l2_pj == b.energy.l2_pj && a.energy.noc_hop_pj == b.energy.noc_hop_pj &&
@@ -404,4 +405,54 @@ TEST_CASE("bad arch spaces give one-line errors naming the file and the field", 
                                     "name: s\nbase: nowhere.yaml\nparameters:\n"
                                     "  num_pes: {min: 64, max: 64}\n"),
                         "nowhere.yaml", "");
+}
+
+TEST_CASE("per-tensor allocation: double buffering, L0 scratchpads and L2 bypass", "[arch]") {
+  const TempDir dir;
+  std::string text = replace_line(kValidArch, "double_buffered: true", "double_buffered: [input]");
+  text = replace_line(text, "  l0_bytes: 512", "  l0_bytes: {input: 24, weight: 448, output: 48}");
+  text = replace_line(text, "  l2_bytes: 110592", "  l2_bytes: 110592\n  l2_bypass: [weight]");
+  const ArchSpec arch = load_arch(dir.write("allocation.yaml", text));
+  CHECK(arch.double_buffered == dcp::TensorFlags{true, false, false});
+  CHECK(arch.l0_partition_bytes == std::array<int64_t, 3>{24, 448, 48});
+  CHECK(arch.l0_bytes == 24 + 448 + 48);
+  CHECK(arch.l2_bypass == dcp::TensorFlags{false, true, false});
+  CHECK(dcp::buffer_copies(arch, dcp::Tensor::Input) == 2);
+  CHECK(dcp::buffer_copies(arch, dcp::Tensor::Weight) == 1);
+  // The YAML writer keeps every allocation field.
+  std::ostringstream yaml;
+  dcp::write_arch_yaml(arch, yaml);
+  ArchSpec reloaded = load_arch(dir.write("reloaded.yaml", yaml.str()));
+  reloaded.source = arch.source;
+  CHECK(same_arch(reloaded, arch));
+  // A plain arch double-buffers everything, shares one L0 and bypasses nothing.
+  const ArchSpec plain = load_arch(dir.write("plain.yaml", kValidArch));
+  CHECK(plain.double_buffered == dcp::TensorFlags{true, true, true});
+  CHECK_FALSE(dcp::l0_partitioned(plain));
+  CHECK(plain.l2_bypass == dcp::TensorFlags{});
+}
+
+TEST_CASE("bad allocations give one-line errors naming the field", "[arch]") {
+  const TempDir dir;
+  const auto error_for = [&](const std::string& old_line, const std::string& new_line) {
+    return load_error(dir, "bad.yaml", replace_line(kValidArch, old_line, new_line));
+  };
+  check_one_line_naming(error_for("double_buffered: true", "double_buffered: [input, psum]"),
+                        "bad.yaml", "double_buffered[1]");
+  check_one_line_naming(error_for("double_buffered: true", "double_buffered: [input, input]"),
+                        "bad.yaml", "double_buffered[1]");
+  // A partitioned L0 without a tensor's scratchpad would leave that tensor nowhere to be read.
+  check_one_line_naming(error_for("  l0_bytes: 512", "  l0_bytes: {input: 24, weight: 448}"),
+                        "bad.yaml", "buffers.l0_bytes.output");
+  check_one_line_naming(
+      error_for("  l0_bytes: 512", "  l0_bytes: {input: 1, weight: 448, output: 48}"), "bad.yaml",
+      "buffers.l0_bytes.input");
+  check_one_line_naming(
+      error_for("  l0_bytes: 512", "  l0_bytes: {input: 24, weight: 448, output: 48, psum: 4}"),
+      "bad.yaml", "psum");
+  check_one_line_naming(
+      error_for("  l2_bytes: 110592", "  l2_bytes: 110592\n  l2_bypass: [filter]"), "bad.yaml",
+      "buffers.l2_bypass[0]");
+  check_one_line_naming(error_for("  l2_bytes: 110592", "  l2_bypass: weight\n  l2_bytes: 110592"),
+                        "bad.yaml", "buffers.l2_bypass");
 }

@@ -40,7 +40,7 @@ ArchSpec small_arch() {
   arch.l0_bytes = 512;
   arch.l1_bytes = 4096;
   arch.l2_bytes = 65536;
-  arch.double_buffered = true;
+  arch.double_buffered = {true, true, true};
   return arch;
 }
 
@@ -150,11 +150,54 @@ TEST_CASE("footprint_bytes doubles for double buffering; capacities follow the l
                         footprint_elements(layer, l0, Tensor::Weight) +
                         footprint_elements(layer, l0, Tensor::Output);
   CHECK(footprint_bytes(layer, arch, dataflow, 2) == words * 2 * 2);
-  arch.double_buffered = false;
+  arch.double_buffered = {false, false, false};
   CHECK(footprint_bytes(layer, arch, dataflow, 2) == words * 2);
   CHECK(level_capacity_bytes(arch, 0) == arch.l2_bytes);
   CHECK(level_capacity_bytes(arch, 1) == arch.l1_bytes);
   CHECK(level_capacity_bytes(arch, 2) == arch.l0_bytes);
+}
+
+TEST_CASE("per-tensor allocation: single-buffered tensors count once, bypassed ones not at L2") {
+  const Layer layer = conv_layer();
+  ArchSpec arch = small_arch();
+  const Dataflow dataflow = legal_conv_dataflow();
+  const auto words = [&](int level, Tensor tensor) {
+    return footprint_elements(layer, dataflow.levels[level].tile, tensor);
+  };
+  arch.double_buffered = {true, false, true};
+  arch.l2_bypass = {false, true, false};
+  for (int level = 0; level < kNumLevels; ++level) {
+    INFO("level " << level);
+    const int64_t weight_bytes = level == 0 ? 0 : words(level, Tensor::Weight) * 2;
+    CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, Tensor::Weight, level) ==
+          weight_bytes);
+    CHECK(footprint_bytes(layer, arch, dataflow, level) ==
+          (words(level, Tensor::Input) + words(level, Tensor::Output)) * 2 * 2 + weight_bytes);
+  }
+}
+
+TEST_CASE("a partitioned L0 checks each tensor against its own scratchpad") {
+  const Layer layer = conv_layer();
+  ArchSpec arch = small_arch();
+  Dataflow dataflow = legal_conv_dataflow();
+  const DimArray& l0 = dataflow.levels[2].tile;
+  const int64_t input_bytes = footprint_elements(layer, l0, Tensor::Input) * 2 * 2;
+  const int64_t weight_bytes = footprint_elements(layer, l0, Tensor::Weight) * 2 * 2;
+  const int64_t output_bytes = footprint_elements(layer, l0, Tensor::Output) * 2 * 2;
+  // Room for everything in total, but the weight scratchpad is one word short.
+  arch.l0_partition_bytes = {input_bytes + 100, weight_bytes - 2, output_bytes};
+  arch.l0_bytes = input_bytes + weight_bytes + output_bytes + 98;
+  CHECK(footprint_bytes(layer, arch, dataflow, 2) <= arch.l0_bytes);
+  CHECK(overflow_bytes(layer, arch, dataflow, 2) == 2);
+  const auto violations = legality_violations(layer, arch, dataflow);
+  REQUIRE(violations.size() == 1);
+  CHECK(violations[0].find("levels[2].tile: L0 weight footprint") == 0);
+  CHECK(violations[0].find("weight footprint <= " + std::to_string(weight_bytes - 2) + " B") !=
+        std::string::npos);
+  // The repair shrinks a dim the weights depend on until their scratchpad fits.
+  repair_dataflow(layer, arch, dataflow);
+  CHECK(overflow_bytes(layer, arch, dataflow, 2) == 0);
+  CHECK(legality_violations(layer, arch, dataflow).empty());
 }
 
 TEST_CASE("a cluster keeps at least one PE while the L2 fan-out overshoots the array") {

@@ -388,3 +388,73 @@ TEST_CASE("the timeline shows compute, transfers and stalls as trace events") {
   CHECK(last_end <= result.cycles);
   std::remove(options.timeline_path.c_str());
 }
+
+TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes only timing") {
+  // Every mix of double buffering, L2 bypass and L0 partitioning on random layers and dataflows at
+  // the eyeriss preset: the physical bounds hold, skipping equals every iteration, a tensor that
+  // bypasses L2 never touches it and moves between DRAM and the NoC word for word, and the counts
+  // do not depend on how many copies a buffer holds.
+  std::mt19937_64 rng(41);
+  EvalOptions every_iteration;
+  every_iteration.skip_steady_state = false;
+  int64_t bypass_runs = 0;
+  for (int which = 0; which < 32; ++which) {
+    const Layer layer = random_small_layer(rng, which);
+    ArchSpec arch = preset("eyeriss");
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      arch.double_buffered[tensor] = ((which >> tensor) & 1) != 0;
+      arch.l2_bypass[tensor] = ((which >> (tensor + 3)) & 1) != 0 && tensor != which % 3;
+    }
+    // Every other case splits L0 into one scratchpad per tensor.
+    if (which % 2 == 0) arch.l0_partition_bytes = {128, 256, 128};
+    const Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
+    INFO(layer.name << " single/double " << which << "\n" << dataflow_to_yaml(dataflow));
+    const Result fast = evaluate(layer, arch, dataflow);
+    const Result full = evaluate(layer, arch, dataflow, every_iteration);
+    check_bounds(layer, arch, dataflow, fast);
+    CHECK(fast.cycles == full.cycles);
+    CHECK(fast.counts == full.counts);
+    CHECK(fast.stall_cycles == full.stall_cycles);
+    CHECK(fast.busy.dram <= fast.cycles);
+    CHECK(fast.busy.l2 <= fast.cycles);
+    CHECK(fast.busy.noc <= fast.cycles);
+    int64_t stalls = 0;
+    for (const int64_t cycles : fast.stall_cycles) stalls += cycles;
+    CHECK(fast.busy.compute + stalls == fast.cycles);
+    const auto at = [](const std::array<std::array<int64_t, kNumTensors>, kNumCostLevels>& table,
+                       CostLevel level,
+                       int tensor) { return table[static_cast<int>(level)][tensor]; };
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      if (!arch.l2_bypass[tensor]) continue;
+      ++bypass_runs;
+      CHECK(at(fast.counts.reads, CostLevel::L2, tensor) == 0);
+      CHECK(at(fast.counts.writes, CostLevel::L2, tensor) == 0);
+      CHECK(at(fast.counts.reads, CostLevel::Dram, tensor) ==
+            at(fast.counts.reads, CostLevel::Noc, tensor));
+      CHECK(at(fast.counts.writes, CostLevel::Dram, tensor) ==
+            at(fast.counts.writes, CostLevel::Noc, tensor));
+    }
+    ArchSpec all_double = arch;
+    all_double.double_buffered = {true, true, true};
+    if (legality_violations(layer, all_double, dataflow).empty())
+      CHECK(evaluate(layer, all_double, dataflow).counts == fast.counts);
+  }
+  CHECK(bypass_runs > 10);
+}
+
+TEST_CASE("a single-buffered tensor's next tile waits for the current one to be done with") {
+  // One conv under a dataflow with many L2 tiles: single-buffering the inputs serialises their
+  // fetches with compute, so the run is slower and its DRAM waits longer.
+  const Layer layer = make_conv("test", "conv", 32, 32, 28, 28, 3, 3, 1, 1, 1);
+  ArchSpec arch = preset("eyeriss");
+  const Dataflow dataflow = make_fixed_dataflow("nvdla", layer, arch);
+  const Result both = evaluate(layer, arch, dataflow);
+  arch.double_buffered = {false, true, true};
+  const Result single_inputs = evaluate(layer, arch, dataflow);
+  arch.double_buffered = {false, false, false};
+  const Result none = evaluate(layer, arch, dataflow);
+  INFO(dataflow_to_yaml(dataflow));
+  CHECK(both.counts == single_inputs.counts);
+  CHECK(both.cycles < single_inputs.cycles);
+  CHECK(single_inputs.cycles <= none.cycles);
+}

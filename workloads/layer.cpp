@@ -219,11 +219,6 @@ bool parse_timeloop_dim(char letter, Dim& dim) {
   return parse_letter(kTimeloopLetters, letter, dim);
 }
 
-const char* tensor_name(Tensor tensor) {
-  constexpr std::array<const char*, kNumTensors> kNames = {"input", "weight", "output"};
-  return kNames[static_cast<int>(tensor)];
-}
-
 const char* layer_type_name(LayerType type) {
   constexpr std::array<const char*, kAllLayerTypes.size()> kNames = {"conv", "dwconv", "gemm",
                                                                      "matmul"};

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/tensor.hpp"
+
 namespace dcp {
 
 // Loop dimensions, MAESTRO/DCP naming. K: output channels, C: input channels per group,
@@ -30,10 +32,6 @@ bool parse_dim(const std::string& text, Dim& dim);
 // Timeloop's names: M (=K), C, P (=Y), Q (=X), R, S, N.
 char timeloop_letter(Dim dim);
 bool parse_timeloop_dim(char letter, Dim& dim);
-
-enum class Tensor { Input = 0, Weight = 1, Output = 2 };
-constexpr int kNumTensors = 3;
-const char* tensor_name(Tensor tensor);  // "input", "weight", "output"
 
 // conv covers grouped convolution (groups > 1); dwconv is the groups == channels case;
 // gemm is an FC layer or a linear projection; matmul is an attention matmul whose second
