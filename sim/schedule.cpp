@@ -409,8 +409,8 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile));
   counts_ += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
-    step.compute_cycles = saturating_add(
-        cost.mac_cycles, systolic_skew_cycles(clusters, cluster_tile, step.l1_union));
+    step.compute_cycles =
+        saturating_add(cost.mac_cycles, systolic_skew_cycles(cluster_tile, step.l1_union));
   } else {
     step.compute_cycles = cost.cycles;
     step.fill_stall_cycles = cost.fill_stall_cycles;
@@ -463,18 +463,16 @@ Tensor ScheduleCompiler::stationary_tensor() const {
   return Tensor::Weight;
 }
 
-int64_t ScheduleCompiler::systolic_skew_cycles(const StepUnits& clusters,
-                                               const TileRange& cluster_tile,
+int64_t ScheduleCompiler::systolic_skew_cycles(const TileRange& cluster_tile,
                                                const TileRange& l1_union) const {
   // SCALE-Sim's fold (Samajdar et al., arXiv 1811.02883): every block of stationary data the
-  // cells hold costs its load plus the skewed fill and drain of the array in use,
-  // 2 x rows + cols - 2 cycles, on top of the streamed MACs. A PE whose share of the step holds
-  // several stationary elements runs one fold per element.
-  const DimArray pes_per_dim = l0_split_.active_per_dim(cluster_tile, DimArray{});
-  const int64_t rows_used =
-      array_units_on(dataflow_, Axis::Rows, clusters.active_per_dim, pes_per_dim);
-  const int64_t cols_used =
-      array_units_on(dataflow_, Axis::Cols, clusters.active_per_dim, pes_per_dim);
+  // cells hold costs its load plus the skewed fill and drain, 2 x rows + cols - 2 cycles, on top
+  // of the streamed MACs. Rows and cols are the physical array's, however few of them a fold
+  // occupies: the stationary data shift in through the whole height (a partial block padded
+  // with zeros), operands pass the skew registers at one edge and results the de-skew registers
+  // at the far edge, and those are sized for the full array. SCALE-Sim's cycle model likewise
+  // pads every partial fold to the full array.
+  // A PE whose share of the step holds several stationary elements runs one fold per element.
   DimArray pe_share;
   for (int d = 0; d < kNumDims; ++d)
     pe_share[d] = ceil_div(cluster_tile.size[d], l0_split_.fanout[d]);
@@ -482,7 +480,7 @@ int64_t ScheduleCompiler::systolic_skew_cycles(const StepUnits& clusters,
   // The first fold is free when the cells already hold it from the previous step.
   const bool held = folds == 1 && has_pending_ &&
                     same_tensor_tile(layer_, stationary_, pending_.l1_union, l1_union);
-  const int64_t skew = 2 * rows_used + cols_used - 2;
+  const int64_t skew = 2 * arch_.array_rows + arch_.array_cols - 2;
   return held ? 0 : saturating_mul(folds, skew);
 }
 

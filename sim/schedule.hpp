@@ -175,8 +175,7 @@ class ScheduleCompiler {
   // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
-  int64_t systolic_skew_cycles(const StepUnits& clusters, const TileRange& cluster_tile,
-                               const TileRange& l1_union) const;
+  int64_t systolic_skew_cycles(const TileRange& cluster_tile, const TileRange& l1_union) const;
   int64_t bytes(int64_t elements) const;
   // Links a word crosses from L2 to `clusters` leaves of the NoC tree (or back, reduced).
   int64_t tree_links(int64_t clusters) const;
