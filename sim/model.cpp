@@ -61,9 +61,10 @@ struct Job {
 // The parts of a step that decide its timing, relative to the newest L2 tile posted, so that two
 // moments whose in-flight steps match compare equal.
 void append_step(std::vector<int64_t>& state, const StepRecord& step, int64_t newest_sequence) {
-  state.insert(state.end(), {newest_sequence - step.l2_sequence, step.noc_in_bytes,
-                             step.noc_out_bytes, step.dram_write_bytes, step.compute_cycles,
-                             step.fill_stall_cycles, step.ends_l2_tile ? 1 : 0});
+  state.insert(state.end(),
+               {newest_sequence - step.l2_sequence, step.noc_in_bytes, step.noc_out_bytes,
+                step.output_tree_cycles, step.dram_write_bytes, step.compute_cycles,
+                step.fill_stall_cycles, step.ends_l2_tile ? 1 : 0});
 }
 
 // What a process is doing, so a snapshot can tell whether two moments have the same future.
@@ -445,7 +446,13 @@ class ClusterArray : public sc_module {
       writing_back_ = pes_.done.pop();
       const StepRecord& step = writing_back_;
       writeback_activity_.set(1);
-      if (step.noc_out_bytes > 0) noc_.transfer("partial sums to L2", step.noc_out_bytes);
+      if (step.noc_out_bytes > 0) {
+        noc_.transfer("partial sums to L2", step.noc_out_bytes);
+        // The last reduced word leaves the adder tree this much after the NoC sent it; the NoC
+        // itself is free meanwhile.
+        writeback_activity_.set(2, step.output_tree_cycles);
+        wait_cycles(step.output_tree_cycles);
+      }
       slots.release();
       if (step.ends_l2_tile) {
         if (step.dram_write_bytes > 0)

@@ -405,6 +405,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
 
   step.cluster_output_words = per_cluster(Tensor::Output);
   step.output_tree_links = tree_links(sharing_clusters(clusters, Tensor::Output));
+  step.output_tree_cycles = reduction_tree_cycles(clusters);
   step.cluster_tile = cluster_tile;
   const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile));
   counts_ += cost.counts.scaled(active_clusters);
@@ -495,6 +496,14 @@ int64_t ScheduleCompiler::tree_links(int64_t clusters) const {
   return links;
 }
 
+int64_t ScheduleCompiler::reduction_tree_cycles(const StepUnits& units) const {
+  // Units that differ only along reduction dims (C, R, S) hold partial sums of the same outputs;
+  // an adder tree sums them on their way out, ceil(log2 fan-out) levels. It is pipelined, so a
+  // drain pays the levels once, not per word. A systolic array reduces along its columns
+  // instead, inside the fold's skew.
+  return arch_.systolic ? 0 : ceil_log2(sharing_clusters(units, Tensor::Output));
+}
+
 int64_t ScheduleCompiler::sharing_clusters(const StepUnits& clusters, Tensor tensor) const {
   int64_t sharing = 1;
   for (Dim dim : kAllDims)
@@ -540,7 +549,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   const DimArray trips = l0_split_.trips(cluster_tile.size);
   DimArray index{};
   TileRange previous_union, previous_pe_tile;
-  int64_t previous_pe_outputs = 0;
+  int64_t previous_pe_outputs = 0, previous_tree_cycles = 0;
   bool first = true;
   int64_t fill_done = 0, compute_done = 0, compute_done_before = 0;
   const bool double_buffered = arch_.double_buffered;
@@ -565,10 +574,12 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     }
     const bool new_outputs =
         first || !same_tensor_tile(layer_, Tensor::Output, previous_union, step_union);
+    int64_t tree_cycles = 0;
     if (new_outputs && !first) {
       // The PEs read their partial sums out of L0; reduced, they are written to L1.
       const int64_t words = footprint_elements(layer_, previous_union.size, Tensor::Output);
       bus_words = saturating_add(bus_words, words);
+      tree_cycles = previous_tree_cycles;
       add_access(cost.counts, CostLevel::L0, Tensor::Output, previous_pe_outputs, 0);
       add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, words);
     }
@@ -581,7 +592,8 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     int64_t mac_cycles = 1;
     for (int d = 0; d < kNumDims; ++d)
       mac_cycles = saturating_mul(mac_cycles, ceil_div(pe_tile.size[d], lanes.fanout[d]));
-    const int64_t fill_cycles = transfer_cycles(bytes(bus_words), arch_.l1_bandwidth);
+    const int64_t fill_cycles =
+        saturating_add(transfer_cycles(bytes(bus_words), arch_.l1_bandwidth), tree_cycles);
     // A fill may start once the bus is free and a buffer slot is: with two slots, the slot of
     // step i-2; with one, the slot of step i-1.
     const int64_t slot_free = double_buffered ? compute_done_before : compute_done;
@@ -594,6 +606,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     previous_union = step_union;
     previous_pe_tile = pe_tile;
     previous_pe_outputs = per_pe(Tensor::Output);
+    previous_tree_cycles = reduction_tree_cycles(pes);
     first = false;
     ++cost.l0_steps;
   } while (l0_split_.next_index(trips, index));
@@ -601,7 +614,8 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   const int64_t out_words = footprint_elements(layer_, previous_union.size, Tensor::Output);
   add_access(cost.counts, CostLevel::L0, Tensor::Output, previous_pe_outputs, 0);
   add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, out_words);
-  const int64_t drain = transfer_cycles(bytes(out_words), arch_.l1_bandwidth);
+  const int64_t drain =
+      saturating_add(transfer_cycles(bytes(out_words), arch_.l1_bandwidth), previous_tree_cycles);
   cost.cycles = saturating_add(saturating_add(compute_done, arch_.mac_pipeline_depth), drain);
   return cost;
 }

@@ -325,6 +325,49 @@ TEST_CASE("a systolic fold that occupies part of the array fills and drains the 
   }
 }
 
+namespace {
+
+// A 1x1 conv with `channels` inputs and `filters` outputs over 4 x 4 pixels, the whole layer one
+// L2 tile, with `ways` units along `dim` at `level` (0: clusters, 1: the PEs of a cluster) and
+// everything else temporal in the PEs.
+Dataflow spread_over_units(const Layer& layer, int level, Dim dim, int64_t ways) {
+  Dataflow dataflow;
+  for (LevelMapping& mapping : dataflow.levels) mapping.tile = layer.dims();
+  dataflow.levels[level].fanout[dim_index(dim)] = ways;
+  for (int below = level + 1; below < kNumLevels; ++below)
+    dataflow.levels[below].tile[dim_index(dim)] = layer.dim(dim) / ways;
+  return dataflow;
+}
+
+}  // namespace
+
+TEST_CASE("a spatial reduction pays ceil(log2 fan-out) adder-tree cycles once per drain") {
+  // Every transfer takes one cycle, so the dataflows below differ only in their reductions.
+  ArchSpec arch = preset("eyeriss");
+  arch.l1_bandwidth = arch.l2_bandwidth = arch.noc_bandwidth = arch.dram_bandwidth = 1e12;
+  arch.dram_latency = 0;
+  arch.dram = DramTiming{};
+  REQUIRE_FALSE(arch.systolic);
+  const auto cycles = [&](int64_t channels, int64_t filters, int level, Dim dim, int64_t ways) {
+    const Layer layer = make_conv("test", "pointwise", channels, filters, 4, 4, 1, 1, 1, 0, 1);
+    const Dataflow dataflow = spread_over_units(layer, level, dim, ways);
+    REQUIRE(legality_violations(layer, arch, dataflow).empty());
+    return evaluate(layer, arch, dataflow).cycles;
+  };
+  for (const int level : {0, 1}) {
+    for (const int64_t ways : {2, 3, 4, 5, 7, 8}) {
+      // C over the units reduces 16 output words through the tree; K over as many units keeps
+      // their outputs apart. Both run one MAC step per unit and one drain of partial sums, which
+      // the pipelined tree delays by its depth, not by its depth per word.
+      const int64_t reduced = cycles(ways, 1, level, Dim::C, ways);
+      const int64_t separate = cycles(1, ways, level, Dim::K, ways);
+      INFO("level " << level << ", " << ways << " units: reduced " << reduced << ", separate "
+                    << separate);
+      CHECK(reduced - separate == static_cast<int64_t>(std::ceil(std::log2(ways))));
+    }
+  }
+}
+
 TEST_CASE("no resource is busier than the run, and stalls partition the idle cycles") {
   // Every fixed dataflow on ResNet-50, MobileNet-V2 and ViT-B/16 at every preset.
   int64_t runs = 0;
