@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -207,10 +208,16 @@ void energy_rows(const YAML::Node& reference, const std::vector<LayerRun>& alexn
 // operand by a T x S_C operand; one fold on an R x C array takes 2R + C + T - 2 cycles (the
 // single-fold 2 S_R + S_C + T - 2 with the array full), and scaling up folds the spatial dims:
 //   cycles = (2R + C + T - 2) * ceil(S_R / R) * ceil(S_C / C).
-// Mapping of the layer's dims (Wconv = R * S * C per group, Nofmap = Y * X * N output pixels):
-//   WS: S_R = Wconv,  S_C = K,      T = Nofmap
-//   OS: S_R = Nofmap, S_C = K,      T = Wconv
-//   IS: S_R = Wconv,  S_C = Nofmap, T = K
+// Mapping of the layer's dims (Wconv = R * S * C per group, Nofmap = Y * X * N output pixels,
+// K_g = K / groups filters per group):
+//   WS: S_R = Wconv,  S_C = K_g,    T = Nofmap
+//   OS: S_R = Nofmap, S_C = K_g,    T = Wconv
+//   IS: S_R = Wconv,  S_C = Nofmap, T = K_g
+// A grouped layer is `groups` independent GEMMs, one per group, so its cycles are `groups` times
+// one group's. SCALE-Sim has no groups (its MobileNet topology writes a depthwise layer as a
+// dense conv of all channels into one filter, which sums over channels); taking the whole K as
+// one GEMM's S_C or T would let each input meet every filter, when a depthwise layer's input
+// meets only its own channel's filter.
 
 int64_t ceil_div(int64_t numerator, int64_t denominator) {
   return (numerator + denominator - 1) / denominator;
@@ -220,6 +227,31 @@ int64_t scalesim_cycles(int64_t spatial_rows, int64_t spatial_cols, int64_t temp
                         int64_t array_rows, int64_t array_cols) {
   return (2 * array_rows + array_cols + temporal - 2) * ceil_div(spatial_rows, array_rows) *
          ceil_div(spatial_cols, array_cols);
+}
+
+// The formula flattens `dims` into one GEMM dim (im2col) and folds it over the `units` of an
+// axis; a dcp dataflow unrolls each dim separately, ceil(extent / ways) folds each. When that
+// needs more folds than flattening, the row's gap is the mapping space's, not the timing's: say
+// so in the row's source.
+std::string fold_gap_note(const dcp::Layer& layer, const dcp::Dataflow& dataflow, dcp::Axis axis,
+                          const std::vector<Dim>& dims, int64_t units) {
+  int64_t flattened = 1, separate = 1;
+  std::string names;
+  for (const Dim dim : dims) {
+    int64_t ways = 1;
+    for (int level = 0; level < dcp::kNumLevels - 1; ++level)
+      if (dataflow.levels[level].resolved_axis(level, dim) == axis)
+        ways *= dataflow.levels[level].fanout[dcp::dim_index(dim)];
+    flattened *= layer.dim(dim);
+    separate *= ceil_div(layer.dim(dim), ways);
+    names += (names.empty() ? "" : "*") + std::string(1, dcp::dim_letter(dim));
+  }
+  const int64_t needed = ceil_div(flattened, units);
+  if (separate <= needed) return "";
+  const char* axis_name = axis == dcp::Axis::Rows ? "row" : "column";
+  return "; expressiveness gap: dcp unrolls " + names + " as separate dims, " +
+         std::to_string(separate) + " " + axis_name + " folds where im2col flattens them into " +
+         std::to_string(needed);
 }
 
 // The split of `units` over three dims that keeps the most units busy over the layer (edge
@@ -305,26 +337,50 @@ void scalesim_rows(bool fast, std::vector<Row>& rows) {
       const dcp::Layer layer = dcp::load_layer_ref(reference);
       const int64_t wconv = layer.R * layer.S * layer.C;
       const int64_t pixels = layer.Y * layer.X * layer.N;
+      const int64_t filters = layer.output_channels_per_group();
+      const auto per_group = [&](int64_t spatial_rows, int64_t spatial_cols, int64_t temporal) {
+        return layer.groups * scalesim_cycles(spatial_rows, spatial_cols, temporal, size, size);
+      };
       struct Case {
         const char* name;
         dcp::Dataflow dataflow;
         int64_t formula;
+        std::array<std::vector<Dim>, 2> flattened;  // dims the formula flattens on rows, cols
       };
+      const std::vector<Dim> reduction = {Dim::C, Dim::R, Dim::S};
+      const std::vector<Dim> output_pixels = {Dim::Y, Dim::X, Dim::N};
       const std::vector<Case> cases = {
-          {"WS tpu-ws", dcp::make_fixed_dataflow("tpu-ws", layer, arch),
-           scalesim_cycles(wconv, layer.K, pixels, size, size)},
-          {"OS tpu-os", dcp::make_fixed_dataflow("tpu-os", layer, arch),
-           scalesim_cycles(pixels, layer.K, wconv, size, size)},
-          {"IS by hand", input_stationary(layer, arch),
-           scalesim_cycles(wconv, pixels, layer.K, size, size)},
+          {"WS tpu-ws",
+           dcp::make_fixed_dataflow("tpu-ws", layer, arch),
+           per_group(wconv, filters, pixels),
+           {reduction, {Dim::K}}},
+          {"OS tpu-os",
+           dcp::make_fixed_dataflow("tpu-os", layer, arch),
+           per_group(pixels, filters, wconv),
+           {output_pixels, {Dim::K}}},
+          {"IS by hand",
+           input_stationary(layer, arch),
+           per_group(wconv, pixels, filters),
+           {reduction, output_pixels}},
       };
       for (const Case& c : cases) {
         if (fast && std::string(c.name) == "IS by hand") continue;
         const dcp::Result result = dcp::evaluate(layer, arch, c.dataflow);
+        std::string note = source;
+        for (const dcp::Axis axis : {dcp::Axis::Rows, dcp::Axis::Cols})
+          note += fold_gap_note(layer, c.dataflow, axis,
+                                c.flattened[axis == dcp::Axis::Rows ? 0 : 1], size);
+        // A systolic row carries one input stream past every column, so filters across the
+        // columns share their inputs; a grouped layer's filters read different channels, which
+        // dcp's model lets each column stream on its own.
+        if (layer.groups > 1 && c.flattened[1] == std::vector<Dim>{Dim::K})
+          note +=
+              "; model gap: dcp streams each column its own group's inputs, a systolic row "
+              "carries one stream to every column";
         rows.push_back(
             {"SCALE-Sim " + std::to_string(size) + "x" + std::to_string(size) + " " + layer.name,
              std::string(c.name) + " cycles", static_cast<double>(result.cycles),
-             static_cast<double>(c.formula), Tolerance::Relative, 0.05, source});
+             static_cast<double>(c.formula), Tolerance::Relative, 0.05, note});
       }
     }
   }

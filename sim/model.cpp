@@ -71,8 +71,8 @@ struct Job {
 void append_step(std::vector<int64_t>& state, const StepRecord& step, int64_t newest_sequence) {
   state.insert(state.end(), {newest_sequence - step.l2_sequence, step.fill.noc, step.fill.from_dram,
                              step.late_fill.noc, step.late_fill.from_dram, step.noc_out_bytes,
-                             step.dram_write_bytes, step.compute_cycles, step.fill_stall_cycles,
-                             step.ends_l2_tile ? 1 : 0});
+                             step.output_tree_cycles, step.dram_write_bytes, step.compute_cycles,
+                             step.fill_stall_cycles, step.ends_l2_tile ? 1 : 0});
 }
 
 // What a process is doing, so a snapshot can tell whether two moments have the same future.
@@ -492,12 +492,14 @@ class ClusterArray : public sc_module {
       const StepRecord& step = writing_back_;
       writeback_activity_.set(1);
       if (step.noc_out_bytes > 0) {
-        if (flag_of(job_.arch->l2_bypass, Tensor::Output)) {
-          noc_.transfer("partial sums to DRAM", step.noc_out_bytes, 0);
-          dram_.write_bypassing_l2("partial sums to DRAM", step.noc_out_bytes);
-        } else {
-          noc_.transfer("partial sums to L2", step.noc_out_bytes, step.noc_out_bytes);
-        }
+        const bool to_dram = flag_of(job_.arch->l2_bypass, Tensor::Output);
+        noc_.transfer(to_dram ? "partial sums to DRAM" : "partial sums to L2", step.noc_out_bytes,
+                      to_dram ? 0 : step.noc_out_bytes);
+        // The last reduced word leaves the adder tree this much after the NoC sent it; the NoC
+        // itself is free meanwhile.
+        writeback_activity_.set(2, step.output_tree_cycles);
+        wait_cycles(step.output_tree_cycles);
+        if (to_dram) dram_.write_bypassing_l2("partial sums to DRAM", step.noc_out_bytes);
       }
       slots.release();
       if (step.ends_l2_tile) {

@@ -411,12 +411,13 @@ void ScheduleCompiler::emit(StepSink& sink) {
 
   step.cluster_output_words = per_cluster(Tensor::Output);
   step.output_tree_links = tree_links(sharing_clusters(clusters, Tensor::Output));
+  step.output_tree_cycles = reduction_tree_cycles(clusters);
   step.cluster_tile = cluster_tile;
   const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile));
   counts_ += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
-    step.compute_cycles = saturating_add(
-        cost.mac_cycles, systolic_skew_cycles(clusters, cluster_tile, step.l1_union));
+    step.compute_cycles =
+        saturating_add(cost.mac_cycles, systolic_skew_cycles(cluster_tile, step.l1_union));
   } else {
     step.compute_cycles = cost.cycles;
     step.fill_stall_cycles = cost.fill_stall_cycles;
@@ -474,18 +475,16 @@ Tensor ScheduleCompiler::stationary_tensor() const {
   return Tensor::Weight;
 }
 
-int64_t ScheduleCompiler::systolic_skew_cycles(const StepUnits& clusters,
-                                               const TileRange& cluster_tile,
+int64_t ScheduleCompiler::systolic_skew_cycles(const TileRange& cluster_tile,
                                                const TileRange& l1_union) const {
   // SCALE-Sim's fold (Samajdar et al., arXiv 1811.02883): every block of stationary data the
-  // cells hold costs its load plus the skewed fill and drain of the array in use,
-  // 2 x rows + cols - 2 cycles, on top of the streamed MACs. A PE whose share of the step holds
-  // several stationary elements runs one fold per element.
-  const DimArray pes_per_dim = l0_split_.active_per_dim(cluster_tile, DimArray{});
-  const int64_t rows_used =
-      array_units_on(dataflow_, Axis::Rows, clusters.active_per_dim, pes_per_dim);
-  const int64_t cols_used =
-      array_units_on(dataflow_, Axis::Cols, clusters.active_per_dim, pes_per_dim);
+  // cells hold costs its load plus the skewed fill and drain, 2 x rows + cols - 2 cycles, on top
+  // of the streamed MACs. Rows and cols are the physical array's, however few of them a fold
+  // occupies: the stationary data shift in through the whole height (a partial block padded
+  // with zeros), operands pass the skew registers at one edge and results the de-skew registers
+  // at the far edge, and those are sized for the full array. SCALE-Sim's cycle model likewise
+  // pads every partial fold to the full array.
+  // A PE whose share of the step holds several stationary elements runs one fold per element.
   DimArray pe_share;
   for (int d = 0; d < kNumDims; ++d)
     pe_share[d] = ceil_div(cluster_tile.size[d], l0_split_.fanout[d]);
@@ -493,7 +492,7 @@ int64_t ScheduleCompiler::systolic_skew_cycles(const StepUnits& clusters,
   // The first fold is free when the cells already hold it from the previous step.
   const bool held = folds == 1 && has_pending_ &&
                     same_tensor_tile(layer_, stationary_, pending_.l1_union, l1_union);
-  const int64_t skew = 2 * rows_used + cols_used - 2;
+  const int64_t skew = 2 * arch_.array_rows + arch_.array_cols - 2;
   return held ? 0 : saturating_mul(folds, skew);
 }
 
@@ -506,6 +505,14 @@ int64_t ScheduleCompiler::tree_links(int64_t clusters) const {
   for (int64_t j = 0, width = clusters; j < subtree_depth; ++j, width = ceil_div(width, 2))
     links = saturating_add(links, width);
   return links;
+}
+
+int64_t ScheduleCompiler::reduction_tree_cycles(const StepUnits& units) const {
+  // Units that differ only along reduction dims (C, R, S) hold partial sums of the same outputs;
+  // an adder tree sums them on their way out, ceil(log2 fan-out) levels. It is pipelined, so a
+  // drain pays the levels once, not per word. A systolic array reduces along its columns
+  // instead, inside the fold's skew.
+  return arch_.systolic ? 0 : ceil_log2(sharing_clusters(units, Tensor::Output));
 }
 
 int64_t ScheduleCompiler::sharing_clusters(const StepUnits& clusters, Tensor tensor) const {
@@ -553,7 +560,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   const DimArray trips = l0_split_.trips(cluster_tile.size);
   DimArray index{};
   TileRange previous_union, previous_pe_tile;
-  int64_t previous_pe_outputs = 0;
+  int64_t previous_pe_outputs = 0, previous_tree_cycles = 0;
   bool first = true;
   int64_t fill_done = 0, compute_done = 0, compute_done_before = 0;
   do {
@@ -582,10 +589,12 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     }
     const bool new_outputs =
         first || !same_tensor_tile(layer_, Tensor::Output, previous_union, step_union);
+    int64_t tree_cycles = 0;
     if (new_outputs && !first) {
       // The PEs read their partial sums out of L0; reduced, they are written to L1.
       const int64_t words = footprint_elements(layer_, previous_union.size, Tensor::Output);
       add_bus_words(Tensor::Output, words);
+      tree_cycles = previous_tree_cycles;
       add_access(cost.counts, CostLevel::L0, Tensor::Output, previous_pe_outputs, 0);
       add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, words);
     }
@@ -599,14 +608,16 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     for (int d = 0; d < kNumDims; ++d)
       mac_cycles = saturating_mul(mac_cycles, ceil_div(pe_tile.size[d], lanes.fanout[d]));
     // A fill may start once the bus is free and its buffer slot is: a double-buffered tensor's
-    // once step i-2 is done, a single-buffered one's once step i-1 is.
-    if (bus_words[0] > 0) {
-      fill_done = saturating_add(std::max(fill_done, compute_done_before),
-                                 transfer_cycles(bytes(bus_words[0]), arch_.l1_bandwidth));
-    }
-    if (bus_words[1] > 0) {
-      fill_done = saturating_add(std::max(fill_done, compute_done),
-                                 transfer_cycles(bytes(bus_words[1]), arch_.l1_bandwidth));
+    // once step i-2 is done, a single-buffered one's once step i-1 is. Partial sums pass their
+    // adder tree on the way, in the outputs' phase.
+    const int output_phase = buffer_copies(arch_, Tensor::Output) == 2 ? 0 : 1;
+    for (int phase = 0; phase < 2; ++phase) {
+      if (bus_words[phase] == 0) continue;
+      const int64_t cycles =
+          saturating_add(transfer_cycles(bytes(bus_words[phase]), arch_.l1_bandwidth),
+                         phase == output_phase ? tree_cycles : 0);
+      fill_done = saturating_add(
+          std::max(fill_done, phase == 0 ? compute_done_before : compute_done), cycles);
     }
     const int64_t start = std::max(fill_done, compute_done);
     cost.fill_stall_cycles = saturating_add(cost.fill_stall_cycles, start - compute_done);
@@ -616,6 +627,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     previous_union = step_union;
     previous_pe_tile = pe_tile;
     previous_pe_outputs = per_pe(Tensor::Output);
+    previous_tree_cycles = reduction_tree_cycles(pes);
     first = false;
     ++cost.l0_steps;
   } while (l0_split_.next_index(trips, index));
@@ -623,7 +635,8 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   const int64_t out_words = footprint_elements(layer_, previous_union.size, Tensor::Output);
   add_access(cost.counts, CostLevel::L0, Tensor::Output, previous_pe_outputs, 0);
   add_access(cost.counts, CostLevel::L1, Tensor::Output, 0, out_words);
-  const int64_t drain = transfer_cycles(bytes(out_words), arch_.l1_bandwidth);
+  const int64_t drain =
+      saturating_add(transfer_cycles(bytes(out_words), arch_.l1_bandwidth), previous_tree_cycles);
   cost.cycles = saturating_add(saturating_add(compute_done, arch_.mac_pipeline_depth), drain);
   return cost;
 }

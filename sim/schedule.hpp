@@ -126,6 +126,7 @@ struct StepRecord {
   int64_t fill_stall_cycles = 0;
   int64_t cluster_output_words = 0;  // partial sums held in the clusters' L1s
   int64_t output_tree_links = 0;     // links each reduced output word crosses on its way to L2
+  int64_t output_tree_cycles = 0;    // adder-tree levels the partial sums pass on that way
   // Coordinates, used to derive reuse for the next step.
   TileRange l2_tile;
   TileRange l1_union;
@@ -191,13 +192,14 @@ class ScheduleCompiler {
   // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
-  int64_t systolic_skew_cycles(const StepUnits& clusters, const TileRange& cluster_tile,
-                               const TileRange& l1_union) const;
+  int64_t systolic_skew_cycles(const TileRange& cluster_tile, const TileRange& l1_union) const;
   int64_t bytes(int64_t elements) const;
   // Links a word crosses from L2 to `clusters` leaves of the NoC tree (or back, reduced).
   int64_t tree_links(int64_t clusters) const;
-  // Clusters of a step that share each element of `tensor`: those that differ only along dims
-  // the tensor does not depend on.
+  // Cycles a drain of partial sums spends in the adder tree over `units` (clusters or PEs).
+  int64_t reduction_tree_cycles(const StepUnits& units) const;
+  // Units (clusters or PEs) of a step that share each element of `tensor`: those that differ
+  // only along dims the tensor does not depend on.
   int64_t sharing_clusters(const StepUnits& clusters, Tensor tensor) const;
 
   const Layer& layer_;

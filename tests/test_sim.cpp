@@ -289,20 +289,82 @@ TEST_CASE("systolic array cycles follow the weight-stationary fold formula") {
   for (const auto& shape : shapes) {
     const Layer layer = make_gemm("gemm", LayerType::Gemm, shape[0], shape[1], shape[2], 1);
     // SCALE-Sim's fold: each fold pins a rows x cols block of weights, then streams every input
-    // row through it: 2*rows + cols + T - 2 cycles (weights in, skewed fill, drain).
-    double formula = 0;
-    for (int64_t c = 0; c < layer.C; c += rows)
-      for (int64_t k = 0; k < layer.K; k += cols) {
-        const int64_t used_rows = std::min(rows, layer.C - c),
-                      used_cols = std::min(cols, layer.K - k);
-        formula += static_cast<double>(2 * used_rows + used_cols + layer.Y - 2);
-      }
+    // row through it: 2*rows + cols + T - 2 cycles (weights in, skewed fill, drain), the edge
+    // folds as long as the full ones.
+    const double formula =
+        static_cast<double>((2 * rows + cols + layer.Y - 2) * ((layer.C + rows - 1) / rows) *
+                            ((layer.K + cols - 1) / cols));
     const Dataflow dataflow = make_fixed_dataflow("tpu-ws", layer, tpu);
     const Result result = evaluate(layer, tpu, dataflow);
     INFO("GEMM " << shape[0] << "x" << shape[1] << "x" << shape[2] << ": simulated "
                  << result.cycles << ", fold formula " << formula << "\n"
                  << dataflow_to_yaml(dataflow));
     CHECK(std::fabs(static_cast<double>(result.cycles) - formula) / formula <= 0.05);
+  }
+}
+
+TEST_CASE("a systolic fold that occupies part of the array fills and drains the whole array") {
+  // Weights shift in through every row and results leave through the far edge's de-skew
+  // registers, so a fold of 8 x 8 weights on the 128 x 128 tpu array costs as much skew as a
+  // full one: 2*128 + 128 - 2 cycles besides its T streamed rows, not 2*8 + 8 - 2.
+  ArchSpec tpu = preset("tpu");
+  tpu.l1_bandwidth = tpu.l2_bandwidth = tpu.noc_bandwidth = tpu.dram_bandwidth = 1e12;
+  tpu.dram_latency = 0;
+  tpu.dram = DramTiming{};
+  for (const int64_t streamed : {64, 1000}) {
+    const Layer layer = make_gemm("gemm", LayerType::Gemm, streamed, 8, 8, 1);
+    const Dataflow dataflow = make_fixed_dataflow("tpu-ws", layer, tpu);
+    REQUIRE(array_units_on(dataflow, Axis::Rows) == 8);
+    REQUIRE(array_units_on(dataflow, Axis::Cols) == 8);
+    const int64_t fold = 2 * tpu.array_rows + tpu.array_cols + streamed - 2;
+    const Result result = evaluate(layer, tpu, dataflow);
+    INFO("T = " << streamed << ": simulated " << result.cycles << ", one fold " << fold);
+    // A handful of cycles on top for the MAC pipeline and the last outputs' write-back.
+    CHECK(result.cycles >= fold);
+    CHECK(result.cycles <= fold + 8);
+  }
+}
+
+namespace {
+
+// A 1x1 conv with `channels` inputs and `filters` outputs over 4 x 4 pixels, the whole layer one
+// L2 tile, with `ways` units along `dim` at `level` (0: clusters, 1: the PEs of a cluster) and
+// everything else temporal in the PEs.
+Dataflow spread_over_units(const Layer& layer, int level, Dim dim, int64_t ways) {
+  Dataflow dataflow;
+  for (LevelMapping& mapping : dataflow.levels) mapping.tile = layer.dims();
+  dataflow.levels[level].fanout[dim_index(dim)] = ways;
+  for (int below = level + 1; below < kNumLevels; ++below)
+    dataflow.levels[below].tile[dim_index(dim)] = layer.dim(dim) / ways;
+  return dataflow;
+}
+
+}  // namespace
+
+TEST_CASE("a spatial reduction pays ceil(log2 fan-out) adder-tree cycles once per drain") {
+  // Every transfer takes one cycle, so the dataflows below differ only in their reductions.
+  ArchSpec arch = preset("eyeriss");
+  arch.l1_bandwidth = arch.l2_bandwidth = arch.noc_bandwidth = arch.dram_bandwidth = 1e12;
+  arch.dram_latency = 0;
+  arch.dram = DramTiming{};
+  REQUIRE_FALSE(arch.systolic);
+  const auto cycles = [&](int64_t channels, int64_t filters, int level, Dim dim, int64_t ways) {
+    const Layer layer = make_conv("test", "pointwise", channels, filters, 4, 4, 1, 1, 1, 0, 1);
+    const Dataflow dataflow = spread_over_units(layer, level, dim, ways);
+    REQUIRE(legality_violations(layer, arch, dataflow).empty());
+    return evaluate(layer, arch, dataflow).cycles;
+  };
+  for (const int level : {0, 1}) {
+    for (const int64_t ways : {2, 3, 4, 5, 7, 8}) {
+      // C over the units reduces 16 output words through the tree; K over as many units keeps
+      // their outputs apart. Both run one MAC step per unit and one drain of partial sums, which
+      // the pipelined tree delays by its depth, not by its depth per word.
+      const int64_t reduced = cycles(ways, 1, level, Dim::C, ways);
+      const int64_t separate = cycles(1, ways, level, Dim::K, ways);
+      INFO("level " << level << ", " << ways << " units: reduced " << reduced << ", separate "
+                    << separate);
+      CHECK(reduced - separate == static_cast<int64_t>(std::ceil(std::log2(ways))));
+    }
   }
 }
 
