@@ -202,6 +202,8 @@ void write_arch_yaml(const ArchSpec& arch, std::ostream& out) {
       << "  l0_bytes: " << l0_bytes_text(arch) << "\n"
       << "  l1_bytes: " << arch.l1_bytes << "\n"
       << "  l2_bytes: " << arch.l2_bytes << "\n";
+  if (arch.l1_bypass != TensorFlags{})
+    out << "  l1_bypass: " << tensor_list(arch.l1_bypass) << "\n";
   if (arch.l2_bypass != TensorFlags{})
     out << "  l2_bypass: " << tensor_list(arch.l2_bypass) << "\n";
   out << "bandwidth:\n"

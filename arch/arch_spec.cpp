@@ -119,13 +119,21 @@ void read_l0(const YAML::Node& buffers, const FieldPath& where, ArchSpec& arch) 
 
 // Every level must hold at least one word, which is why word_bytes is read before this.
 void read_buffers(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
-  const Section buffers =
-      open_section(root, "buffers", where, {"l0_bytes", "l1_bytes", "l2_bytes", "l2_bypass"});
+  const Section buffers = open_section(
+      root, "buffers", where, {"l0_bytes", "l1_bytes", "l2_bytes", "l1_bypass", "l2_bypass"});
   read_l0(buffers.node, buffers.where, arch);
   arch.l1_bytes = read_int(buffers.node, "l1_bytes", buffers.where, arch.word_bytes, kMaxL1Bytes);
   arch.l2_bytes = read_int(buffers.node, "l2_bytes", buffers.where, arch.word_bytes, kMaxL2Bytes);
   if (buffers.node["l2_bypass"].IsDefined())
     arch.l2_bypass = read_tensor_list(buffers.node["l2_bypass"], buffers.where.child("l2_bypass"));
+  if (buffers.node["l1_bypass"].IsDefined()) {
+    const FieldPath field = buffers.where.child("l1_bypass");
+    arch.l1_bypass = read_tensor_list(buffers.node["l1_bypass"], field);
+    // Partial sums are reduced and drained through the cluster buffer; only operands can be
+    // delivered straight into the PEs.
+    if (flag_of(arch.l1_bypass, Tensor::Output))
+      field.fail("output cannot bypass L1", "a list of input, weight");
+  }
 }
 
 void read_bandwidths(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {

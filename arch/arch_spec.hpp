@@ -66,6 +66,9 @@ struct ArchSpec {
   // Tensors that skip the global buffer and move between DRAM and the clusters' L1 directly
   // (Timeloop's bypass).
   TensorFlags l2_bypass{};
+  // Operands that skip the cluster buffer: the NoC delivers them into the PEs' L0s, which then
+  // hold a PE's whole share of each step (Eyeriss feeds filters from the NoC into the spads).
+  TensorFlags l1_bypass{};
   bool systolic = false;  // weight-stationary systolic array timing (fill/drain skew)
   EnergyTable energy;
 };

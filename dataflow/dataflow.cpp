@@ -191,7 +191,7 @@ void check_footprint(const Layer& layer, const ArchSpec& arch, const Dataflow& d
                      arch.double_buffered != TensorFlags{};
   std::string breakdown;
   for (Tensor tensor : kAllTensors) {
-    if (level == 0 && flag_of(arch.l2_bypass, tensor)) continue;
+    if (bypasses_level(arch, tensor, level)) continue;
     breakdown += std::string(breakdown.empty() ? "" : " + ") + tensor_name(tensor) + " " +
                  std::to_string(footprint_elements(layer, tile, tensor)) +
                  (mixed ? copies_text(tensor) : "");
@@ -205,6 +205,24 @@ void check_footprint(const Layer& layer, const ArchSpec& arch, const Dataflow& d
                                      std::to_string(footprint) + " B (" + breakdown +
                                      ") exceeds the " + std::to_string(capacity) + " B buffer",
                                  "footprint <= " + std::to_string(capacity) + " B"));
+}
+
+// An operand that bypasses L1 arrives in the PEs once per step, so each PE's L0 tile holds its
+// whole share of the L1 tile along every dim that operand depends on.
+void check_l1_bypass(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                     std::vector<std::string>& violations) {
+  for (Dim dim : kAllDims) {
+    if (!tied_to_l1_share(layer, arch, dim)) continue;
+    const int d = dim_index(dim);
+    const int64_t share = l1_bypass_share(dataflow, d);
+    const int64_t tile = dataflow.levels[2].tile[d];
+    if (tile == share) continue;
+    violations.push_back(violation(level_field(2, "tile") + "." + dim_text(dim),
+                                   "is " + std::to_string(tile) +
+                                       ", but an operand that depends on " + dim_text(dim) +
+                                       " bypasses L1, so a PE holds its whole share of the L1 tile",
+                                   "exactly " + std::to_string(share)));
+  }
 }
 
 bool tiles_positive(const LevelMapping& mapping) {
@@ -510,9 +528,25 @@ int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tens
   return 0;
 }
 
+bool bypasses_level(const ArchSpec& arch, Tensor tensor, int level) {
+  if (level == 0) return flag_of(arch.l2_bypass, tensor);
+  return level == 1 && flag_of(arch.l1_bypass, tensor);
+}
+
+int64_t l1_bypass_share(const Dataflow& dataflow, int d) {
+  const LevelMapping& cluster = dataflow.levels[1];
+  return (cluster.tile[d] + cluster.fanout[d] - 1) / cluster.fanout[d];
+}
+
+bool tied_to_l1_share(const Layer& layer, const ArchSpec& arch, Dim dim) {
+  for (Tensor tensor : kAllTensors)
+    if (flag_of(arch.l1_bypass, tensor) && tensor_uses_dim(layer, tensor, dim)) return true;
+  return false;
+}
+
 int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
                                Tensor tensor, int level) {
-  if (level == 0 && flag_of(arch.l2_bypass, tensor)) return 0;
+  if (bypasses_level(arch, tensor, level)) return 0;
   return saturating_mul(saturating_mul(footprint_elements(layer, tile, tensor), arch.word_bytes),
                         buffer_copies(arch, tensor));
 }
@@ -623,6 +657,7 @@ std::vector<std::string> legality_violations(const Layer& layer, const ArchSpec&
         "product <= " + std::to_string(arch.num_pes)));
   }
   check_array_axes(arch, dataflow, violations);
+  if (positive[1] && positive[2]) check_l1_bypass(layer, arch, dataflow, violations);
   for (int level = 0; level < kNumLevels; ++level) {
     if (positive[level]) check_footprint(layer, arch, dataflow, level, violations);
   }

@@ -59,6 +59,13 @@ int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tens
 // the arch double-buffers it; none at L2 when it bypasses the global buffer.
 int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
                                Tensor tensor, int level);
+// Whether `tensor` skips `level`'s buffer (L2: buffers.l2_bypass, L1: buffers.l1_bypass).
+bool bypasses_level(const ArchSpec& arch, Tensor tensor, int level);
+// Whether the L0 tile along `dim` must be a PE's whole share of the L1 tile: an operand that
+// depends on `dim` bypasses L1, so the NoC delivers it into the PEs once per step.
+bool tied_to_l1_share(const Layer& layer, const ArchSpec& arch, Dim dim);
+// A PE's share of the L1 tile along dim index `d`: ceil(L1 tile / L1 fan-out).
+int64_t l1_bypass_share(const Dataflow& dataflow, int d);
 // Bytes one unit at `level` must hold: every tensor's share of its tile.
 int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
                         int level);

@@ -73,6 +73,15 @@ double spatial_efficiency(const Dataflow& dataflow) {
   return efficiency;
 }
 
+// Sets every L0 tile an L1-bypassing operand depends on to a PE's share of the L1 tile.
+void tie_to_l1_shares(const Layer& layer, const ArchSpec& arch, Dataflow& dataflow) {
+  for (Dim dim : kAllDims) {
+    const int d = dim_index(dim);
+    if (tied_to_l1_share(layer, arch, dim))
+      dataflow.levels[kNumLevels - 1].tile[d] = l1_bypass_share(dataflow, d);
+  }
+}
+
 // Halves the tile at `level` that best relieves its buffer; false if every tile there is 1.
 bool halve_best_tile(const Layer& layer, const ArchSpec& arch, const ShrinkLast& shrink_last,
                      int level, Dataflow& dataflow) {
@@ -88,7 +97,10 @@ bool halve_best_tile(const Layer& layer, const ArchSpec& arch, const ShrinkLast&
     const int64_t tile = dataflow.levels[level].tile[d];
     if (tile <= 1) continue;
     Dataflow candidate = dataflow;
-    halve_tile(candidate, level, d);
+    // An L0 tile tied to its L1 share shrinks with that share, so the L1 tile halves instead.
+    const bool tied = level == kNumLevels - 1 && tied_to_l1_share(layer, arch, kAllDims[d]);
+    if (tied && dataflow.levels[level - 1].tile[d] <= 1) continue;
+    halve_tile(candidate, tied ? level - 1 : level, d);
     const Rank rank{spatial_efficiency(candidate) < tolerable_efficiency, shrink_last[level][d],
                     overflow_bytes(layer, arch, candidate, level),
                     footprint_bytes(layer, arch, candidate, level), -tile};
@@ -149,15 +161,8 @@ void clamp_fanouts(const ArchSpec& arch, Dataflow& dataflow) {
   fit_array_axes(arch, dataflow);
 }
 
-}  // namespace
-
-void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflow,
-                     const ShrinkLast& shrink_last) {
-  clamp_tiles(layer, dataflow);
-  for (LevelMapping& mapping : dataflow.levels) {
-    for (int64_t& ways : mapping.fanout) ways = std::max<int64_t>(1, ways);
-  }
-
+void fit_buffers(const Layer& layer, const ArchSpec& arch, const ShrinkLast& shrink_last,
+                 Dataflow& dataflow) {
   // Every pass halves a tile above 1 and nothing ever grows, so this ends.
   for (int level = innermost_overflowing_level(layer, arch, dataflow); level >= 0;
        level = innermost_overflowing_level(layer, arch, dataflow)) {
@@ -172,7 +177,26 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
                        ">= " + std::to_string(needed));
     }
   }
-  clamp_fanouts(arch, dataflow);
+}
+
+}  // namespace
+
+void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflow,
+                     const ShrinkLast& shrink_last) {
+  clamp_tiles(layer, dataflow);
+  for (LevelMapping& mapping : dataflow.levels) {
+    for (int64_t& ways : mapping.fanout) ways = std::max<int64_t>(1, ways);
+  }
+
+  // Lowering fan-outs grows the L0 tiles tied to L1 shares, which may overflow L0 again; fan-outs
+  // only ever fall, so the passes end.
+  Dataflow before_pass;
+  do {
+    before_pass = dataflow;
+    tie_to_l1_shares(layer, arch, dataflow);
+    fit_buffers(layer, arch, shrink_last, dataflow);
+    clamp_fanouts(arch, dataflow);
+  } while (!(dataflow == before_pass));
 }
 
 Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch) {

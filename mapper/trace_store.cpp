@@ -31,7 +31,7 @@ std::string schema_description(const std::string& version) {
   if (version == "1") return "trace schema 1 (dims K..S, one spatial dim per level)";
   if (version == "2") return "trace schema 2 (dims K..S and the batch N, a fan-out per dim)";
   if (version == "3")
-    return "trace schema 3 (per-tensor double buffering, L0 partitions and L2 bypass)";
+    return "trace schema 3 (per-tensor double buffering, L0 partitions, L1 and L2 bypass)";
   return "trace schema " + version;
 }
 
@@ -71,6 +71,7 @@ void visit_arch_fields(Arch& arch, Visitor&& visit) {
   for (Tensor tensor : kAllTensors) {
     const auto index = static_cast<int>(tensor);
     visit(std::string("double_buffered_") + tensor_name(tensor), arch.double_buffered[index]);
+    visit(std::string("l1_bypass_") + tensor_name(tensor), arch.l1_bypass[index]);
     visit(std::string("l2_bypass_") + tensor_name(tensor), arch.l2_bypass[index]);
   }
   visit("systolic", arch.systolic);

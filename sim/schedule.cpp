@@ -17,20 +17,6 @@ int64_t ceil_log2(int64_t value) {
   return bits;
 }
 
-bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim) {
-  switch (tensor) {
-    case Tensor::Input:
-      return dim != Dim::K || layer.groups > 1;
-    case Tensor::Weight:
-      // A matmul's second operand is an activation, one per sample.
-      return dim == Dim::K || dim == Dim::C || dim == Dim::R || dim == Dim::S ||
-             (dim == Dim::N && layer.type == LayerType::Matmul);
-    case Tensor::Output:
-      return dim == Dim::K || dim == Dim::Y || dim == Dim::X || dim == Dim::N;
-  }
-  return true;
-}
-
 bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, const TileRange& b) {
   for (Dim dim : kAllDims) {
     const int d = dim_index(dim);
@@ -242,6 +228,8 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
   l1_split_ = LevelSplit::below(dataflow, 1);
   l0_split_ = LevelSplit::below(dataflow, 2);
   stationary_ = stationary_tensor();
+  for (Tensor tensor : kOperands)
+    if (flag_of(arch.l1_bypass, tensor)) l1_bypass_bits_ |= 1 << static_cast<int>(tensor);
   noc_tree_depth_ = ceil_log2(l1_split_.units());
   for (int level = 0; level < 2; ++level)
     for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
@@ -393,8 +381,12 @@ void ScheduleCompiler::emit(StepSink& sink) {
       add_access(counts_, bypass ? CostLevel::Dram : CostLevel::L2, tensor, words, 0);
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
-      add_access(counts_, CostLevel::L1, tensor, 0,
-                 std::max<int64_t>(0, per_cluster(tensor) - active_clusters * cluster_held));
+      if (flag_of(arch_.l1_bypass, tensor)) {
+        add_l0_deliveries(tensor, clusters, cluster_tile);
+      } else {
+        add_access(counts_, CostLevel::L1, tensor, 0,
+                   std::max<int64_t>(0, per_cluster(tensor) - active_clusters * cluster_held));
+      }
     }
   }
   if (has_pending_) {
@@ -413,7 +405,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
   step.output_tree_links = tree_links(sharing_clusters(clusters, Tensor::Output));
   step.output_tree_cycles = reduction_tree_cycles(clusters);
   step.cluster_tile = cluster_tile;
-  const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile));
+  const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile) | l1_bypass_bits_);
   counts_ += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
     step.compute_cycles =
@@ -525,6 +517,22 @@ int64_t ScheduleCompiler::sharing_clusters(const StepUnits& clusters, Tensor ten
 
 int64_t ScheduleCompiler::bytes(int64_t elements) const {
   return saturating_mul(elements, arch_.word_bytes);
+}
+
+void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& clusters,
+                                         const TileRange& cluster_tile) {
+  // The PEs' L0 tiles hold their whole share of the step (the legality check ties them), so the
+  // first L0 step's PEs show what every cluster receives; a PE keeps what its previous tile
+  // shares with this one.
+  const StepUnits pes = l0_split_.step_units(cluster_tile, DimArray{});
+  int64_t pe_held = 0;
+  if (has_pending_) {
+    const TileRange previous = l0_split_.step_units(pending_.cluster_tile, DimArray{}).first;
+    pe_held = held_elements(layer_, tensor, previous, pes.first);
+  }
+  const int64_t per_cluster =
+      std::max<int64_t>(0, units_footprint(layer_, pes, tensor) - pes.active * pe_held);
+  add_access(counts_, CostLevel::L0, tensor, 0, saturating_mul(clusters.active, per_cluster));
 }
 
 int ScheduleCompiler::operands_kept_in_l0(const TileRange& cluster_tile) const {

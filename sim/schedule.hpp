@@ -28,8 +28,6 @@ struct TileRange {
   DimArray size{};
 };
 
-// Whether `tensor` depends on loop dim `dim` (input depends on K only for grouped layers).
-bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim);
 // Same tile of `tensor`: equal origin and size on every dim the tensor depends on.
 bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, const TileRange& b);
 // Elements of `tensor` in `next` that a buffer holding `previous` already has: all of them for
@@ -189,6 +187,8 @@ class ScheduleCompiler {
   const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);
   BurstCost compute_burst(const TileRange& cluster_tile, int kept_in_l0) const;
   int operands_kept_in_l0(const TileRange& cluster_tile) const;
+  // L0 writes of an operand that bypasses L1: the NoC delivers each PE its share of the step.
+  void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const TileRange& cluster_tile);
   // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
@@ -207,6 +207,7 @@ class ScheduleCompiler {
   const Dataflow& dataflow_;
   LevelSplit l2_split_, l1_split_, l0_split_;
   Tensor stationary_ = Tensor::Weight;
+  int l1_bypass_bits_ = 0;      // bit t: operand t bypasses L1, so no burst ever fills it
   int64_t noc_tree_depth_ = 0;  // levels of the binary tree over the L2 fan-out's clusters
   bool skip_ = true;
   std::vector<Loop> loops_;  // L2 loops outermost, then L1 loops, trivial (1-trip) loops kept

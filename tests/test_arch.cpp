@@ -332,10 +332,10 @@ bool same_arch(const ArchSpec& a, const ArchSpec& b) {
          a.dram_bandwidth == b.dram_bandwidth && a.dram_latency == b.dram_latency &&
          a.mac_pipeline_depth == b.mac_pipeline_depth && a.double_buffered == b.double_buffered &&
          a.l0_partition_bytes == b.l0_partition_bytes && a.l2_bypass == b.l2_bypass &&
-         a.systolic == b.systolic && a.energy.mac_pj == b.energy.mac_pj &&
-         a.energy.l0_pj == b.energy.l0_pj && a.energy.l1_pj == b.energy.l1_pj &&
-         a.energy.l2_pj == b.energy.l2_pj && a.energy.noc_hop_pj == b.energy.noc_hop_pj &&
-         a.energy.dram_pj == b.energy.dram_pj &&
+         a.l1_bypass == b.l1_bypass && a.systolic == b.systolic &&
+         a.energy.mac_pj == b.energy.mac_pj && a.energy.l0_pj == b.energy.l0_pj &&
+         a.energy.l1_pj == b.energy.l1_pj && a.energy.l2_pj == b.energy.l2_pj &&
+         a.energy.noc_hop_pj == b.energy.noc_hop_pj && a.energy.dram_pj == b.energy.dram_pj &&
          a.energy.leakage_pj_per_cycle == b.energy.leakage_pj_per_cycle &&
          dram_fields(a.dram) == dram_fields(b.dram);
 }
@@ -411,12 +411,14 @@ TEST_CASE("per-tensor allocation: double buffering, L0 scratchpads and L2 bypass
   const TempDir dir;
   std::string text = replace_line(kValidArch, "double_buffered: true", "double_buffered: [input]");
   text = replace_line(text, "  l0_bytes: 512", "  l0_bytes: {input: 24, weight: 448, output: 48}");
-  text = replace_line(text, "  l2_bytes: 110592", "  l2_bytes: 110592\n  l2_bypass: [weight]");
+  text = replace_line(text, "  l2_bytes: 110592",
+                      "  l2_bytes: 110592\n  l1_bypass: [weight]\n  l2_bypass: [weight]");
   const ArchSpec arch = load_arch(dir.write("allocation.yaml", text));
   CHECK(arch.double_buffered == dcp::TensorFlags{true, false, false});
   CHECK(arch.l0_partition_bytes == std::array<int64_t, 3>{24, 448, 48});
   CHECK(arch.l0_bytes == 24 + 448 + 48);
   CHECK(arch.l2_bypass == dcp::TensorFlags{false, true, false});
+  CHECK(arch.l1_bypass == dcp::TensorFlags{false, true, false});
   CHECK(dcp::buffer_copies(arch, dcp::Tensor::Input) == 2);
   CHECK(dcp::buffer_copies(arch, dcp::Tensor::Weight) == 1);
   // The YAML writer keeps every allocation field.

@@ -200,6 +200,37 @@ TEST_CASE("a partitioned L0 checks each tensor against its own scratchpad") {
   CHECK(legality_violations(layer, arch, dataflow).empty());
 }
 
+TEST_CASE("an operand that bypasses L1 ties the L0 tile to a PE's share of the L1 tile") {
+  const Layer layer = conv_layer();
+  ArchSpec arch = small_arch();
+  arch.l1_bypass = {false, true, false};
+  Dataflow dataflow = legal_conv_dataflow();
+  // Weights depend on K, C, R and S: L0 must hold a PE's whole share along each of them.
+  bool untied = false;
+  for (Dim dim : {Dim::K, Dim::C, Dim::R, Dim::S}) {
+    const int d = dim_index(dim);
+    untied = untied || dataflow.levels[2].tile[d] != l1_bypass_share(dataflow, d);
+  }
+  REQUIRE(untied);
+  const auto violations = legality_violations(layer, arch, dataflow);
+  REQUIRE_FALSE(violations.empty());
+  CHECK(violations[0].find("bypasses L1") != std::string::npos);
+  // The weights take no L1 space.
+  CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[1].tile, Tensor::Weight, 1) == 0);
+  // The repair ties the tiles and keeps them inside the buffers, also on a tight L0.
+  for (const int64_t l0_bytes : {int64_t{512}, int64_t{96}}) {
+    arch.l0_bytes = l0_bytes;
+    Dataflow repaired = dataflow;
+    repair_dataflow(layer, arch, repaired);
+    INFO(dataflow_to_yaml(repaired));
+    CHECK(legality_violations(layer, arch, repaired).empty());
+    for (Dim dim : {Dim::K, Dim::C, Dim::R, Dim::S}) {
+      const int d = dim_index(dim);
+      CHECK(repaired.levels[2].tile[d] == l1_bypass_share(repaired, d));
+    }
+  }
+}
+
 TEST_CASE("a cluster keeps at least one PE while the L2 fan-out overshoots the array") {
   // Generators (the GA's mutations, decoded codes) size L1 maps from this before the repair
   // lowers the L2 map; a zero here became a zero fan-out and a division by zero.

@@ -459,7 +459,7 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
   std::mt19937_64 rng(41);
   EvalOptions every_iteration;
   every_iteration.skip_steady_state = false;
-  int64_t bypass_runs = 0;
+  int64_t bypass_runs = 0, l1_bypass_runs = 0;
   for (int which = 0; which < 32; ++which) {
     const Layer layer = random_small_layer(rng, which);
     ArchSpec arch = preset("eyeriss");
@@ -467,8 +467,10 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
       arch.double_buffered[tensor] = ((which >> tensor) & 1) != 0;
       arch.l2_bypass[tensor] = ((which >> (tensor + 3)) & 1) != 0 && tensor != which % 3;
     }
-    // Every other case splits L0 into one scratchpad per tensor.
+    // Every other case splits L0 into one scratchpad per tensor; every fourth feeds an operand
+    // from the NoC straight into the PEs.
     if (which % 2 == 0) arch.l0_partition_bytes = {128, 256, 128};
+    if (which % 4 == 1) arch.l1_bypass[which % 8 == 1 ? 0 : 1] = true;
     const Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
     INFO(layer.name << " single/double " << which << "\n" << dataflow_to_yaml(dataflow));
     const Result fast = evaluate(layer, arch, dataflow);
@@ -487,6 +489,16 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
                        CostLevel level,
                        int tensor) { return table[static_cast<int>(level)][tensor]; };
     for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      if (arch.l1_bypass[tensor]) {
+        // Delivered into the PEs: no L1 access at all, and no more L0 writes than NoC reads
+        // times the PEs a word can reach.
+        CHECK(at(fast.counts.reads, CostLevel::L1, tensor) == 0);
+        CHECK(at(fast.counts.writes, CostLevel::L1, tensor) == 0);
+        CHECK(at(fast.counts.writes, CostLevel::L0, tensor) > 0);
+        CHECK(at(fast.counts.writes, CostLevel::L0, tensor) <=
+              at(fast.counts.reads, CostLevel::Noc, tensor) * arch.num_pes);
+        ++l1_bypass_runs;
+      }
       if (!arch.l2_bypass[tensor]) continue;
       ++bypass_runs;
       CHECK(at(fast.counts.reads, CostLevel::L2, tensor) == 0);
@@ -496,12 +508,29 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
       CHECK(at(fast.counts.writes, CostLevel::Dram, tensor) ==
             at(fast.counts.writes, CostLevel::Noc, tensor));
     }
+    // Delivering an operand into the PEs over the NoC writes the PEs' L0s as filling them from
+    // L1 would (the L0 tile is the whole share either way), except that the rows a sliding input
+    // window shares with the previous step stay in the PEs, as they stay in L1 otherwise.
+    ArchSpec through_l1 = arch;
+    through_l1.l1_bypass = {};
+    through_l1.l1_bytes = int64_t{1} << 30;
+    if (arch.l1_bypass != TensorFlags{} &&
+        legality_violations(layer, through_l1, dataflow).empty()) {
+      const Result filled = evaluate(layer, through_l1, dataflow);
+      const auto l0_writes = [&](const Result& result, Tensor tensor) {
+        return at(result.counts.writes, CostLevel::L0, static_cast<int>(tensor));
+      };
+      CHECK(l0_writes(fast, Tensor::Weight) == l0_writes(filled, Tensor::Weight));
+      CHECK(l0_writes(fast, Tensor::Input) <= l0_writes(filled, Tensor::Input));
+      CHECK(l0_writes(fast, Tensor::Output) == l0_writes(filled, Tensor::Output));
+    }
     ArchSpec all_double = arch;
     all_double.double_buffered = {true, true, true};
     if (legality_violations(layer, all_double, dataflow).empty())
       CHECK(evaluate(layer, all_double, dataflow).counts == fast.counts);
   }
   CHECK(bypass_runs > 10);
+  CHECK(l1_bypass_runs >= 8);
 }
 
 TEST_CASE("a single-buffered tensor's next tile waits for the current one to be done with") {

@@ -219,6 +219,20 @@ bool parse_timeloop_dim(char letter, Dim& dim) {
   return parse_letter(kTimeloopLetters, letter, dim);
 }
 
+bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim) {
+  switch (tensor) {
+    case Tensor::Input:
+      return dim != Dim::K || layer.groups > 1;
+    case Tensor::Weight:
+      // A matmul's second operand is an activation, one per sample.
+      return dim == Dim::K || dim == Dim::C || dim == Dim::R || dim == Dim::S ||
+             (dim == Dim::N && layer.type == LayerType::Matmul);
+    case Tensor::Output:
+      return dim == Dim::K || dim == Dim::Y || dim == Dim::X || dim == Dim::N;
+  }
+  return true;
+}
+
 const char* layer_type_name(LayerType type) {
   constexpr std::array<const char*, kAllLayerTypes.size()> kNames = {"conv", "dwconv", "gemm",
                                                                      "matmul"};

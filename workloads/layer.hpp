@@ -68,6 +68,9 @@ struct Layer {
   int64_t tensor_elements(Tensor tensor) const;
 };
 
+// Whether `tensor` depends on loop dim `dim` (input depends on K only for grouped layers).
+bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim);
+
 // Builds a conv/dwconv layer from its input size, computing Y and X. Throws InputError (naming
 // `source` and the layer) if the output would be empty or the channel/group counts don't divide.
 Layer make_conv(const std::string& source, const std::string& name, int64_t in_channels,
