@@ -49,15 +49,6 @@ std::string range_text(int64_t max_value) {
   return "1.." + std::to_string(max_value);
 }
 
-// Groups of a grouped convolution whose output channels a K tile touches; each brings its own
-// C input channels. Exact when tiles align with group boundaries, an upper bound otherwise.
-int64_t groups_spanned(const Layer& layer, int64_t tile_k) {
-  if (layer.groups <= 1) return 1;
-  const int64_t group_size = layer.output_channels_per_group();
-  const int64_t spanned = ceil_div(tile_k, group_size) + (tile_k % group_size != 0 ? 1 : 0);
-  return std::min(layer.groups, spanned);
-}
-
 void check_tiles(const Layer& layer, const Dataflow& dataflow, int level,
                  std::vector<std::string>& violations) {
   for (Dim dim : kAllDims) {
@@ -502,6 +493,13 @@ bool Dataflow::operator==(const Dataflow& other) const {
     }
   }
   return true;
+}
+
+int64_t groups_spanned(const Layer& layer, int64_t tile_k) {
+  if (layer.groups <= 1) return 1;
+  const int64_t group_size = layer.output_channels_per_group();
+  const int64_t spanned = ceil_div(tile_k, group_size) + (tile_k % group_size != 0 ? 1 : 0);
+  return std::min(layer.groups, spanned);
 }
 
 int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor) {

@@ -52,6 +52,10 @@ struct Dataflow {
   bool operator==(const Dataflow& other) const;
 };
 
+// Groups of a grouped convolution whose output channels a K tile touches; each brings its own
+// C input channels. Exact when tiles align with group boundaries, an upper bound otherwise
+// (independent of the tile's origin, so equal-sized tiles cost the same).
+int64_t groups_spanned(const Layer& layer, int64_t tile_k);
 // Elements of `tensor` touched by a tile of the layer (input includes the halo:
 // rows = (ty - 1) * stride + tr). Unclipped at padded borders, so it never undercounts.
 int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor);

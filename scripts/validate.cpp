@@ -370,13 +370,6 @@ void scalesim_rows(bool fast, std::vector<Row>& rows) {
         for (const dcp::Axis axis : {dcp::Axis::Rows, dcp::Axis::Cols})
           note += fold_gap_note(layer, c.dataflow, axis,
                                 c.flattened[axis == dcp::Axis::Rows ? 0 : 1], size);
-        // A systolic row carries one input stream past every column, so filters across the
-        // columns share their inputs; a grouped layer's filters read different channels, which
-        // dcp's model lets each column stream on its own.
-        if (layer.groups > 1 && c.flattened[1] == std::vector<Dim>{Dim::K})
-          note +=
-              "; model gap: dcp streams each column its own group's inputs, a systolic row "
-              "carries one stream to every column";
         rows.push_back(
             {"SCALE-Sim " + std::to_string(size) + "x" + std::to_string(size) + " " + layer.name,
              std::string(c.name) + " cycles", static_cast<double>(result.cycles),

@@ -408,8 +408,10 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile) | l1_bypass_bits_);
   counts_ += cost.counts.scaled(active_clusters);
   if (arch_.systolic) {
-    step.compute_cycles =
-        saturating_add(cost.mac_cycles, systolic_skew_cycles(cluster_tile, step.l1_union));
+    // Each row stream is one pass of the step's folds: its MACs and its skews.
+    step.compute_cycles = saturating_mul(
+        column_streams(clusters, step.l1_union),
+        saturating_add(cost.mac_cycles, systolic_skew_cycles(cluster_tile, step.l1_union)));
   } else {
     step.compute_cycles = cost.cycles;
     step.fill_stall_cycles = cost.fill_stall_cycles;
@@ -486,6 +488,37 @@ int64_t ScheduleCompiler::systolic_skew_cycles(const TileRange& cluster_tile,
                     same_tensor_tile(layer_, stationary_, pending_.l1_union, l1_union);
   const int64_t skew = 2 * arch_.array_rows + arch_.array_cols - 2;
   return held ? 0 : saturating_mul(folds, skew);
+}
+
+int64_t ScheduleCompiler::column_streams(const StepUnits& clusters,
+                                         const TileRange& l1_union) const {
+  // In each of SCALE-Sim's dataflows one operand enters at the array's left edge and flows along
+  // a row past every column (inputs under WS and OS, weights under IS), so the columns working
+  // at once all see the same stream. A grouped layer's filter reads only its own group's input
+  // channels (and under IS a cell's stationary input meets only its own group's filters), so
+  // columns holding filters of different groups cannot share a row's stream: each group takes
+  // its turn, as SCALE-Sim runs a grouped layer as one GEMM per group. Only K decides a group,
+  // so only the column units along K count; a layer without groups has one stream.
+  if (layer_.groups <= 1) return 1;
+  const int k = dim_index(Dim::K);
+  // Innermost column level first: the PEs of a cluster along K (L1 fan-out), then the clusters
+  // (L2 fan-out). At one instant the units along K of a level sit one share apart, so they meet
+  // at most one group each and at most the groups their union spans. groups_spanned depends on
+  // sizes only, so repeating steps cost the same (steady state); it is exact when K tiles align
+  // with groups (always for depthwise layers) and an upper bound otherwise.
+  const DimArray first_pes{};
+  const int64_t pes_along_k = l0_split_.active_per_dim(clusters.first, first_pes)[k];
+  const int64_t pe_union_k = l0_split_.step_union(clusters.first, first_pes).size[k];
+  // Per level (1: PEs, 0: clusters): its units along K and their union's K extent.
+  const std::array<std::array<int64_t, 2>, 2> along_k = {
+      {{clusters.active_per_dim[k], l1_union.size[k]}, {pes_along_k, pe_union_k}}};
+  int64_t streams = 1;
+  for (int level = 1; level >= 0; --level) {
+    if (dataflow_.levels[level].resolved_axis(level, Dim::K) != Axis::Cols) continue;
+    const auto [units, union_k] = along_k[level];
+    streams = std::min(saturating_mul(streams, units), groups_spanned(layer_, union_k));
+  }
+  return streams;
 }
 
 int64_t ScheduleCompiler::tree_links(int64_t clusters) const {

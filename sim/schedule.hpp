@@ -193,6 +193,9 @@ class ScheduleCompiler {
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
   int64_t systolic_skew_cycles(const TileRange& cluster_tile, const TileRange& l1_union) const;
+  // Systolic arrays: the distinct row streams the columns of a step need at once, which take
+  // turns (one per group of a grouped layer the columns' filters belong to; 1 otherwise).
+  int64_t column_streams(const StepUnits& clusters, const TileRange& l1_union) const;
   int64_t bytes(int64_t elements) const;
   // Links a word crosses from L2 to `clusters` leaves of the NoC tree (or back, reduced).
   int64_t tree_links(int64_t clusters) const;
