@@ -171,10 +171,11 @@ void write_trace_steps(const std::string& path, const NetworkMapping& network) {
 }
 
 void run_map(const MapCommandOptions& options) {
+  // First: a build without the predictor refuses before reading anything.
+  learned_model_library().set_threads(options.threads);
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.layers.arch_path);
   const std::vector<Layer> layers = load_layers("dcp map", options.layers);
-  torch::set_num_threads(options.threads);
   Predictor predictor =
       load_predictor_for_arch(options.predictor_path, arch, options.layers.arch_path);
 

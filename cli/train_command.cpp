@@ -66,7 +66,7 @@ std::string joined(const std::vector<std::string>& paths) {
 }
 
 void run_train(const TrainOptions& options) {
-  torch::set_num_threads(options.threads);
+  learned_model_library().set_threads(options.threads);
   const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_paths);
   int64_t train_rows = 0;
   for (const TraceRecord& record : records) {

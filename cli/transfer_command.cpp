@@ -51,10 +51,11 @@ void print_report(const TransferCommandOptions& options, const ArchSpec& arch,
 }
 
 void run_transfer(const TransferCommandOptions& options) {
+  // First: a build without the predictor refuses before reading anything.
+  learned_model_library().set_threads(options.threads);
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.layers.arch_path);
   const std::vector<Layer> layers = unique_layers(load_layers("dcp transfer", options.layers));
-  torch::set_num_threads(options.threads);
   Predictor predictor =
       load_predictor_for_arch(options.predictor_path, arch, options.layers.arch_path);
   std::optional<Progress> progress;
