@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "cli/flag_context.hpp"
+#include "cli/output_file.hpp"
 #include "cli/predictor_output.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
@@ -138,32 +140,34 @@ void add_train_commands(CLI::App& app) {
       app.add_subcommand("train", "Train the predictor on a trace store (resumable)");
   train_command->add_option("--traces", train->traces_paths, "Trace stores from dcp sweep")
       ->required();
-  train_command->add_option("--out", train->out_path, "Predictor file to write")->required();
+  train_command->add_option("--out", train->out_path, "Predictor file to write")
+      ->required()
+      ->check(output_file());
   train_command->add_option("--epochs", train->training.epochs, "Passes over the training rows")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+      ->check(in_range(1, 100000));
   train_command
       ->add_option("--seed", train->training.predictor.seed,
                    "Seed for initial weights, shuffling and the layer split")
       ->capture_default_str();
   train_command->add_option("--batch-size", train->training.batch_size, "Rows per Adam step")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(in_range(1, 1 << 20));
   train_command->add_option("--learning-rate", train->training.learning_rate, "Adam step size")
       ->capture_default_str()
-      ->check(CLI::Range(1e-7, 1.0));
+      ->check(in_range(1e-7, 1.0));
   train_command
       ->add_option("--hidden", train->training.predictor.hidden_sizes, "Hidden layer widths")
       ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
+      ->check(in_range(1, 65536));
   train_command
       ->add_option("--test-fraction", train->training.predictor.test_fraction,
                    "Share of layers held out for evaluation")
       ->capture_default_str()
-      ->check(CLI::Range(0.01, 0.9));
+      ->check(in_range(0.01, 0.9));
   train_command->add_option("--threads", train->threads, "Torch threads")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
+      ->check(in_range(1, 1024));
   train_command->add_flag("--quiet", train->quiet, "No progress line");
   train_command->add_flag("--json", train->json, "Machine-readable output");
   train_command->callback([train] {

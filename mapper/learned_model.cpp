@@ -161,7 +161,8 @@ TORCH_MODULE(Net);
 
 class TorchModel : public LearnedModel {
  public:
-  TorchModel(int64_t context_size, const PredictorConfig& config) : context_size_(context_size) {
+  TorchModel(int64_t context_size, const PredictorConfig& config)
+      : context_size_(context_size), config_(config) {
     const int64_t input_size =
         context_size +
         code_features(torch::zeros({1, context_size}), torch::zeros({1, kCodeSize})).size(1);
@@ -174,14 +175,16 @@ class TorchModel : public LearnedModel {
   }
 
   std::unique_ptr<LearnedModel> clone() const override {
+    // The copy's file fields are the model's own; the caller keeps the rest of its PredictorInfo.
+    PredictorInfo info;
+    info.config = config_;
     torch::serialize::OutputArchive archive;
-    write(archive, PredictorInfo{});
+    write(archive, info);
     std::ostringstream bytes;
     archive.save_to(bytes);
     std::istringstream copy(bytes.str());
     torch::serialize::InputArchive restored;
     restored.load_from(copy);
-    PredictorInfo info;
     return read(restored, "predictor copy", "", info);
   }
 
@@ -460,6 +463,7 @@ class TorchModel : public LearnedModel {
   }
 
   int64_t context_size_;
+  PredictorConfig config_;  // the network's shape and the seed it was drawn from
   Net net_{nullptr};
   torch::Tensor input_mean_, input_std_, target_mean_, target_std_;
 };

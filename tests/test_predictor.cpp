@@ -162,7 +162,7 @@ TEST_CASE("save and load give the same predictions, split and hardware range") {
   predictor.save(file.path);
   Predictor loaded = Predictor::load(file.path);
   const TraceRecord& record = small_traces()[3];
-  CHECK(predictor.predict(feature_row(record)) == loaded.predict(feature_row(record)));
+  CHECK((predictor.predict(feature_row(record)) == loaded.predict(feature_row(record))));
   CHECK(loaded.is_test_layer("layer5") == predictor.is_test_layer("layer5"));
   CHECK(loaded.out_of_range_warnings(record.arch) == std::vector<std::string>{});
   ArchSpec bigger = record.arch;
@@ -194,7 +194,7 @@ TEST_CASE("an interrupted training run resumes from its checkpoint to the same p
   CHECK_FALSE(fs::exists(checkpoint.path));
   // Equal weights give bit-equal predictions on every row.
   const FeatureRows rows = make_training_set(small_traces());
-  CHECK(straight.predict(rows) == resumed.predict(rows));
+  CHECK((straight.predict(rows) == resumed.predict(rows)));
 }
 
 TEST_CASE("missing, truncated, foreign and mismatched predictor files give one-line errors") {
