@@ -7,6 +7,7 @@ set -uo pipefail
 dcp="$1"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/stderr_lines.sh"
 no_torch=0
 "$dcp" --version | grep -q "libtorch none" && no_torch=1
 failed=0
@@ -33,6 +34,8 @@ bad() {
   "$dcp" "$@" >"$work/out" 2>"$work/err"
   local status=$?
   local message
+  stderr_lines "$work/err" >"$work/err.own"
+  mv "$work/err.own" "$work/err"
   message="$(cat "$work/err")"
   rows=$((rows + 1))
   local input="dcp $*"
