@@ -19,9 +19,9 @@ std::string run_fingerprint(const FeatureRows& set, const TrainingOptions& optio
                                                               set.log_targets.end(), 0.0));
   fingerprint += " seed=" + std::to_string(options.predictor.seed);
   fingerprint += " test_fraction=" + std::to_string(options.predictor.test_fraction);
-  fingerprint += " epochs=" + std::to_string(options.epochs);
-  fingerprint += " batch=" + std::to_string(options.batch_size);
-  fingerprint += " lr=" + std::to_string(options.learning_rate);
+  fingerprint += " epochs=" + std::to_string(options.fit.epochs);
+  fingerprint += " batch=" + std::to_string(options.fit.batch_size);
+  fingerprint += " lr=" + std::to_string(options.fit.learning_rate);
   for (int64_t hidden : options.predictor.hidden_sizes)
     fingerprint += " h" + std::to_string(hidden);
   return fingerprint;
@@ -111,12 +111,8 @@ Predictor train_predictor(const std::vector<TraceRecord>& records, const Trainin
                          std::to_string(records.size()) + " rows for training",
                      "traces with at least 2 distinct layers in each split; sweep more layers");
   predictor.record_hardware_range(train_archs);
-  FitOptions fit;
-  fit.epochs = options.epochs;
-  fit.batch_size = options.batch_size;
-  fit.learning_rate = options.learning_rate;
+  FitOptions fit = options.fit;
   fit.shuffle_seed = options.predictor.seed;
-  fit.checkpoint_path = options.checkpoint_path;
   fit.fingerprint = run_fingerprint(make_training_set(records), options);
   predictor.model().fit(make_training_set(train_records), fit, predictor.info(), on_batch);
   return predictor;

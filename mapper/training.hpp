@@ -14,12 +14,7 @@ FeatureRows make_training_set(const std::vector<TraceRecord>& records);
 
 struct TrainingOptions {
   PredictorConfig predictor;
-  int epochs = 60;
-  int64_t batch_size = 256;
-  double learning_rate = 2e-3;
-  // Written after every epoch and removed at the end; a rerun of the same command resumes from
-  // it. Empty: no checkpoints.
-  std::string checkpoint_path;
+  FitOptions fit;  // its shuffle seed and fingerprint are set from the rest by train_predictor
 };
 
 // Trains on the rows whose layer is not held out. Same records, options and seed give the same

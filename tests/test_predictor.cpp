@@ -82,8 +82,8 @@ TrainingOptions small_options(int epochs = 25) {
   TrainingOptions options;
   options.predictor.hidden_sizes = {64, 64};
   options.predictor.seed = 3;
-  options.epochs = epochs;
-  options.batch_size = 64;
+  options.fit.epochs = epochs;
+  options.fit.batch_size = 64;
   return options;
 }
 
@@ -178,7 +178,7 @@ TEST_CASE("an interrupted training run resumes from its checkpoint to the same p
   Predictor straight = train_predictor(small_traces(), options, nullptr);
 
   const TempPath checkpoint("resume.ckpt");
-  options.checkpoint_path = checkpoint.path;
+  options.fit.checkpoint_path = checkpoint.path;
   struct Interrupted {};
   CHECK_THROWS_AS(train_predictor(small_traces(), options,
                                   [](const EpochReport& report) {

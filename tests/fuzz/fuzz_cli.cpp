@@ -5,6 +5,8 @@
 // sanitizer error or an exception escaping dcp::cli::run is a crash.
 // It runs in a scratch folder holding copies of the presets, the models and the test data, so
 // relative paths resolve and whatever it writes stays there; absolute paths and ".." are skipped.
+// The folder is entered before the corpus is read: libFuzzer needs absolute corpus paths, which
+// scripts/fuzz gives.
 // This build has no torch (the fuzz preset), so it also covers the learning commands' refusal.
 #include <unistd.h>
 
@@ -32,9 +34,11 @@ bool runnable(const std::string& command) {
 void enter_scratch_folder() {
   const fs::path scratch = fs::temp_directory_path() / ("dcp_fuzz_cli_" + std::to_string(getpid()));
   fs::create_directories(scratch);
-  for (const char* folder : {"arch", "workloads/models", "tests/data"})
+  for (const char* folder : {"arch", "workloads/models", "tests/data"}) {
+    fs::create_directories((scratch / folder).parent_path());
     fs::copy(dcp::fuzz::source_path(folder), scratch / folder,
              fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
   fs::current_path(scratch);
   // The tables and YAML the commands print would only slow the runs down.
   if (std::freopen("/dev/null", "w", stdout) == nullptr) std::abort();
@@ -42,9 +46,12 @@ void enter_scratch_folder() {
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  enter_scratch_folder();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  static const bool entered = (enter_scratch_folder(), true);
-  (void)entered;
   std::vector<std::string> arguments = {"dcp"};
   std::string current;
   for (std::size_t i = 0; i < size && arguments.size() < 24; ++i) {
