@@ -154,7 +154,7 @@ ArchSpec sample_arch(const ArchSpace& space, uint64_t seed, int64_t index) {
 
 std::vector<ArchSpec> sample_archs(const ArchSpace& space, uint64_t seed, int64_t count) {
   if (count < 1 || count > kMaxConfigs)
-    throw InputError(space.source, "--configs", std::to_string(count),
+    throw InputError(space.source, "", "cannot draw " + std::to_string(count) + " configs",
                      "1.." + std::to_string(kMaxConfigs));
   std::vector<ArchSpec> archs;
   for (int64_t index = 0; index < count; ++index) archs.push_back(sample_arch(space, seed, index));

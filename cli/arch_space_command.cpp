@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "arch/arch_space.hpp"
+#include "cli/flag_context.hpp"
 #include "cli/output_file.hpp"
 #include "cli/table.hpp"
 
@@ -24,8 +25,9 @@ std::string kib(int64_t bytes) {
 }
 
 void run_arch_space(const ArchSpaceOptions& options) {
+  const ArchSpace space = load_arch_space(options.space_path);
   const std::vector<ArchSpec> archs =
-      sample_archs(load_arch_space(options.space_path), options.seed, options.configs);
+      with_flag("--configs", [&] { return sample_archs(space, options.seed, options.configs); });
   Table table({"config", "PEs", "array", "L0 KiB", "L1 KiB", "L2 KiB", "L1 B/c", "L2 B/c",
                "NoC B/c", "DRAM B/c", "L2 pJ"});
   for (const ArchSpec& arch : archs) {
@@ -59,7 +61,8 @@ void add_arch_space_command(CLI::App& app) {
   command->add_option("--configs", options->configs, "How many configs")->capture_default_str();
   command->add_option("--seed", options->seed, "Seed of the draw (as `dcp sweep --seed`)")
       ->capture_default_str();
-  command->add_option("--out", options->out_dir, "Write <config name>.yaml files here");
+  command->add_option("--out", options->out_dir, "Write <config name>.yaml files here")
+      ->check(output_directory());
   command->callback([options] { run_arch_space(*options); });
 }
 

@@ -71,7 +71,8 @@ void add_export_command(CLI::App& app) {
                       "MODEL.yaml:LAYER (needed for timeloop and maestro)");
   command->add_option("--arch", options->arch_path,
                       "Arch YAML: generates a fixed dataflow and checks legality");
-  command->add_option("--out", options->out_path, "File to write (default: stdout)");
+  command->add_option("--out", options->out_path, "File to write (default: stdout)")
+      ->check(output_file());
   command->callback([options] { run_export(*options); });
 }
 

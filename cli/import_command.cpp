@@ -83,7 +83,8 @@ CLI::App* add_import_subcommand(CLI::App& app, const std::string& name,
                                 const std::shared_ptr<ImportOptions>& options) {
   CLI::App* command = app.add_subcommand(name, description);
   command->add_option("input", options->input_path, input_help)->required();
-  command->add_option("--out", options->out_path, "Model YAML to write (default: stdout)");
+  command->add_option("--out", options->out_path, "Model YAML to write (default: stdout)")
+      ->check(output_file());
   command->add_option("--name", options->name, "Network name (default: from the input)");
   return command;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "arch/arch_spec.hpp"
+#include "cli/flag_context.hpp"
 #include "cli/layer_results.hpp"
 #include "cli/output_file.hpp"
 #include "cli/predictor_output.hpp"
@@ -171,10 +172,11 @@ void write_trace_steps(const std::string& path, const NetworkMapping& network) {
 }
 
 void run_map(const MapCommandOptions& options) {
+  // First: a build without the predictor refuses before reading anything.
+  learned_model_library().set_threads(options.threads);
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.layers.arch_path);
   const std::vector<Layer> layers = load_layers("dcp map", options.layers);
-  torch::set_num_threads(options.threads);
   Predictor predictor =
       load_predictor_for_arch(options.predictor_path, arch, options.layers.arch_path);
 
@@ -207,38 +209,42 @@ void add_map_command(CLI::App& app) {
   command->add_option("--predictor", options->predictor_path, "Predictor file from dcp train")
       ->required();
   add_objective_option(*command, options->objective);
-  command->add_option("--out", options->out_dir,
-                      "Directory for each layer's dataflow (YAML and MAESTRO .m)");
-  command->add_option("--trace-steps", options->trace_steps_path,
-                      "CSV of the predicted objective per propagation step");
+  command
+      ->add_option("--out", options->out_dir,
+                   "Directory for each layer's dataflow (YAML and MAESTRO .m)")
+      ->check(output_directory());
+  command
+      ->add_option("--trace-steps", options->trace_steps_path,
+                   "CSV of the predicted objective per propagation step")
+      ->check(output_file());
   PropagationOptions& propagation = options->map.propagation;
   command->add_option("--seed", propagation.seed, "Seed of the random starts");
   command
       ->add_option("--starts", propagation.random_starts,
                    "Random starting codes per layer (besides the fixed dataflows)")
-      ->check(CLI::Range(0, 10000));
-  command->add_option("--steps", propagation.steps, "Adam steps")->check(CLI::Range(0, 100000));
+      ->check(in_range(0, 10000));
+  command->add_option("--steps", propagation.steps, "Adam steps")->check(in_range(0, 100000));
   command->add_option("--learning-rate", propagation.learning_rate, "Adam step size on the code")
-      ->check(CLI::Range(1e-6, 10.0));
+      ->check(in_range(1e-6, 10.0));
   command
       ->add_option("--top-k", options->map.verify_top_k,
                    "Candidates re-simulated per layer, best predicted first")
-      ->check(CLI::Range(1, 10000));
+      ->check(in_range(1, 10000));
   command
       ->add_option("--rounds", options->map.rounds,
                    "Propagate-and-verify rounds; the predictor copy is fine-tuned on the "
                    "simulated dataflows between them")
-      ->check(CLI::Range(1, 100));
+      ->check(in_range(1, 100));
   command
       ->add_option("--fine-tune-steps", options->map.fine_tune_steps,
                    "Adam steps of each fine-tuning between rounds")
-      ->check(CLI::Range(0, 100000));
+      ->check(in_range(0, 100000));
   command
       ->add_option("--neighbours", options->map.neighbours_per_round,
                    "Walks from the best simulated dataflows, ranked by the predictor, added to "
                    "each round's candidates")
-      ->check(CLI::Range(0, 100000));
-  command->add_option("--threads", options->threads, "Torch threads")->check(CLI::Range(1, 1024));
+      ->check(in_range(0, 100000));
+  command->add_option("--threads", options->threads, "Torch threads")->check(in_range(1, 1024));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
   command->callback([options] { run_map(*options); });

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/output_file.hpp"
 #include "common/input_error.hpp"
 
 extern char** environ;
@@ -142,7 +143,8 @@ void add_report_command(CLI::App& app) {
   command->add_option("mapped_dir", options->mapped_dir, "Folder written by dcp map --out")
       ->required();
   command->add_option("--out", options->out_dir, "Folder for index.html and the PNG figures")
-      ->required();
+      ->required()
+      ->check(output_directory());
   command->callback([options] { run_report(*options); });
 }
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "arch/arch_spec.hpp"
+#include "cli/flag_context.hpp"
 #include "cli/layer_results.hpp"
 #include "cli/output_file.hpp"
 #include "cli/progress.hpp"
@@ -55,8 +56,10 @@ SearchResult run_method(const SearchCommandOptions& options, const Layer& layer,
   if (options.method == "ga") return search_ga(layer, arch, objective, baseline, search_options);
   if (options.method == "random")
     return search_random(layer, arch, objective, baseline, search_options);
-  return search_exhaustive(layer, arch, objective, baseline, search_options,
-                           options.max_candidates);
+  return with_flag("--method exhaustive", [&] {
+    return search_exhaustive(layer, arch, objective, baseline, search_options,
+                             options.max_candidates);
+  });
 }
 
 // Every simulation of the searches as trace-store rows, to train the predictor on the regions a
@@ -292,12 +295,16 @@ void add_search_command(CLI::App& app) {
       ->add_option("--random-layers", options->random_layers,
                    "Search this many synthetic layers (drawn from the seed) instead of "
                    "--layer/--network")
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
-  command->add_option("--record-traces", options->record_path,
-                      "Also write every simulated dataflow to this trace store (for dcp train); "
-                      "a rerun skips the layers already recorded");
-  command->add_option("--out", options->out_dir,
-                      "Directory for each layer's best dataflow (YAML and MAESTRO .m)");
+      ->check(in_range(int64_t{0}, int64_t{1000000}));
+  command
+      ->add_option("--record-traces", options->record_path,
+                   "Also write every simulated dataflow to this trace store (for dcp train); "
+                   "a rerun skips the layers already recorded")
+      ->check(output_file());
+  command
+      ->add_option("--out", options->out_dir,
+                   "Directory for each layer's best dataflow (YAML and MAESTRO .m)")
+      ->check(output_directory());
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
   command->callback([options] { run_search(*options); });

@@ -5,7 +5,9 @@
 #include <iostream>
 
 #include "arch/arch_spec.hpp"
+#include "cli/flag_context.hpp"
 #include "cli/layer_results.hpp"
+#include "cli/output_file.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
@@ -124,7 +126,8 @@ nlohmann::json runs_to_json(const std::vector<LayerRun>& runs) {
 
 int run_functional_check(const SimulateOptions& options, const Layer& layer, const ArchSpec& arch,
                          const Dataflow& dataflow) {
-  const FunctionalReport report = run_functional(layer, arch, dataflow, options.seed);
+  const FunctionalReport report = with_flag(
+      "--functional", [&] { return run_functional(layer, arch, dataflow, options.seed); });
   if (options.json) {
     std::cout << nlohmann::json{{"layer", layer.name},
                                 {"outputs_match", report.outputs_match},
@@ -222,12 +225,18 @@ void add_simulate_command(CLI::App& app) {
                     "convolution (small layers)");
   command->add_option("--seed", options->seed, "Seed for --functional values")
       ->capture_default_str();
-  command->add_option("--timeline", options->timeline_path,
-                      "Write a Chrome trace-event timeline (open in Perfetto)");
-  command->add_option("--export-maestro", options->maestro_path,
-                      "Write the dataflow as MAESTRO directives");
-  command->add_option("--write-dataflow", options->dataflow_out_path,
-                      "Write the dataflow as YAML (edit it and pass it back with --dataflow)");
+  command
+      ->add_option("--timeline", options->timeline_path,
+                   "Write a Chrome trace-event timeline (open in Perfetto)")
+      ->check(output_file());
+  command
+      ->add_option("--export-maestro", options->maestro_path,
+                   "Write the dataflow as MAESTRO directives")
+      ->check(output_file());
+  command
+      ->add_option("--write-dataflow", options->dataflow_out_path,
+                   "Write the dataflow as YAML (edit it and pass it back with --dataflow)")
+      ->check(output_file());
   command->add_flag("--every-iteration", options->every_iteration,
                     "Simulate every loop iteration instead of advancing the steady state");
   command->add_flag("--quiet", options->quiet, "No progress line");

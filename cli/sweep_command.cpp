@@ -8,7 +8,9 @@
 
 #include "arch/arch_space.hpp"
 #include "arch/arch_spec.hpp"
+#include "cli/flag_context.hpp"
 #include "cli/mpi_session.hpp"
+#include "cli/output_file.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
@@ -46,18 +48,20 @@ void run_sweep_command(const SweepCommandOptions& options) {
   SweepConfig config;
   for (const std::string& path : options.arch_paths) config.archs.push_back(load_arch(path));
   if (!options.arch_space_path.empty()) {
+    const ArchSpace space = load_arch_space(options.arch_space_path);
     const std::vector<ArchSpec> sampled =
-        sample_archs(load_arch_space(options.arch_space_path), options.seed, options.configs);
+        with_flag("--configs", [&] { return sample_archs(space, options.seed, options.configs); });
     config.archs.insert(config.archs.end(), sampled.begin(), sampled.end());
   }
   config.layer_files = options.layer_files;
   config.random_layers = options.random_layers;
   config.samples = options.samples;
   config.seed = options.seed;
-  if (!options.mix.empty()) config.mix = parse_sample_mix(options.mix);
+  if (!options.mix.empty())
+    config.mix = with_flag("--mix", [&] { return parse_sample_mix(options.mix); });
   SweepOptions sweep_options;
   sweep_options.jobs = options.jobs;
-  sweep_options.shard = parse_shard(options.shard);
+  sweep_options.shard = with_flag("--shard", [&] { return parse_shard(options.shard); });
   std::unique_ptr<Progress> progress;
   sweep_options.on_start = [&](int64_t rows_to_simulate) {
     progress = std::make_unique<Progress>("sweeping", rows_to_simulate, options.quiet);
@@ -136,14 +140,19 @@ void add_sweep_command(CLI::App& app) {
   command
       ->add_option("--random-layers", options->random_layers,
                    "Synthetic layers shaped like real ones, drawn from the seed")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(in_range(0, 10000000));
   auto* mix = command->add_option("--mix", options->mix,
                                   "Shares of the sample kinds, e.g. grown=0.5,jump=0.5 (unlisted "
                                   "kinds get 0; default: no jump, the other five mixed)");
-  auto* samples = command->add_option("--samples", options->samples, "Samples in the sweep");
-  command->add_option("--jobs", options->jobs, "Worker processes")->capture_default_str();
+  auto* samples = command->add_option("--samples", options->samples, "Samples in the sweep")
+                      ->check(in_range(int64_t{1}, int64_t{1000000000}));
+  command->add_option("--jobs", options->jobs, "Worker processes")
+      ->capture_default_str()
+      ->check(in_range(1, 1024));
   command->add_option("--out", options->out_path, "Trace store (SQLite); resumed if it exists")
-      ->required();
+      ->required()
+      ->check(output_file());
   command->add_option("--seed", options->seed, "Seed of every random choice")
       ->capture_default_str();
   auto* shard = command->add_option(

@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "cli/flag_context.hpp"
+#include "cli/output_file.hpp"
 #include "cli/predictor_output.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
@@ -66,7 +68,7 @@ std::string joined(const std::vector<std::string>& paths) {
 }
 
 void run_train(const TrainOptions& options) {
-  torch::set_num_threads(options.threads);
+  learned_model_library().set_threads(options.threads);
   const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_paths);
   int64_t train_rows = 0;
   for (const TraceRecord& record : records) {
@@ -77,7 +79,7 @@ void run_train(const TrainOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   int64_t rows_seen = 0;
   Predictor predictor = [&] {
-    Progress progress("training", train_rows * options.training.epochs,
+    Progress progress("training", train_rows * options.training.fit.epochs,
                       options.quiet || options.json);
     return train_predictor(records, options.training, [&](const EpochReport& report) {
       progress.advance(report.rows_done - rows_seen);
@@ -88,7 +90,7 @@ void run_train(const TrainOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const PredictorMetrics held_out = measure_predictor(predictor, records, true);
   predictor.set_training_summary(joined(options.traces_paths) + ": " + std::to_string(train_rows) +
-                                 " training rows, " + std::to_string(options.training.epochs) +
+                                 " training rows, " + std::to_string(options.training.fit.epochs) +
                                  " epochs, held-out cycles rho " +
                                  format_fixed(held_out.cycles.spearman_rho, 4) + ", energy rho " +
                                  format_fixed(held_out.energy.spearman_rho, 4));
@@ -138,36 +140,38 @@ void add_train_commands(CLI::App& app) {
       app.add_subcommand("train", "Train the predictor on a trace store (resumable)");
   train_command->add_option("--traces", train->traces_paths, "Trace stores from dcp sweep")
       ->required();
-  train_command->add_option("--out", train->out_path, "Predictor file to write")->required();
-  train_command->add_option("--epochs", train->training.epochs, "Passes over the training rows")
+  train_command->add_option("--out", train->out_path, "Predictor file to write")
+      ->required()
+      ->check(output_file());
+  train_command->add_option("--epochs", train->training.fit.epochs, "Passes over the training rows")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
+      ->check(in_range(1, 100000));
   train_command
       ->add_option("--seed", train->training.predictor.seed,
                    "Seed for initial weights, shuffling and the layer split")
       ->capture_default_str();
-  train_command->add_option("--batch-size", train->training.batch_size, "Rows per Adam step")
+  train_command->add_option("--batch-size", train->training.fit.batch_size, "Rows per Adam step")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
-  train_command->add_option("--learning-rate", train->training.learning_rate, "Adam step size")
+      ->check(in_range(1, 1 << 20));
+  train_command->add_option("--learning-rate", train->training.fit.learning_rate, "Adam step size")
       ->capture_default_str()
-      ->check(CLI::Range(1e-7, 1.0));
+      ->check(in_range(1e-7, 1.0));
   train_command
       ->add_option("--hidden", train->training.predictor.hidden_sizes, "Hidden layer widths")
       ->capture_default_str()
-      ->check(CLI::Range(1, 65536));
+      ->check(in_range(1, 65536));
   train_command
       ->add_option("--test-fraction", train->training.predictor.test_fraction,
                    "Share of layers held out for evaluation")
       ->capture_default_str()
-      ->check(CLI::Range(0.01, 0.9));
+      ->check(in_range(0.01, 0.9));
   train_command->add_option("--threads", train->threads, "Torch threads")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
+      ->check(in_range(1, 1024));
   train_command->add_flag("--quiet", train->quiet, "No progress line");
   train_command->add_flag("--json", train->json, "Machine-readable output");
   train_command->callback([train] {
-    train->training.checkpoint_path = train->out_path + ".checkpoint";
+    train->training.fit.checkpoint_path = train->out_path + ".checkpoint";
     run_train(*train);
   });
 

@@ -5,7 +5,9 @@
 #include <optional>
 
 #include "arch/arch_spec.hpp"
+#include "cli/flag_context.hpp"
 #include "cli/layer_results.hpp"
+#include "cli/output_file.hpp"
 #include "cli/predictor_output.hpp"
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
@@ -51,10 +53,11 @@ void print_report(const TransferCommandOptions& options, const ArchSpec& arch,
 }
 
 void run_transfer(const TransferCommandOptions& options) {
+  // First: a build without the predictor refuses before reading anything.
+  learned_model_library().set_threads(options.threads);
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.layers.arch_path);
   const std::vector<Layer> layers = unique_layers(load_layers("dcp transfer", options.layers));
-  torch::set_num_threads(options.threads);
   Predictor predictor =
       load_predictor_for_arch(options.predictor_path, arch, options.layers.arch_path);
   std::optional<Progress> progress;
@@ -93,34 +96,39 @@ void add_transfer_command(CLI::App& app) {
   add_layer_selection_options(*command, options->layers);
   command->add_option("--predictor", options->predictor_path, "Predictor file from dcp train")
       ->required();
-  command->add_option("--out", options->out_path, "Fine-tuned predictor to write")->required();
+  command->add_option("--out", options->out_path, "Fine-tuned predictor to write")
+      ->required()
+      ->check(output_file());
   add_objective_option(*command, options->objective);
   TransferOptions& transfer = options->transfer;
-  command->add_option("--shots", transfer.shots, "Dataflows simulated on the arch to fine-tune on")
-      ->check(CLI::Range(0, 100000));
+  command
+      ->add_option("--shots", transfer.shots,
+                   "Dataflows simulated on the arch to fine-tune on (without shots, map with the "
+                   "predictor as it is)")
+      ->check(in_range(1, 100000));
   command
       ->add_option("--search-share", transfer.search_share,
                    "Share of the shots where zero-shot propagation searches (the rest spread "
                    "over the code space)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(in_range(0.0, 1.0));
   command
       ->add_option("--eval-samples", transfer.eval_samples,
                    "Other simulated samples that measure the error before and after")
-      ->check(CLI::Range(0, 1000000));
+      ->check(in_range(0, 1000000));
   command
       ->add_option("--fine-tune-steps", transfer.fine_tune_steps,
                    "Most full-batch Adam steps on the shots (validation picks how many)")
-      ->check(CLI::Range(0, 100000));
+      ->check(in_range(0, 100000));
   command
       ->add_option("--learning-rate", transfer.fine_tune_learning_rate,
                    "Adam step size of the fine-tuning")
-      ->check(CLI::Range(1e-7, 1.0));
+      ->check(in_range(1e-7, 1.0));
   command
       ->add_option("--anchor-weight", transfer.anchor_weight,
                    "Pull toward the predictor's own earlier predictions on unsimulated draws")
-      ->check(CLI::Range(0.0, 1000.0));
+      ->check(in_range(0.0, 1000.0));
   command->add_option("--seed", transfer.seed, "Seed of the shot choice and the eval rows");
-  command->add_option("--threads", options->threads, "Torch threads")->check(CLI::Range(1, 1024));
+  command->add_option("--threads", options->threads, "Torch threads")->check(in_range(1, 1024));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
   command->callback([options] { run_transfer(*options); });

@@ -253,8 +253,7 @@ Dataflow make_fixed_dataflow(const std::string& name, const Layer& layer, const 
   for (const FixedDataflow& fixed : kFixedDataflows) {
     if (name == fixed.name) return build(name, fixed.design(layer, arch), layer, arch);
   }
-  throw InputError("--dataflow", "", "unknown fixed dataflow '" + name + "'",
-                   fixed_dataflow_names_text());
+  throw InputError("fixed dataflow", "", "unknown '" + name + "'", fixed_dataflow_names_text());
 }
 
 }  // namespace dcp

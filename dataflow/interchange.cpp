@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/trim.hpp>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -523,8 +524,7 @@ Dataflow load_maestro_dataflow(const std::string& path) {
       continue;
     }
     line = line.substr(0, line.find("//"));
-    line.erase(0, line.find_first_not_of(" \t"));
-    line.erase(line.find_last_not_of(" \t\r") + 1);
+    boost::algorithm::trim_if(line, boost::is_any_of(" \t\r"));
     if (std::regex_match(line, match, type_pattern)) {
       if (match[1] != "CONV" && match[1] != "DSCONV") {
         fail_line(path, line_number, "layer type " + match[1].str(), "CONV, DSCONV");

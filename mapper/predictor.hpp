@@ -3,14 +3,15 @@
 // and log energy. It is differentiable in the code, which is what propagation descends on.
 // The saved file carries everything needed to use it safely: the feature schema, the
 // normalisation statistics, the hardware range it was trained on, the split and the seed.
-#include <torch/torch.h>
-
+// The model itself is a LearnedModel (learned_model.hpp); this class adds what is not torch:
+// the features, the split and the trained hardware range.
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "arch/arch_spec.hpp"
-#include "mapper/dataflow_code.hpp"
+#include "mapper/learned_model.hpp"
 #include "workloads/layer.hpp"
 
 namespace dcp {
@@ -25,50 +26,18 @@ std::vector<double> hardware_parameters(const ArchSpec& arch);
 // file with another schema is refused on load, naming the version and code it was made for.
 std::string feature_schema();
 
-// What a batch of codes means in absolute terms, differentiably: the quantities the predictor
-// sees besides the raw genes, and that propagation's penalties bound.
-struct CodeGeometry {
-  torch::Tensor spatial_share;    // [B, levels, dims]
-  torch::Tensor priority;         // [B, levels, dims]
-  torch::Tensor tile_fraction;    // [B, levels, dims]
-  torch::Tensor log2_tile;        // [B, levels, dims]: absolute tiles
-  torch::Tensor log2_units;       // [B, levels]: PEs, PEs per cluster the L2 fan-out leaves, lanes
-  torch::Tensor log2_dim_fanout;  // [B, levels, dims]: log2 units + share (0: not unrolled)
-  torch::Tensor log2_fanout;      // [B, levels]: clusters, PEs per cluster, lanes (sum over dims)
-  torch::Tensor log2_footprint;   // [B, levels, tensors]: elements, input halo included
-};
-// `context` is the raw context_features rows, `code` the [B, kCodeSize] codes.
-CodeGeometry code_geometry(const torch::Tensor& context, const torch::Tensor& code);
-
-// The targets, in natural log: [log cycles, log energy pJ].
-constexpr int kNumTargets = 2;
-
-struct PredictorConfig {
-  std::vector<int64_t> hidden_sizes = {512, 512, 256};
-  uint64_t seed = 1;
-  double test_fraction = 0.2;  // share of layers held out, chosen by hashing the layer key
-};
-
-struct PredictorNetImpl : torch::nn::Module {
-  PredictorNetImpl(int64_t input_size, const std::vector<int64_t>& hidden_sizes);
-  torch::Tensor forward(torch::Tensor input);
-  torch::nn::Sequential layers{nullptr};
-};
-TORCH_MODULE(PredictorNet);
+// Appends one row (the context of `layer` on `arch` and the code of `dataflow`) to `rows`.
+void append_feature_row(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
+                        FeatureRows& rows);
 
 class Predictor {
  public:
+  // A fresh, untrained model (weights drawn from config.seed).
   explicit Predictor(const PredictorConfig& config);
 
-  // [B, context] and [B, kCodeSize] (raw, unnormalised) -> [B, 2] natural-log cycles and energy.
-  torch::Tensor predict_log(const torch::Tensor& context, const torch::Tensor& code);
+  // Predicted [cycles, energy pJ] per row.
+  std::vector<std::array<double, kNumTargets>> predict(const FeatureRows& rows);
 
-  // Fits the normalisation to training inputs (raw features and targets).
-  void fit_normalisation(const torch::Tensor& context, const torch::Tensor& code,
-                         const torch::Tensor& log_targets);
-  // Normalised-target predictions, for the training loss.
-  torch::Tensor predict_normalised(const torch::Tensor& context, const torch::Tensor& code);
-  torch::Tensor normalise_targets(const torch::Tensor& log_targets) const;
   void record_hardware_range(const std::vector<ArchSpec>& archs);
   // Widens the recorded range to cover `arch` (after fine-tuning on it).
   void include_in_hardware_range(const ArchSpec& arch);
@@ -77,31 +46,24 @@ class Predictor {
   std::vector<std::string> out_of_range_warnings(const ArchSpec& arch) const;
   bool is_test_layer(const std::string& layer_key) const;
 
-  PredictorNet& net() { return net_; }
-  const PredictorConfig& config() const { return config_; }
-  void set_training_summary(const std::string& summary) { training_summary_ = summary; }
-  const std::string& training_summary() const { return training_summary_; }
-
-  // exp(target mean): what a predict-the-mean baseline says, [cycles, energy pJ].
-  std::array<double, kNumTargets> mean_prediction() const;
+  LearnedModel& model() { return *model_; }
+  const PredictorConfig& config() const { return info_.config; }
+  const PredictorInfo& info() const { return info_; }
+  void set_training_summary(const std::string& summary) { info_.training_summary = summary; }
+  const std::string& training_summary() const { return info_.training_summary; }
 
   // An independent copy (weights and statistics), to fine-tune without touching this one.
   Predictor clone() const;
 
   void save(const std::string& path) const;
-  void write(torch::serialize::OutputArchive& archive) const;
   // Throws InputError naming the file for a missing, truncated or foreign file, or one made for
   // another feature schema.
   static Predictor load(const std::string& path);
-  static Predictor read(torch::serialize::InputArchive& archive, const std::string& source);
 
  private:
-  torch::Tensor input_features(const torch::Tensor& context, const torch::Tensor& code);
-  PredictorConfig config_;
-  PredictorNet net_{nullptr};
-  torch::Tensor input_mean_, input_std_, target_mean_, target_std_;
-  std::vector<double> hardware_min_, hardware_max_;
-  std::string training_summary_;
+  Predictor(PredictorInfo info, std::unique_ptr<LearnedModel> model);
+  PredictorInfo info_;
+  std::unique_ptr<LearnedModel> model_;
 };
 
 // Whether `layer_key` is in the held-out split for this seed and fraction: a stable hash, so

@@ -1,10 +1,10 @@
 #include "mapper/sampler.hpp"
 
 #include <algorithm>
+#include <boost/algorithm/string.hpp>
 #include <charconv>
 #include <cmath>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include "common/hash.hpp"
@@ -180,13 +180,14 @@ SampleMix parse_sample_mix(const std::string& text) {
   double* shares[kNumSampleKinds] = {&mix.random,    &mix.code,  &mix.fixed,
                                      &mix.neighbour, &mix.grown, &mix.jump};
   const auto refuse = [&](const std::string& problem) {
-    return InputError("--mix", "", problem,
+    return InputError("sample mix", "", problem,
                       "kind=share,... with kinds random, code, fixed, neighbour, grown, jump and "
                       "finite shares >= 0, not all 0");
   };
   double total = 0;
-  std::stringstream items(text);
-  for (std::string item; std::getline(items, item, ',');) {
+  std::vector<std::string> items;
+  boost::algorithm::split(items, text, boost::is_any_of(","));
+  for (const std::string& item : items) {
     const std::size_t equals = item.find('=');
     const std::string kind = item.substr(0, equals);
     int index = 0;

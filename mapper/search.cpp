@@ -424,11 +424,10 @@ SearchResult search_exhaustive(const Layer& layer, const ArchSpec& arch, const O
                                int64_t max_candidates) {
   const auto start = std::chrono::steady_clock::now();
   if (count_exhaustive_candidates(layer, arch, max_candidates) > max_candidates)
-    throw InputError("--method exhaustive", "",
-                     "layer " + layer.name + " has more than " + std::to_string(max_candidates) +
-                         " candidate dataflows",
+    throw InputError(layer.name, "exhaustive search",
+                     "more than " + std::to_string(max_candidates) + " candidate dataflows",
                      "at most " + std::to_string(max_candidates) +
-                         " (--max-candidates); use --method ga or random");
+                         " candidates; raise the cap or search by GA or at random");
   CachedEvaluator evaluator(layer, arch, objective, baseline, options);
   for_each_exhaustive_candidate(layer, arch,
                                 [&](const Dataflow& dataflow) { evaluator.score(dataflow); });

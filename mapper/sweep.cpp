@@ -243,12 +243,13 @@ std::string file_content(const std::string& path) {
 
 void check_config(const SweepConfig& config, const SweepOptions& options) {
   if (config.samples < 1)
-    throw InputError("--samples", "", std::to_string(config.samples) + " samples", ">= 1");
+    throw InputError("sweep", "samples", std::to_string(config.samples), ">= 1");
   if (config.random_layers < 0)
-    throw InputError("--random-layers", "", std::to_string(config.random_layers), ">= 0");
+    throw InputError("sweep", "random layers", std::to_string(config.random_layers), ">= 0");
   if (options.jobs < 1 || options.jobs > kMaxJobs)
-    throw InputError("--jobs", "", std::to_string(options.jobs), "1.." + std::to_string(kMaxJobs));
-  if (config.archs.empty()) throw InputError("--arch", "", "no arch", "one arch YAML");
+    throw InputError("sweep", "jobs", std::to_string(options.jobs),
+                     "1.." + std::to_string(kMaxJobs));
+  if (config.archs.empty()) throw InputError("sweep", "archs", "none", "one or more archs");
 }
 
 }  // namespace
@@ -283,8 +284,8 @@ SampleSpace make_sweep_space(const SweepConfig& config, std::ostream& warnings) 
   const std::vector<Layer> synthetic = random_layers(config.random_layers, config.seed);
   layers.insert(layers.end(), synthetic.begin(), synthetic.end());
   if (layers.empty())
-    throw InputError("--layers", "", "no layers to sweep",
-                     "one or more model YAMLs, or --random-layers N with N >= 1");
+    throw InputError("sweep", "layers", "none to sweep",
+                     "one or more model YAMLs, or at least one random layer");
   return make_sample_space(config.archs, layers, config.mix, config.seed, warnings);
 }
 
@@ -300,7 +301,7 @@ Shard parse_shard(const std::string& text) {
   const bool parsed = number.ec == std::errc() && number.ptr == text.data() + slash &&
                       count.ec == std::errc() && count.ptr == end;
   if (!parsed || shard.count < 1 || shard.number < 1 || shard.number > shard.count)
-    throw InputError("--shard", "", "'" + text + "' is not a shard",
+    throw InputError("shard", "", "'" + text + "' is not a shard",
                      "k/n with 1 <= k <= n, e.g. 3/16");
   return shard;
 }

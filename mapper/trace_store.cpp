@@ -693,7 +693,7 @@ TraceWriter::TraceWriter(const std::string& path, const nlohmann::json& sweep_pa
     database_->connection = open_store(path, true);
     require_same_parameters(path, stored_sweep_parameters(*database_->connection), sweep_parameters,
                             "this sweep has",
-                            "the parameters the store was swept with, or another --out");
+                            "the parameters the store was swept with, or another store");
   } else {
     database_->connection =
         std::make_unique<Connection>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -830,11 +830,24 @@ int64_t TraceWriter::merge_from(const std::string& path) {
 }
 
 int64_t merge_traces(const std::vector<std::string>& inputs, const std::string& out_path) {
-  if (inputs.empty()) throw InputError("--merge", "", "no stores to merge", "one or more stores");
-  TraceWriter writer(out_path, read_sweep_parameters(inputs.front()));
-  int64_t rows_added = 0;
-  for (const std::string& input : inputs) rows_added += writer.merge_from(input);
-  return rows_added;
+  if (inputs.empty()) throw InputError("merge", "", "no stores to merge", "one or more stores");
+  // Merged into a copy that replaces `out_path` only when every input merged: a failed merge
+  // leaves the output as it was, or absent.
+  const std::string partial = out_path + ".merging";
+  std::filesystem::remove(partial);
+  try {
+    if (std::filesystem::exists(out_path)) std::filesystem::copy_file(out_path, partial);
+    int64_t rows_added = 0;
+    {
+      TraceWriter writer(partial, read_sweep_parameters(inputs.front()));
+      for (const std::string& input : inputs) rows_added += writer.merge_from(input);
+    }
+    std::filesystem::rename(partial, out_path);
+    return rows_added;
+  } catch (...) {
+    std::filesystem::remove(partial);
+    throw;
+  }
 }
 
 }  // namespace dcp

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <numeric>
-#include <random>
 #include <set>
 
 #include "common/input_error.hpp"
@@ -12,77 +10,21 @@
 namespace dcp {
 namespace {
 
-torch::Tensor rows_tensor(const std::vector<float>& values, int64_t columns) {
-  return torch::from_blob(const_cast<float*>(values.data()),
-                          {static_cast<int64_t>(values.size()) / columns, columns}, torch::kFloat32)
-      .clone();
-}
-
-torch::Tensor index_tensor(const std::vector<int64_t>& indices) {
-  return torch::tensor(indices, torch::kInt64);
-}
-
 // What a checkpoint must agree with to be resumed: the data and every option that shapes the
 // run. A checkpoint from another run is ignored rather than trusted.
-std::string run_fingerprint(const TrainingSet& set, const TrainingOptions& options) {
+std::string run_fingerprint(const FeatureRows& set, const TrainingOptions& options) {
   std::string fingerprint = feature_schema();
-  fingerprint += " rows=" + std::to_string(set.layer_keys.size());
-  fingerprint += " targets=" + std::to_string(set.log_targets.sum().item<double>());
+  fingerprint += " rows=" + std::to_string(set.rows());
+  fingerprint += " targets=" + std::to_string(std::accumulate(set.log_targets.begin(),
+                                                              set.log_targets.end(), 0.0));
   fingerprint += " seed=" + std::to_string(options.predictor.seed);
   fingerprint += " test_fraction=" + std::to_string(options.predictor.test_fraction);
-  fingerprint += " epochs=" + std::to_string(options.epochs);
-  fingerprint += " batch=" + std::to_string(options.batch_size);
-  fingerprint += " lr=" + std::to_string(options.learning_rate);
+  fingerprint += " epochs=" + std::to_string(options.fit.epochs);
+  fingerprint += " batch=" + std::to_string(options.fit.batch_size);
+  fingerprint += " lr=" + std::to_string(options.fit.learning_rate);
   for (int64_t hidden : options.predictor.hidden_sizes)
     fingerprint += " h" + std::to_string(hidden);
   return fingerprint;
-}
-
-void write_checkpoint(const std::string& path, const std::string& fingerprint, int epochs_done,
-                      const Predictor& predictor, const torch::optim::Adam& optimizer) {
-  torch::serialize::OutputArchive archive;
-  archive.write("fingerprint", c10::IValue(fingerprint));
-  archive.write("epochs_done", c10::IValue(static_cast<int64_t>(epochs_done)));
-  torch::serialize::OutputArchive predictor_archive;
-  predictor.write(predictor_archive);
-  archive.write("predictor", predictor_archive);
-  torch::serialize::OutputArchive optimizer_archive;
-  optimizer.save(optimizer_archive);
-  archive.write("optimizer", optimizer_archive);
-  // Written aside and renamed, so a kill mid-write leaves the previous checkpoint intact.
-  const std::string partial = path + ".partial";
-  archive.save_to(partial);
-  std::filesystem::rename(partial, path);
-}
-
-// Restores predictor and optimizer from a matching checkpoint; returns the epochs it had done
-// (0 when there is none or it belongs to another run).
-int resume_checkpoint(const std::string& path, const std::string& fingerprint, Predictor& predictor,
-                      torch::optim::Adam& optimizer) {
-  if (path.empty() || !std::filesystem::exists(path)) return 0;
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    c10::IValue value;
-    archive.read("fingerprint", value);
-    if (value.toStringRef() != fingerprint) return 0;
-    archive.read("epochs_done", value);
-    torch::serialize::InputArchive predictor_archive;
-    archive.read("predictor", predictor_archive);
-    Predictor restored = Predictor::read(predictor_archive, path);
-    torch::NoGradGuard no_grad;
-    auto target = predictor.net()->parameters();
-    auto source = restored.net()->parameters();
-    for (size_t i = 0; i < target.size(); ++i) target[i].copy_(source[i]);
-    torch::serialize::InputArchive optimizer_archive;
-    archive.read("optimizer", optimizer_archive);
-    optimizer.load(optimizer_archive);
-    return static_cast<int>(value.toInt());
-  } catch (const c10::Error&) {
-    return 0;  // an unreadable checkpoint only costs the epochs it held
-  } catch (const InputError&) {
-    return 0;
-  }
 }
 
 std::vector<double> ranks(const std::vector<double>& values) {
@@ -140,96 +82,39 @@ double spearman_rho(const std::vector<double>& a, const std::vector<double>& b) 
   return covariance / std::sqrt(variance_a * variance_b);
 }
 
-TrainingSet make_training_set(const std::vector<TraceRecord>& records) {
-  const int64_t context_size = static_cast<int64_t>(context_feature_names().size());
-  std::vector<float> context, code, targets;
-  TrainingSet set;
+FeatureRows make_training_set(const std::vector<TraceRecord>& records) {
+  FeatureRows set;
+  set.context_size = static_cast<int64_t>(context_feature_names().size());
   for (const TraceRecord& record : records) {
-    const std::vector<float> features = context_features(record.layer, record.arch);
-    context.insert(context.end(), features.begin(), features.end());
-    const CodeVector vector =
-        code_to_vector(encode_dataflow(record.layer, record.arch, record.dataflow));
-    code.insert(code.end(), vector.begin(), vector.end());
-    targets.push_back(static_cast<float>(std::log(static_cast<double>(record.result.cycles))));
-    targets.push_back(static_cast<float>(std::log(record.result.total_energy_pj)));
-    set.layer_keys.push_back(record.layer_key);
+    append_feature_row(record.layer, record.arch, record.dataflow, set);
+    set.log_targets.push_back(
+        static_cast<float>(std::log(static_cast<double>(record.result.cycles))));
+    set.log_targets.push_back(static_cast<float>(std::log(record.result.total_energy_pj)));
   }
-  set.context = rows_tensor(context, context_size);
-  set.code = rows_tensor(code, kCodeSize);
-  set.log_targets = rows_tensor(targets, kNumTargets);
   return set;
 }
 
 Predictor train_predictor(const std::vector<TraceRecord>& records, const TrainingOptions& options,
                           const std::function<void(const EpochReport&)>& on_batch) {
-  const TrainingSet set = make_training_set(records);
   Predictor predictor(options.predictor);
-  std::vector<int64_t> train_rows;
+  std::vector<TraceRecord> train_records;
   std::vector<ArchSpec> train_archs;
   std::set<std::string> arch_ids;
-  for (size_t row = 0; row < records.size(); ++row) {
-    if (predictor.is_test_layer(set.layer_keys[row])) continue;
-    train_rows.push_back(static_cast<int64_t>(row));
-    if (arch_ids.insert(arch_content_id(records[row].arch)).second)
-      train_archs.push_back(records[row].arch);
+  for (const TraceRecord& record : records) {
+    if (predictor.is_test_layer(record.layer_key)) continue;
+    train_records.push_back(record);
+    if (arch_ids.insert(arch_content_id(record.arch)).second) train_archs.push_back(record.arch);
   }
-  if (train_rows.empty() || train_rows.size() == records.size())
-    throw InputError("--traces", "",
-                     "the traces hold too few layers to split " +
-                         std::to_string(train_rows.size()) + " of " +
+  if (train_records.empty() || train_records.size() == records.size())
+    throw InputError("traces", "",
+                     "too few layers to split " + std::to_string(train_records.size()) + " of " +
                          std::to_string(records.size()) + " rows for training",
                      "traces with at least 2 distinct layers in each split; sweep more layers");
-
-  const torch::Tensor train_index = index_tensor(train_rows);
-  const torch::Tensor context = set.context.index_select(0, train_index);
-  const torch::Tensor code = set.code.index_select(0, train_index);
-  const torch::Tensor log_targets = set.log_targets.index_select(0, train_index);
-  predictor.fit_normalisation(context, code, log_targets);
   predictor.record_hardware_range(train_archs);
-  const torch::Tensor targets = predictor.normalise_targets(log_targets);
-
-  torch::optim::Adam optimizer(predictor.net()->parameters(),
-                               torch::optim::AdamOptions(options.learning_rate));
-  const std::string fingerprint = run_fingerprint(set, options);
-  const int first_epoch =
-      resume_checkpoint(options.checkpoint_path, fingerprint, predictor, optimizer);
-
-  const int64_t rows = context.size(0);
-  std::vector<int64_t> order(static_cast<size_t>(rows));
-  EpochReport report;
-  for (int epoch = first_epoch; epoch < options.epochs; ++epoch) {
-    // Cosine decay: large steps early, fine ones at the end. Set per epoch from the epoch index
-    // alone, so a resumed run follows the same schedule.
-    const double learning_rate =
-        options.learning_rate * 0.5 * (1 + std::cos(M_PI * epoch / options.epochs));
-    for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate);
-    std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 shuffle_rng(options.predictor.seed * 1000003 + static_cast<uint64_t>(epoch));
-    std::shuffle(order.begin(), order.end(), shuffle_rng);
-    const torch::Tensor permutation = index_tensor(order);
-    double loss_sum = 0;
-    int64_t batches = 0;
-    report.epoch = epoch + 1;
-    for (int64_t start = 0; start < rows; start += options.batch_size) {
-      const torch::Tensor batch =
-          permutation.slice(0, start, std::min(rows, start + options.batch_size));
-      optimizer.zero_grad();
-      const torch::Tensor loss = torch::mse_loss(
-          predictor.predict_normalised(context.index_select(0, batch), code.index_select(0, batch)),
-          targets.index_select(0, batch));
-      loss.backward();
-      optimizer.step();
-      loss_sum += loss.item<double>();
-      ++batches;
-      report.rows_done += batch.size(0);
-      report.train_loss = loss_sum / static_cast<double>(batches);
-      if (on_batch) on_batch(report);
-    }
-    if (!options.checkpoint_path.empty())
-      write_checkpoint(options.checkpoint_path, fingerprint, epoch + 1, predictor, optimizer);
-  }
-  if (!options.checkpoint_path.empty()) std::filesystem::remove(options.checkpoint_path);
+  FitOptions fit = options.fit;
+  fit.shuffle_seed = options.predictor.seed;
+  fit.fingerprint = run_fingerprint(make_training_set(records), options);
+  predictor.model().fit(make_training_set(train_records), fit, predictor.info(), on_batch);
   return predictor;
 }
 
@@ -237,34 +122,12 @@ void fine_tune(Predictor& predictor, const std::vector<TraceRecord>& records, in
                double learning_rate, const std::vector<TraceRecord>& anchors,
                double anchor_weight) {
   if (records.empty() || steps <= 0) return;
-  const TrainingSet set = make_training_set(records);
-  const torch::Tensor targets = predictor.normalise_targets(set.log_targets);
-  const TrainingSet anchor_set = make_training_set(anchors);
-  torch::Tensor anchor_targets;
-  if (!anchors.empty()) {
-    torch::NoGradGuard no_grad;
-    anchor_targets = predictor.predict_normalised(anchor_set.context, anchor_set.code);
-  }
-  torch::optim::Adam optimizer(predictor.net()->parameters(),
-                               torch::optim::AdamOptions(learning_rate));
-  for (int step = 0; step < steps; ++step) {
-    optimizer.zero_grad();
-    torch::Tensor loss =
-        torch::mse_loss(predictor.predict_normalised(set.context, set.code), targets);
-    if (!anchors.empty())
-      loss = loss + anchor_weight * torch::mse_loss(predictor.predict_normalised(anchor_set.context,
-                                                                                 anchor_set.code),
-                                                    anchor_targets);
-    loss.backward();
-    optimizer.step();
-  }
+  predictor.model().fine_tune(make_training_set(records), steps, learning_rate,
+                              make_training_set(anchors), anchor_weight);
 }
 
 double mean_squared_log_error(Predictor& predictor, const std::vector<TraceRecord>& records) {
-  const TrainingSet set = make_training_set(records);
-  torch::NoGradGuard no_grad;
-  return torch::mse_loss(predictor.predict_log(set.context, set.code), set.log_targets)
-      .item<double>();
+  return predictor.model().mean_squared_log_error(make_training_set(records));
 }
 
 PredictorMetrics measure_predictor(Predictor& predictor, const std::vector<TraceRecord>& records,
@@ -280,19 +143,16 @@ PredictorMetrics measure_predictor(Predictor& predictor, const std::vector<Trace
   metrics.rows = static_cast<int64_t>(chosen.size());
   metrics.layers = static_cast<int64_t>(layers.size());
   if (chosen.empty()) return metrics;
-  const TrainingSet set = make_training_set(chosen);
-  torch::NoGradGuard no_grad;
-  const torch::Tensor predicted =
-      predictor.predict_log(set.context, set.code).exp().to(torch::kFloat64);
-  const auto predicted_rows = predicted.accessor<double, 2>();
+  const std::vector<std::array<double, kNumTargets>> predicted =
+      predictor.predict(make_training_set(chosen));
   std::vector<double> predicted_cycles, predicted_energy, actual_cycles, actual_energy;
   for (size_t row = 0; row < chosen.size(); ++row) {
-    predicted_cycles.push_back(predicted_rows[static_cast<int64_t>(row)][0]);
-    predicted_energy.push_back(predicted_rows[static_cast<int64_t>(row)][1]);
+    predicted_cycles.push_back(predicted[row][0]);
+    predicted_energy.push_back(predicted[row][1]);
     actual_cycles.push_back(static_cast<double>(chosen[row].result.cycles));
     actual_energy.push_back(chosen[row].result.total_energy_pj);
   }
-  const std::array<double, kNumTargets> mean = predictor.mean_prediction();
+  const std::array<double, kNumTargets> mean = predictor.model().mean_prediction();
   metrics.cycles = target_metrics(predicted_cycles, actual_cycles, mean[0]);
   metrics.energy = target_metrics(predicted_energy, actual_energy, mean[1]);
   return metrics;

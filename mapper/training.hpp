@@ -9,29 +9,12 @@
 
 namespace dcp {
 
-// Trace rows as tensors: raw context features, codes and natural-log targets.
-struct TrainingSet {
-  torch::Tensor context;      // [N, context features]
-  torch::Tensor code;         // [N, kCodeSize]
-  torch::Tensor log_targets;  // [N, 2]: ln cycles, ln energy pJ
-  std::vector<std::string> layer_keys;
-};
-TrainingSet make_training_set(const std::vector<TraceRecord>& records);
+// Trace rows as model input: raw context features, codes and natural-log targets.
+FeatureRows make_training_set(const std::vector<TraceRecord>& records);
 
 struct TrainingOptions {
   PredictorConfig predictor;
-  int epochs = 60;
-  int64_t batch_size = 256;
-  double learning_rate = 2e-3;
-  // Written after every epoch and removed at the end; a rerun of the same command resumes from
-  // it. Empty: no checkpoints.
-  std::string checkpoint_path;
-};
-
-struct EpochReport {
-  int epoch = 0;  // 1-based
-  double train_loss = 0;
-  int64_t rows_done = 0;  // training rows processed in this run (for rate and ETA)
+  FitOptions fit;  // its shuffle seed and fingerprint are set from the rest by train_predictor
 };
 
 // Trains on the rows whose layer is not held out. Same records, options and seed give the same

@@ -156,7 +156,8 @@ TraceRecord simulate_record(const Layer& layer, const ArchSpec& arch, const Data
 std::vector<Shot> choose_shots(Predictor& predictor, const std::vector<Layer>& layers,
                                const ArchSpec& arch, const Objective& objective,
                                const TransferOptions& options) {
-  if (options.shots < 0) throw InputError("--shots", "", std::to_string(options.shots), ">= 0");
+  if (options.shots < 0)
+    throw InputError("transfer", "shots", std::to_string(options.shots), ">= 0");
   if (options.shots == 0 || layers.empty()) return {};
   std::set<std::pair<std::string, std::vector<int64_t>>> seen;
   const auto is_new = [&seen](const Shot& shot) {
@@ -199,6 +200,10 @@ TransferReport transfer_predictor(Predictor& predictor, const std::vector<Layer>
                                   const ArchSpec& arch, const Objective& objective,
                                   const TransferOptions& options,
                                   const std::function<void()>& on_simulation) {
+  // Fine-tuning on nothing would only report steps it never took.
+  if (options.shots < 1)
+    throw InputError("transfer", "shots", std::to_string(options.shots),
+                     ">= 1; without shots, map with the predictor as it is");
   TransferReport report;
   const auto simulated = [&](TraceRecord record, std::vector<TraceRecord>& into) {
     into.push_back(std::move(record));

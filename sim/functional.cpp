@@ -132,7 +132,7 @@ FunctionalReport run_functional(const Layer& layer, const ArchSpec& arch, const 
   require_legal(layer, arch, dataflow, "dataflow");
   const int64_t instance_macs = layer.macs() / layer.repeat;
   if (instance_macs > max_macs)
-    throw InputError(layer.name, "--functional",
+    throw InputError(layer.name, "functional check",
                      "layer has " + std::to_string(instance_macs) + " MACs per instance",
                      "at most " + std::to_string(max_macs));
   Tensors tensors = random_tensors(layer, seed);

@@ -716,7 +716,7 @@ void write_timeline(const std::vector<TimelineEvent>& events, const std::string&
                         {"otherData", {{"time_unit", "cycles"}}}}
              .dump()
       << "\n";
-  if (!out) throw InputError(path, "--timeline", "cannot write file");
+  if (!out) throw InputError(path, "", "cannot write the timeline file");
 }
 
 }  // namespace dcp::sim

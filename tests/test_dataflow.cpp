@@ -581,7 +581,7 @@ TEST_CASE("fixed dataflow names") {
   CHECK(is_fixed_dataflow_name("tpu-ws"));
   CHECK_FALSE(is_fixed_dataflow_name("tpu"));
   CHECK_THROWS_WITH(make_fixed_dataflow("tpu", conv_layer(), small_arch()),
-                    "--dataflow: unknown fixed dataflow 'tpu' (allowed: nvdla, eyeriss-rs, "
+                    "fixed dataflow: unknown 'tpu' (allowed: nvdla, eyeriss-rs, "
                     "shidiannao, tpu-ws, tpu-os)");
 }
 

@@ -1,0 +1,148 @@
+#pragma once
+// The learned model's one door, free of torch: the MLP behind the predictor, its normalisation,
+// its file, its fitting and the gradient descent on dataflow codes, on plain rows of floats.
+// Torch lives only in learned_model.cpp, built as the shared library libdcp_learned.so that
+// learned_model_library() opens on first use: commands that need no predictor (simulate, sweep,
+// search, ...) never load libtorch (about 0.6 s and 170 MB), and a build without torch
+// (DCP_WITH_TORCH=OFF) still has every other command.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mapper/dataflow_code.hpp"
+#include "mapper/objective.hpp"
+
+namespace dcp {
+
+// The targets, in natural log: [log cycles, log energy pJ].
+constexpr int kNumTargets = 2;
+
+// Positions in a context row (context_features) that the model's code features read.
+constexpr int kContextLog2Dim = 0;  // K, C, Y, X, R, S, N follow in order
+constexpr int kContextLog2Stride = kNumDims;
+constexpr int kContextTypeMatmul = kNumDims + 2 + 3;  // the one-hot after dims, stride, groups
+constexpr int kNumLayerFeatures = kNumDims + 2 + 4;   // dims, stride, groups, type one-hot
+constexpr int kContextLog2Pes = kNumLayerFeatures;
+constexpr int kContextLog2Lanes = kNumLayerFeatures + 3;  // after num_pes, rows, cols
+
+struct PredictorConfig {
+  std::vector<int64_t> hidden_sizes = {512, 512, 256};
+  uint64_t seed = 1;
+  double test_fraction = 0.2;  // share of layers held out, chosen by hashing the layer key
+};
+
+// What a predictor file holds besides the weights and the normalisation.
+struct PredictorInfo {
+  PredictorConfig config;
+  std::string schema;  // feature_schema() when written; a file with another one is refused
+  std::vector<double> hardware_min, hardware_max;  // per hardware_parameter_names()
+  std::string training_summary;
+};
+
+// Rows of model input: the raw context features and the raw code of each row, and for fitting
+// the natural-log targets.
+struct FeatureRows {
+  int64_t context_size = 0;
+  std::vector<float> context;      // rows x context_size
+  std::vector<float> code;         // rows x kCodeSize
+  std::vector<float> log_targets;  // rows x kNumTargets (fitting and errors only)
+  int64_t rows() const { return static_cast<int64_t>(code.size()) / kCodeSize; }
+};
+
+struct EpochReport {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;
+  int64_t rows_done = 0;  // training rows processed in this run (for rate and ETA)
+};
+
+struct FitOptions {
+  int epochs = 60;
+  int64_t batch_size = 256;
+  double learning_rate = 2e-3;
+  uint64_t shuffle_seed = 1;
+  // Written after every epoch and removed at the end; a rerun with the same fingerprint resumes
+  // from it. Empty: no checkpoints.
+  std::string checkpoint_path;
+  std::string fingerprint;  // the data and options that shape the run
+};
+
+// Codes descending the predicted objective: rows in groups (one per layer), each with its
+// normalising reference and buffer capacities.
+struct DescentProblem {
+  FeatureRows start;                     // context and starting codes
+  std::vector<float> log_reference;      // rows x kNumTargets: ln reference cycles and energy
+  std::vector<float> log2_capacity;      // rows x kNumLevels: elements each level holds
+  std::vector<int64_t> group_first_row;  // per group, then the row count
+  Objective objective;
+  double learning_rate = 0.05;
+  double penalty_weight = 4;
+};
+
+struct DescentPrices {
+  std::vector<double> predicted;   // rows x kNumTargets: cycles, energy pJ
+  std::vector<double> group_best;  // per group: the least objective
+  std::vector<double> group_mean;  // per group: the mean objective
+};
+
+// One descent; the model's weights stay frozen while it lives.
+class CodeDescent {
+ public:
+  virtual ~CodeDescent() = default;
+  // The relaxed codes now, rows x kCodeSize.
+  virtual std::vector<float> codes() const = 0;
+  // Prices `decoded` (the current codes decoded to legal dataflows, rows x kCodeSize) as a
+  // straight-through estimator: the values are the decoded ones', the gradient flows to the codes.
+  virtual DescentPrices price(const std::vector<float>& decoded) = 0;
+  // One Adam step on the last price's objective plus the legality penalty; share and tile genes
+  // are then projected back to <= 0.
+  virtual void step() = 0;
+};
+
+class LearnedModel {
+ public:
+  virtual ~LearnedModel() = default;
+  // An independent copy, to fine-tune without touching this one.
+  virtual std::unique_ptr<LearnedModel> clone() const = 0;
+  virtual void save(const std::string& path, const PredictorInfo& info) const = 0;
+  // rows x kNumTargets: predicted cycles and energy pJ.
+  virtual std::vector<double> predict(const FeatureRows& rows) = 0;
+  // The mean over rows and targets of (predicted ln - ln target)^2.
+  virtual double mean_squared_log_error(const FeatureRows& rows) = 0;
+  // exp(target mean): what a predict-the-mean baseline says, [cycles, energy pJ].
+  virtual std::array<double, kNumTargets> mean_prediction() const = 0;
+  // Fits the normalisation to `rows`, then the weights by minibatch Adam with cosine decay.
+  // `info` goes into the checkpoints.
+  virtual void fit(const FeatureRows& rows, const FitOptions& options, const PredictorInfo& info,
+                   const std::function<void(const EpochReport&)>& on_batch) = 0;
+  // `steps` full-batch Adam steps on `rows`, keeping the normalisation; `anchors` are held to
+  // the model's predictions before the first step, weighted by `anchor_weight`.
+  virtual void fine_tune(const FeatureRows& rows, int steps, double learning_rate,
+                         const FeatureRows& anchors, double anchor_weight) = 0;
+  virtual std::unique_ptr<CodeDescent> descend(const DescentProblem& problem) = 0;
+};
+
+// The entry points of libdcp_learned.so.
+class LearnedModelLibrary {
+ public:
+  virtual ~LearnedModelLibrary() = default;
+  virtual std::unique_ptr<LearnedModel> create(int64_t context_size,
+                                               const PredictorConfig& config) const = 0;
+  // Throws InputError naming `path` for a missing, truncated or foreign file, or one whose
+  // schema is not `schema`.
+  virtual std::unique_ptr<LearnedModel> load(const std::string& path, const std::string& schema,
+                                             PredictorInfo& info) const = 0;
+  // Intra-op threads of every later call (torch's default is all cores).
+  virtual void set_threads(int threads) const = 0;
+};
+
+// Opens libdcp_learned.so on the first call. Throws InputError when this build has no
+// predictor support (DCP_WITH_TORCH=OFF) or the library cannot be opened.
+const LearnedModelLibrary& learned_model_library();
+
+}  // namespace dcp
+
+// The symbol learned_model_library() looks up in the shared library.
+extern "C" const dcp::LearnedModelLibrary* dcp_learned_model_library();
