@@ -52,12 +52,17 @@ void set_parameter(ArchSpec& arch, const std::string& name, int64_t value) {
     arch.array_cols = value / arch.array_rows;
     arch.num_pes = value;
   } else if (name == "l0_bytes") {
-    // Separate scratchpads keep their proportions.
+    // Separate scratchpads keep their proportions; their sum is the PE's L0.
     if (l0_partitioned(arch)) {
-      for (int64_t& bytes : arch.l0_partition_bytes)
-        bytes = std::max(arch.word_bytes, bytes * value / arch.l0_bytes);
+      const int64_t base_bytes = arch.l0_bytes;
+      arch.l0_bytes = 0;
+      for (int64_t& bytes : arch.l0_partition_bytes) {
+        bytes = std::max(arch.word_bytes, bytes * value / base_bytes);
+        arch.l0_bytes += bytes;
+      }
+    } else {
+      arch.l0_bytes = value;
     }
-    arch.l0_bytes = value;
   } else if (name == "l1_bytes") {
     arch.l1_bytes = value;
   } else if (name == "l2_bytes") {

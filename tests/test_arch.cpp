@@ -458,3 +458,22 @@ TEST_CASE("bad allocations give one-line errors naming the field", "[arch]") {
   check_one_line_naming(error_for("  l2_bytes: 110592", "  l2_bypass: weight\n  l2_bytes: 110592"),
                         "bad.yaml", "buffers.l2_bypass");
 }
+
+TEST_CASE("an arch space over a partitioned L0 scales every scratchpad and round-trips", "[arch]") {
+  dcp::ArchSpace space = dcp::load_arch_space("arch/spaces/edge-to-cloud.yaml");
+  space.base.l0_partition_bytes = {64, 128, 64};
+  space.base.l0_bytes = 256;
+  space.base.l2_bypass = {false, true, false};
+  const TempDir dir;
+  for (const ArchSpec& arch : dcp::sample_archs(space, 3, 12)) {
+    INFO(arch.name << " l0_bytes " << arch.l0_bytes);
+    CHECK(arch.l0_partition_bytes[0] + arch.l0_partition_bytes[1] + arch.l0_partition_bytes[2] ==
+          arch.l0_bytes);
+    CHECK(arch.l0_partition_bytes[1] == 2 * arch.l0_partition_bytes[0]);
+    std::ostringstream yaml;
+    dcp::write_arch_yaml(arch, yaml);
+    ArchSpec loaded = load_arch(dir.write(arch.name + ".yaml", yaml.str()));
+    loaded.source = arch.source;
+    CHECK(same_arch(loaded, arch));
+  }
+}
