@@ -92,6 +92,30 @@ void check_bounds(const Layer& layer, const ArchSpec& arch, const Dataflow& data
   CHECK(result.pe_utilization <= 1.0);
 }
 
+// No resource is busier than the run, and the stalls partition the cycles the PEs do not compute.
+void check_accounting(const Result& result) {
+  CHECK(result.busy.compute <= result.cycles);
+  CHECK(result.busy.l2 <= result.cycles);
+  CHECK(result.busy.noc <= result.cycles);
+  CHECK(result.busy.dram <= result.cycles);
+  int64_t stalls = 0;
+  for (const int64_t cycles : result.stall_cycles) stalls += cycles;
+  CHECK(result.busy.compute + stalls == result.cycles);
+}
+
+// Evaluates with steady-state skipping and checks it against simulating every iteration.
+Result evaluate_checking_skips(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow) {
+  EvalOptions every_iteration;
+  every_iteration.skip_steady_state = false;
+  const Result fast = evaluate(layer, arch, dataflow);
+  const Result full = evaluate(layer, arch, dataflow, every_iteration);
+  CHECK(fast.cycles == full.cycles);
+  CHECK(fast.counts == full.counts);
+  CHECK(fast.stall_cycles == full.stall_cycles);
+  CHECK(full.simulated_steps == full.total_steps);
+  return fast;
+}
+
 }  // namespace
 
 TEST_CASE("functional mode matches a reference convolution on random layers and dataflows") {
@@ -150,8 +174,6 @@ TEST_CASE("cycles, DRAM traffic and energy respect their bounds on every simulat
 
 TEST_CASE("advancing the steady state gives the same cycles and counts as every iteration") {
   std::mt19937_64 rng(11);
-  EvalOptions every_iteration;
-  every_iteration.skip_steady_state = false;
   int64_t skipped_somewhere = 0;
   for (int which = 0; which < 40; ++which) {
     Layer layer = make_conv("test", "layer" + std::to_string(which), 16, 32, 28, 28, 3, 3,
@@ -163,13 +185,8 @@ TEST_CASE("advancing the steady state gives the same cycles and counts as every 
                                   ? make_fixed_dataflow(fixed_dataflow_names()[which], layer, arch)
                                   : random_legal_dataflow(layer, arch, rng);
     INFO(dataflow_to_yaml(dataflow));
-    const Result fast = evaluate(layer, arch, dataflow);
-    const Result full = evaluate(layer, arch, dataflow, every_iteration);
-    CHECK(fast.cycles == full.cycles);
-    CHECK(fast.counts == full.counts);
-    CHECK(fast.stall_cycles == full.stall_cycles);
-    CHECK(full.simulated_steps == full.total_steps);
-    skipped_somewhere += full.simulated_steps - fast.simulated_steps;
+    const Result fast = evaluate_checking_skips(layer, arch, dataflow);
+    skipped_somewhere += fast.total_steps - fast.simulated_steps;
   }
   CHECK(skipped_somewhere > 0);
 }
@@ -364,19 +381,12 @@ TEST_CASE("columns holding different groups' filters take turns with their row s
 TEST_CASE("grouped layers on a systolic array: skipping equals every iteration, bounds hold") {
   const ArchSpec arch = load_arch("tests/validation/arch/systolic_16x16.yaml");
   std::mt19937_64 rng(14);
-  EvalOptions every_iteration;
-  every_iteration.skip_steady_state = false;
   for (int which = 0; which < 30; ++which) {
     // Depthwise and grouped layers (random_small_layer's kinds 2 and 3).
     const Layer layer = random_small_layer(rng, 2 + which % 2 + 5 * which);
     const Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
     INFO(dataflow_to_yaml(dataflow));
-    const Result fast = evaluate(layer, arch, dataflow);
-    const Result full = evaluate(layer, arch, dataflow, every_iteration);
-    CHECK(fast.cycles == full.cycles);
-    CHECK(fast.counts == full.counts);
-    CHECK(fast.stall_cycles == full.stall_cycles);
-    check_bounds(layer, arch, dataflow, fast);
+    check_bounds(layer, arch, dataflow, evaluate_checking_skips(layer, arch, dataflow));
   }
 }
 
@@ -431,15 +441,8 @@ TEST_CASE("no resource is busier than the run, and stalls partition the idle cyc
     for (const std::string model : {"resnet50", "mobilenet_v2", "vit_b16"}) {
       for (const Layer& layer : load_network("workloads/models/" + model + ".yaml").layers) {
         for (const std::string& name : fixed_dataflow_names()) {
-          const Result result = evaluate(layer, arch, make_fixed_dataflow(name, layer, arch));
           INFO(arch_name << " " << model << ":" << layer.name << " " << name);
-          CHECK(result.busy.compute <= result.cycles);
-          CHECK(result.busy.l2 <= result.cycles);
-          CHECK(result.busy.noc <= result.cycles);
-          CHECK(result.busy.dram <= result.cycles);
-          int64_t stalls = 0;
-          for (const int64_t cycles : result.stall_cycles) stalls += cycles;
-          CHECK(result.busy.compute + stalls == result.cycles);
+          check_accounting(evaluate(layer, arch, make_fixed_dataflow(name, layer, arch)));
           ++runs;
         }
       }
@@ -512,8 +515,6 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
   // bypasses L2 never touches it and moves between DRAM and the NoC word for word, and the counts
   // do not depend on how many copies a buffer holds.
   std::mt19937_64 rng(41);
-  EvalOptions every_iteration;
-  every_iteration.skip_steady_state = false;
   int64_t bypass_runs = 0, l1_bypass_runs = 0;
   for (int which = 0; which < 32; ++which) {
     const Layer layer = random_small_layer(rng, which);
@@ -528,18 +529,9 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
     if (which % 4 == 1) arch.l1_bypass[which % 8 == 1 ? 0 : 1] = true;
     const Dataflow dataflow = random_legal_dataflow(layer, arch, rng);
     INFO(layer.name << " single/double " << which << "\n" << dataflow_to_yaml(dataflow));
-    const Result fast = evaluate(layer, arch, dataflow);
-    const Result full = evaluate(layer, arch, dataflow, every_iteration);
+    const Result fast = evaluate_checking_skips(layer, arch, dataflow);
     check_bounds(layer, arch, dataflow, fast);
-    CHECK(fast.cycles == full.cycles);
-    CHECK(fast.counts == full.counts);
-    CHECK(fast.stall_cycles == full.stall_cycles);
-    CHECK(fast.busy.dram <= fast.cycles);
-    CHECK(fast.busy.l2 <= fast.cycles);
-    CHECK(fast.busy.noc <= fast.cycles);
-    int64_t stalls = 0;
-    for (const int64_t cycles : fast.stall_cycles) stalls += cycles;
-    CHECK(fast.busy.compute + stalls == fast.cycles);
+    check_accounting(fast);
     const auto at = [](const std::array<std::array<int64_t, kNumTensors>, kNumCostLevels>& table,
                        CostLevel level,
                        int tensor) { return table[static_cast<int>(level)][tensor]; };
