@@ -93,6 +93,10 @@ TensorFlags read_tensor_list(const YAML::Node& node, const FieldPath& where) {
 // `double_buffered: true|false` applies to every tensor; a list names the tensors that are.
 TensorFlags read_double_buffered(const YAML::Node& root, const FieldPath& where) {
   const YAML::Node node = root["double_buffered"];
+  // A missing key is a zombie node whose type yaml-cpp refuses to tell: ask IsDefined first.
+  if (!node.IsDefined())
+    where.child("double_buffered")
+        .fail("missing required field", "true, false or " + std::string(kTensorList));
   if (node.IsSequence()) return read_tensor_list(node, where.child("double_buffered"));
   const bool all = read_bool(root, "double_buffered", where);
   return {all, all, all};
@@ -102,7 +106,8 @@ TensorFlags read_double_buffered(const YAML::Node& root, const FieldPath& where)
 // Every tensor needs its own L0 space when partitioned: the MACs read operands and accumulate
 // partial sums there, so a missing partition would leave that tensor nowhere.
 void read_l0(const YAML::Node& buffers, const FieldPath& where, ArchSpec& arch) {
-  if (!buffers["l0_bytes"].IsMap()) {
+  const YAML::Node l0 = buffers["l0_bytes"];
+  if (!l0.IsDefined() || !l0.IsMap()) {
     arch.l0_bytes = read_int(buffers, "l0_bytes", where, arch.word_bytes, kMaxL0Bytes);
     return;
   }

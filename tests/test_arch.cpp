@@ -457,6 +457,13 @@ TEST_CASE("bad allocations give one-line errors naming the field", "[arch]") {
       "buffers.l2_bypass[0]");
   check_one_line_naming(error_for("  l2_bytes: 110592", "  l2_bypass: weight\n  l2_bytes: 110592"),
                         "bad.yaml", "buffers.l2_bypass");
+  // Partial sums drain through the cluster buffer; only operands can skip it.
+  check_one_line_naming(error_for("  l1_bytes: 1024", "  l1_bytes: 1024\n  l1_bypass: [output]"),
+                        "bad.yaml", "buffers.l1_bypass");
+  // Missing fields that may hold a list or a map are reported, not thrown from yaml-cpp.
+  check_one_line_naming(error_for("double_buffered: true", ""), "bad.yaml", "double_buffered");
+  check_one_line_naming(error_for("  l0_bytes: 512", ""), "bad.yaml", "buffers.l0_bytes");
+  CHECK(error_for("double_buffered: true", "").find("missing") != std::string::npos);
 }
 
 TEST_CASE("an arch space over a partitioned L0 scales every scratchpad and round-trips", "[arch]") {
