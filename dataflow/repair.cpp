@@ -189,14 +189,16 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
   }
 
   // Lowering fan-outs grows the L0 tiles tied to L1 shares, which may overflow L0 again; fan-outs
-  // only ever fall, so the passes end.
+  // only ever fall, so the passes end. Without an L1 bypass nothing is tied and one pass fits
+  // (repair runs for every dataflow a search draws, so it does not copy and compare then).
+  const bool tied = arch.l1_bypass != TensorFlags{};
   Dataflow before_pass;
   do {
-    before_pass = dataflow;
+    if (tied) before_pass = dataflow;
     tie_to_l1_shares(layer, arch, dataflow);
     fit_buffers(layer, arch, shrink_last, dataflow);
     clamp_fanouts(arch, dataflow);
-  } while (!(dataflow == before_pass));
+  } while (tied && !(dataflow == before_pass));
 }
 
 Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch) {

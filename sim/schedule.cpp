@@ -245,8 +245,8 @@ TileFetch ScheduleCompiler::l2_fetch(int64_t sequence, const TileRange* current,
     const int64_t words = footprint_elements(layer_, next.size, tensor) -
                           (current == nullptr ? 0 : held_elements(layer_, tensor, *current, next));
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(next))) {
-      int64_t& phase_bytes =
-          buffer_copies(arch_, tensor) == 2 ? fetch.dram_read_bytes : fetch.late_dram_read_bytes;
+      int64_t& phase_bytes = flag_of(arch_.double_buffered, tensor) ? fetch.dram_read_bytes
+                                                                    : fetch.late_dram_read_bytes;
       phase_bytes = saturating_add(phase_bytes, bytes(words));
       add_access(counts, CostLevel::Dram, tensor, words, 0);
       add_access(counts, CostLevel::L2, tensor, 0, words);
@@ -374,11 +374,11 @@ void ScheduleCompiler::emit(StepSink& sink) {
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
       const int64_t cluster_held =
           has_pending_ ? held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile) : 0;
-      const bool bypass = flag_of(arch_.l2_bypass, tensor);
-      FillBytes& phase = buffer_copies(arch_, tensor) == 2 ? step.fill : step.late_fill;
+      FillBytes& phase = flag_of(arch_.double_buffered, tensor) ? step.fill : step.late_fill;
       phase.noc = saturating_add(phase.noc, bytes(words));
-      if (bypass) phase.from_dram = saturating_add(phase.from_dram, bytes(words));
-      add_access(counts_, bypass ? CostLevel::Dram : CostLevel::L2, tensor, words, 0);
+      if (flag_of(arch_.l2_bypass, tensor))
+        phase.from_dram = saturating_add(phase.from_dram, bytes(words));
+      add_access(counts_, home_above_noc(tensor), tensor, words, 0);
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
       if (flag_of(arch_.l1_bypass, tensor)) {
@@ -428,11 +428,11 @@ void ScheduleCompiler::evict_l1_outputs() {
   add_access(counts_, CostLevel::L1, Tensor::Output, pending_.cluster_output_words, 0);
   add_access(counts_, CostLevel::Noc, Tensor::Output, 0, words);
   add_link_words(counts_, Tensor::Output, words, pending_.output_tree_links);
-  add_access(counts_, output_home(), Tensor::Output, 0, words);
+  add_access(counts_, home_above_noc(Tensor::Output), Tensor::Output, 0, words);
 }
 
-CostLevel ScheduleCompiler::output_home() const {
-  return flag_of(arch_.l2_bypass, Tensor::Output) ? CostLevel::Dram : CostLevel::L2;
+CostLevel ScheduleCompiler::home_above_noc(Tensor tensor) const {
+  return flag_of(arch_.l2_bypass, tensor) ? CostLevel::Dram : CostLevel::L2;
 }
 
 void ScheduleCompiler::evict_l2_outputs() {
@@ -612,7 +612,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     // Bus words per phase: [0] double-buffered tensors, [1] single-buffered ones.
     std::array<int64_t, 2> bus_words{};
     const auto add_bus_words = [&](Tensor tensor, int64_t words) {
-      int64_t& phase = bus_words[buffer_copies(arch_, tensor) == 2 ? 0 : 1];
+      int64_t& phase = bus_words[flag_of(arch_.double_buffered, tensor) ? 0 : 1];
       phase = saturating_add(phase, words);
     };
     for (Tensor tensor : kOperands) {
@@ -651,7 +651,7 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     // A fill may start once the bus is free and its buffer slot is: a double-buffered tensor's
     // once step i-2 is done, a single-buffered one's once step i-1 is. Partial sums pass their
     // adder tree on the way, in the outputs' phase.
-    const int output_phase = buffer_copies(arch_, Tensor::Output) == 2 ? 0 : 1;
+    const int output_phase = flag_of(arch_.double_buffered, Tensor::Output) ? 0 : 1;
     for (int phase = 0; phase < 2; ++phase) {
       if (bus_words[phase] == 0) continue;
       const int64_t cycles =

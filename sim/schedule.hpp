@@ -180,8 +180,9 @@ class ScheduleCompiler {
   // `counts`.
   TileFetch l2_fetch(int64_t sequence, const TileRange* current, const TileRange& next,
                      AccessCounts& counts) const;
-  // Where partial sums leaving L1 go: L2, or DRAM when outputs bypass L2.
-  CostLevel output_home() const;
+  // Where `tensor` lives above the NoC: L2, or DRAM when it bypasses L2. Fills read it there and
+  // partial sums leaving L1 are written there.
+  CostLevel home_above_noc(Tensor tensor) const;
   // `kept_in_l0`: bit t set when operand tensor t's L0 tiles are still in the PEs from the
   // previous step (its last L0 step held the tiles this step starts with).
   const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);
