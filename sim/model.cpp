@@ -72,7 +72,8 @@ void append_step(std::vector<int64_t>& state, const StepRecord& step, int64_t ne
   state.insert(state.end(), {newest_sequence - step.l2_sequence, step.fill.noc, step.fill.from_dram,
                              step.late_fill.noc, step.late_fill.from_dram, step.noc_out_bytes,
                              step.output_tree_cycles, step.dram_write_bytes, step.compute_cycles,
-                             step.fill_stall_cycles, step.ends_l2_tile ? 1 : 0});
+                             step.fill_stall_cycles, step.ends_l2_tile ? 1 : 0,
+                             step.late_fill_has_outputs ? 1 : 0});
 }
 
 // What a process is doing, so a snapshot can tell whether two moments have the same future.
@@ -273,23 +274,29 @@ class GlobalBuffer : public sc_module {
  public:
   SC_HAS_PROCESS(GlobalBuffer);
   GlobalBuffer(sc_module_name name, Job& job, DramChannel& dram)
-      : sc_module(name), fetches(1u << 30), job_(job), dram_(dram) {
+      : sc_module(name), fetches(1u << 30), job_(job), dram_(dram), drains_(1u << 30) {
     SC_THREAD(prefetch);
+    SC_THREAD(drain);
   }
   void reset() {
     slots.reset(buffer_slots(*job_.arch));
     tiles_ready = 0;
     tiles_released_ = 0;
+    tiles_ended_ = 0;
   }
   void wait_ready(int64_t sequence) {
     while (tiles_ready <= sequence) wait(tile_ready_);
   }
-  // A tile's outputs have left: its slot, and its single-buffered tensors' space, are free.
-  void release_tile() {
-    slots.release();
-    ++tiles_released_;
-    tile_released_.notify(sc_core::SC_ZERO_TIME);
+  // The tile's last step has drained into L2: its outputs go to DRAM while later tiles compute,
+  // and its slot is released once they are written. Single-buffered outputs share their space
+  // with the next tile's partial sums, so the caller then waits for the write to finish.
+  void end_tile(int64_t dram_write_bytes) {
+    drains_.push(dram_write_bytes);
+    ++tiles_ended_;
+    if (!flag_of(job_.arch->double_buffered, Tensor::Output)) wait_released(tiles_ended_);
   }
+  // Until every ended tile's outputs are in DRAM: the run is not over before.
+  void wait_drained() { wait_released(tiles_ended_); }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
     auto append_fetch = [newest_sequence](std::vector<int64_t>& out, const TileFetch& fetch) {
       out.insert(out.end(), {newest_sequence - fetch.l2_sequence, fetch.dram_read_bytes,
@@ -300,7 +307,12 @@ class GlobalBuffer : public sc_module {
     state.push_back(slots.free());
     state.push_back(newest_sequence - tiles_ready);
     state.push_back(newest_sequence - tiles_released_);
+    state.push_back(newest_sequence - tiles_ended_);
     activity_.append(state, now);
+    drains_.append_items(state,
+                         [](std::vector<int64_t>& out, int64_t bytes) { out.push_back(bytes); });
+    state.push_back(draining_bytes_);
+    drain_activity_.append(state, now);
   }
 
   Queue<TileFetch> fetches;
@@ -321,7 +333,7 @@ class GlobalBuffer : public sc_module {
       if (fetch.late_dram_read_bytes > 0) {
         // Single-buffered tensors overwrite the previous tile's, so they wait for its release.
         activity_.set(kWaitRelease);
-        while (tiles_released_ < fetch.l2_sequence) wait(tile_released_);
+        wait_released(fetch.l2_sequence);
         activity_.set(kLateFetch);
         dram_.read_into_l2("fetch L2 tile (single-buffered)", fetch.late_dram_read_bytes);
       }
@@ -329,9 +341,27 @@ class GlobalBuffer : public sc_module {
       tile_ready_.notify(sc_core::SC_ZERO_TIME);
     }
   }
+  void drain() {
+    while (true) {
+      drain_activity_.set(0);
+      draining_bytes_ = drains_.pop();
+      drain_activity_.set(1);
+      if (draining_bytes_ > 0) dram_.write_from_l2("outputs to DRAM", draining_bytes_);
+      draining_bytes_ = 0;
+      slots.release();
+      ++tiles_released_;
+      tile_released_.notify(sc_core::SC_ZERO_TIME);
+    }
+  }
+  void wait_released(int64_t tiles) {
+    while (tiles_released_ < tiles) wait(tile_released_);
+  }
   Job& job_;
   DramChannel& dram_;
-  Activity activity_;
+  Queue<int64_t> drains_;
+  Activity activity_, drain_activity_;
+  int64_t draining_bytes_ = 0;
+  int64_t tiles_ended_ = 0;
   TileFetch current_;
   sc_event tile_ready_;
   int64_t tiles_released_ = 0;
@@ -348,6 +378,7 @@ class PeArray : public sc_module {
   // Until the first step arrives the PEs wait for the first tile from DRAM.
   void reset() {
     wait_start_ = last_busy_end = now_cycles();
+    computed = 0;
     stall_cause_ = waiting_for = StallCause::Dram;
   }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
@@ -384,6 +415,8 @@ class PeArray : public sc_module {
       const int64_t start = now_cycles();
       wait_cycles(step.compute_cycles);
       const int64_t mac_cycles = step.compute_cycles - step.fill_stall_cycles;
+      ++computed;
+      step_computed.notify(sc_core::SC_ZERO_TIME);
       job_.record("PE array", "step " + std::to_string(step.index), start, mac_cycles);
       job_.totals.busy.compute = saturating_add(job_.totals.busy.compute, mac_cycles);
       book_stall(StallCause::L1Fill, start + mac_cycles, step.fill_stall_cycles);
@@ -403,6 +436,9 @@ class PeArray : public sc_module {
  public:
   // When the PEs last finished a step: what follows until the run ends is draining.
   int64_t last_busy_end = 0;
+  // Steps whose MACs are done: their operands' space may be refilled.
+  int64_t computed = 0;
+  sc_event step_computed;
   // The drain after the last step (partial sums and outputs still leaving) is a write-back stall.
   void book_drain(int64_t end) {
     book_stall(StallCause::Writeback, last_busy_end, end - last_busy_end);
@@ -440,6 +476,7 @@ class ClusterArray : public sc_module {
     append(state, writing_back_);
     state.push_back(slots.free());
     state.push_back(fill_activity_.phase == kWaitDrain ? filling_.index - drained : 0);
+    state.push_back(fill_activity_.phase == kWaitCompute ? filling_.index - pes_.computed : 0);
     fill_activity_.append(state, now);
     writeback_activity_.append(state, now);
   }
@@ -450,7 +487,16 @@ class ClusterArray : public sc_module {
   sc_event step_drained;
 
  private:
-  enum FillPhase { kIdle, kWaitTile, kWaitSlot, kTransfer, kWaitDrain, kBypassRead, kHandOver };
+  enum FillPhase {
+    kIdle,
+    kWaitTile,
+    kWaitSlot,
+    kTransfer,
+    kWaitDrain,
+    kWaitCompute,
+    kBypassRead,
+    kHandOver
+  };
   void set_fill(FillPhase phase) {
     fill_activity_.set(phase);
     pes_.waiting_for = phase == kWaitTile || phase == kBypassRead  ? StallCause::Dram
@@ -476,9 +522,15 @@ class ClusterArray : public sc_module {
       slots.acquire();
       fill_phase("fill L1", step.fill);
       if (step.late_fill.noc > 0) {
-        // Single-buffered tensors overwrite the previous step's, so they wait until it drained.
-        set_fill(kWaitDrain);
-        while (drained < step.index) wait(step_drained);
+        // Single-buffered tensors overwrite the previous step's: operands once its MACs are
+        // done, partial sums once it has drained.
+        if (step.late_fill_has_outputs) {
+          set_fill(kWaitDrain);
+          while (drained < step.index) wait(step_drained);
+        } else {
+          set_fill(kWaitCompute);
+          while (pes_.computed < step.index) wait(pes_.step_computed);
+        }
         fill_phase("fill L1 (single-buffered)", step.late_fill);
       }
       set_fill(kHandOver);
@@ -502,11 +554,7 @@ class ClusterArray : public sc_module {
         if (to_dram) dram_.write_bypassing_l2("partial sums to DRAM", step.noc_out_bytes);
       }
       slots.release();
-      if (step.ends_l2_tile) {
-        if (step.dram_write_bytes > 0)
-          dram_.write_from_l2("outputs to DRAM", step.dram_write_bytes);
-        l2_.release_tile();
-      }
+      if (step.ends_l2_tile) l2_.end_tile(step.dram_write_bytes);
       ++drained;
       step_drained.notify(sc_core::SC_ZERO_TIME);
     }
@@ -609,6 +657,7 @@ class Controller : public sc_module, public StepSink {
       wait(start_);
       compiler_->walk(*this, skip_);
       while (clusters_.drained < consumed_) wait(clusters_.step_drained);
+      l2_.wait_drained();
       end_time = now_cycles();
       pes_.book_drain(end_time);
     }

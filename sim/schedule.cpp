@@ -374,7 +374,9 @@ void ScheduleCompiler::emit(StepSink& sink) {
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
       const int64_t cluster_held =
           has_pending_ ? held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile) : 0;
-      FillBytes& phase = flag_of(arch_.double_buffered, tensor) ? step.fill : step.late_fill;
+      const bool double_buffered = flag_of(arch_.double_buffered, tensor);
+      FillBytes& phase = double_buffered ? step.fill : step.late_fill;
+      if (!double_buffered && tensor == Tensor::Output) step.late_fill_has_outputs = true;
       phase.noc = saturating_add(phase.noc, bytes(words));
       if (flag_of(arch_.l2_bypass, tensor))
         phase.from_dram = saturating_add(phase.from_dram, bytes(words));

@@ -115,8 +115,10 @@ struct StepRecord {
   bool ends_l2_tile = false;
   int64_t dram_write_bytes = 0;  // after this step: outputs evicted from L2
   // L2 -> L1 before this step (multicast counted once): double-buffered tensors may arrive while
-  // the previous step computes, single-buffered ones (`late_fill`) once it has drained.
+  // the previous step computes, single-buffered ones (`late_fill`) once it no longer needs
+  // their space: operands once its MACs are done, partial sums once it has drained.
   FillBytes fill, late_fill;
+  bool late_fill_has_outputs = false;
   // L1 -> L2 after this step (partial sums, reduced in the NoC); straight to DRAM when outputs
   // bypass L2.
   int64_t noc_out_bytes = 0;

@@ -14,6 +14,7 @@
 #include "common/input_error.hpp"
 #include "dataflow/fixed_dataflows.hpp"
 #include "dataflow/random_dataflow.hpp"
+#include "dataflow/repair.hpp"
 #include "sim/evaluate.hpp"
 
 using namespace dcp;
@@ -595,4 +596,55 @@ TEST_CASE("a single-buffered tensor's next tile waits for the current one to be 
   CHECK(both.counts == single_inputs.counts);
   CHECK(both.cycles < single_inputs.cycles);
   CHECK(single_inputs.cycles <= none.cycles);
+}
+
+TEST_CASE("double-buffered outputs go to DRAM while the next L2 tile computes") {
+  // L2 tiles that each finish their outputs (all channels inside the tile, filters split across
+  // tiles) end with a DRAM write. Double-buffered, the write overlaps the next tile's MACs;
+  // single-buffered, the next tile's partial sums must wait for it. Only timing differs.
+  const Layer layer = make_conv("test", "conv", 16, 128, 28, 28, 3, 3, 1, 1, 1);
+  ArchSpec arch = preset("eyeriss");
+  arch.dram_bandwidth = 1;  // a slow bus, so the write is long enough to matter
+  Dataflow dataflow = make_fixed_dataflow("nvdla", layer, arch);
+  dataflow.levels[0].tile[dim_index(Dim::C)] = layer.C;
+  dataflow.levels[0].tile[dim_index(Dim::K)] = 16;
+  repair_dataflow(layer, arch, dataflow);
+  INFO(dataflow_to_yaml(dataflow));
+  REQUIRE(dataflow.levels[0].tile[dim_index(Dim::C)] == layer.C);
+  REQUIRE(dataflow.levels[0].tile[dim_index(Dim::K)] < layer.K);
+  const Result overlapped = evaluate_checking_skips(layer, arch, dataflow);
+  arch.double_buffered = {true, true, false};
+  const Result serialised = evaluate_checking_skips(layer, arch, dataflow);
+  CHECK(overlapped.counts == serialised.counts);
+  CHECK(overlapped.cycles < serialised.cycles);
+  // The PEs wait for write-backs only at the end, for (part of) the last tile's outputs: at most
+  // twice its bus time, where writing every tile in line would stall them once per tile.
+  const int64_t tile_write_cycles = 16 * 28 * 28 * arch.word_bytes;
+  const auto writeback_stall = [](const Result& result) {
+    return result.stall_cycles[static_cast<int>(StallCause::Writeback)];
+  };
+  CHECK(writeback_stall(overlapped) <= 2 * tile_write_cycles);
+  CHECK(writeback_stall(serialised) > 4 * tile_write_cycles);
+  check_accounting(overlapped);
+  check_accounting(serialised);
+}
+
+TEST_CASE("single-buffered operands wait for the MACs and not for the write-back") {
+  // An operand's space is free as soon as the previous step's MACs have read it; only partial
+  // sums need the previous step to have drained. So single-buffering the operands makes the run
+  // slower but adds no write-back stall.
+  const Layer layer = make_conv("test", "conv", 64, 64, 28, 28, 3, 3, 1, 1, 1);
+  ArchSpec arch = preset("eyeriss");
+  for (const std::string& name : fixed_dataflow_names()) {
+    arch.double_buffered = {true, true, true};
+    const Dataflow dataflow = make_fixed_dataflow(name, layer, arch);
+    INFO(name << "\n" << dataflow_to_yaml(dataflow));
+    const Result both = evaluate_checking_skips(layer, arch, dataflow);
+    arch.double_buffered = {false, false, true};
+    if (!legality_violations(layer, arch, dataflow).empty()) continue;
+    const Result single = evaluate_checking_skips(layer, arch, dataflow);
+    const auto writeback = static_cast<int>(StallCause::Writeback);
+    CHECK(single.cycles > both.cycles);
+    CHECK(single.stall_cycles[writeback] <= both.stall_cycles[writeback]);
+  }
 }
