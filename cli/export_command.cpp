@@ -1,6 +1,7 @@
 #include "cli/export_command.hpp"
 
 #include <memory>
+#include <optional>
 
 #include "arch/arch_spec.hpp"
 #include "cli/output_file.hpp"
@@ -17,6 +18,7 @@ struct ExportOptions {
   std::string arch_path;
   std::string format;
   std::string out_path;
+  std::optional<int64_t> batch;  // unset: the model file's
 };
 
 Dataflow read_dataflow(const ExportOptions& options, const Layer* layer) {
@@ -33,7 +35,11 @@ Dataflow read_dataflow(const ExportOptions& options, const Layer* layer) {
 void run_export(const ExportOptions& options) {
   std::unique_ptr<Layer> layer;
   if (!options.layer_reference.empty()) {
-    layer = std::make_unique<Layer>(load_layer_ref(options.layer_reference));
+    Network network;
+    network.layers = {load_layer_ref(options.layer_reference)};
+    // A fixed dataflow's passes depend on the batch, so export it for the batch it will run.
+    if (options.batch) set_batch(network, *options.batch, "--batch");
+    layer = std::make_unique<Layer>(network.layers.front());
   } else if (options.format != "yaml") {
     throw InputError("--layer", "",
                      "the " + options.format + " format describes the dataflow for one layer",
@@ -71,6 +77,9 @@ void add_export_command(CLI::App& app) {
                       "MODEL.yaml:LAYER (needed for timeloop and maestro)");
   command->add_option("--arch", options->arch_path,
                       "Arch YAML: generates a fixed dataflow and checks legality");
+  command->add_option_function<int64_t>(
+      "--batch", [options](int64_t batch) { options->batch = batch; },
+      "Images per batch (the layer's N dim; default: the model file's)");
   command->add_option("--out", options->out_path, "File to write (default: stdout)")
       ->check(output_file());
   command->callback([options] { run_export(*options); });

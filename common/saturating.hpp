@@ -21,6 +21,11 @@ inline int64_t saturating_add(int64_t a, int64_t b) {
   return __builtin_add_overflow(a, b, &sum) ? kSaturated : sum;
 }
 
+// Written without `a + b - 1`, which overflows for tiles near the int64 limit.
+inline int64_t ceil_div(int64_t numerator, int64_t denominator) {
+  return numerator / denominator + (numerator % denominator != 0 ? 1 : 0);
+}
+
 // Whole units of a non-negative double, kSaturated from 2^63 up (casting those is undefined).
 inline int64_t saturating_from_double(double value) {
   return value < static_cast<double>(kSaturated) ? static_cast<int64_t>(value) : kSaturated;

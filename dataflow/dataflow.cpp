@@ -17,11 +17,6 @@ namespace {
 
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
-// Written without `a + b - 1`, which overflows for tiles near the int64 limit.
-int64_t ceil_div(int64_t numerator, int64_t denominator) {
-  return numerator / denominator + (numerator % denominator != 0 ? 1 : 0);
-}
-
 bool is_valid_dim(Dim dim) {
   return dim_index(dim) >= 0 && dim_index(dim) < kNumDims;
 }
@@ -534,6 +529,16 @@ bool bypasses_level(const ArchSpec& arch, Tensor tensor, int level) {
 int64_t l1_bypass_share(const Dataflow& dataflow, int d) {
   const LevelMapping& cluster = dataflow.levels[1];
   return (cluster.tile[d] + cluster.fanout[d] - 1) / cluster.fanout[d];
+}
+
+bool keeps_l1_bypass_ties(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow) {
+  for (Dim dim : kAllDims) {
+    const int d = dim_index(dim);
+    if (tied_to_l1_share(layer, arch, dim) &&
+        dataflow.levels[2].tile[d] != l1_bypass_share(dataflow, d))
+      return false;
+  }
+  return true;
 }
 
 bool tied_to_l1_share(const Layer& layer, const ArchSpec& arch, Dim dim) {

@@ -70,6 +70,8 @@ bool bypasses_level(const ArchSpec& arch, Tensor tensor, int level);
 bool tied_to_l1_share(const Layer& layer, const ArchSpec& arch, Dim dim);
 // A PE's share of the L1 tile along dim index `d`: ceil(L1 tile / L1 fan-out).
 int64_t l1_bypass_share(const Dataflow& dataflow, int d);
+// Whether every L0 tile dim tied by an L1 bypass equals the PE's share of the L1 tile.
+bool keeps_l1_bypass_ties(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow);
 // Bytes one unit at `level` must hold: every tensor's share of its tile.
 int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
                         int level);

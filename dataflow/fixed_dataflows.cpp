@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/input_error.hpp"
+#include "common/saturating.hpp"
 #include "dataflow/repair.hpp"
 
 namespace dcp {
@@ -37,8 +38,7 @@ struct Design {
   // The physical axis of each level's spatial map (L2 and L1; L0 is a PE's MAC lanes).
   std::array<Axis, 2> axis = {Axis::Any, Axis::Any};
   std::array<Order, kNumLevels> order{};
-  DimArray l2_tile_cap = kNoCap;
-  DimArray l0_tile_cap = kNoCap;
+  std::array<DimArray, kNumLevels> tile_cap = {kNoCap, kNoCap, kNoCap};
   ShrinkLast shrink_last{};
 
   // Unrolls `dim` at `level` over as many of `units` as it has elements; returns the units left
@@ -107,13 +107,101 @@ Design nvdla(const Layer& layer, const ArchSpec& arch) {
   return design;
 }
 
-// Eyeriss row stationary (Chen et al., ISCA 2016, Sec. IV; JSSC 2017, Sec. III): a PE set of
-// R filter rows down a column x E output rows across, PE (r, e) sliding filter row r along input
-// row e + r and passing partial sums up the column. Sets too tall or wide are folded; spare rows
-// and columns replicate the set over input channels and filters (and images of the batch), so
-// AlexNet CONV3-5 (3 x 13 sets) run four sets at once on the 12 x 14 array. Here a cluster is a
-// column (L2 fan-out over the array's columns: output rows, then filters, then images) and its
+// Whether a `level` tile of `tile` fits that level's buffer (each scratchpad of a split L0).
+bool fits_buffer(const Layer& layer, const ArchSpec& arch, int level, const DimArray& tile) {
+  Dataflow probe;
+  probe.levels[level].tile = tile;
+  return overflow_bytes(layer, arch, probe, level) == 0;
+}
+
+// Words of `tensor` moved between DRAM and L2 when L2 tiles of `pass` walk the layer in `order`,
+// by the reuse rule of a loop nest (as Timeloop analyses it): a tile is fetched again on every
+// iteration of a loop it does not depend on that runs outside the innermost loop it does depend
+// on. Partial sums evicted that way are written out and read back. Halos are ignored. A grouped
+// layer's input depends on K only from one group to the next: the passes inside a group reread it.
+double dram_words(const Layer& layer, const DimArray& pass, const Order& order, Tensor tensor) {
+  double refetch = 1;
+  bool inside_relevant = false;
+  for (auto dim = order.rbegin(); dim != order.rend(); ++dim) {
+    int64_t trips = ceil_div(layer.dim(*dim), pass[dim_index(*dim)]);
+    bool relevant = tensor_uses_dim(layer, tensor, *dim);
+    if (tensor == Tensor::Input && *dim == Dim::K && layer.groups > 1) {
+      trips = ceil_div(layer.output_channels_per_group(), pass[dim_index(Dim::K)]);
+      relevant = false;
+    }
+    if (trips <= 1) continue;
+    if (relevant)
+      inside_relevant = true;
+    else if (inside_relevant)
+      refetch *= static_cast<double>(trips);
+  }
+  const auto words = static_cast<double>(footprint_elements(layer, layer.dims(), tensor));
+  return tensor == Tensor::Output ? words * (2 * refetch - 1) : words * refetch;
+}
+
+// Sizes to try for a tile that holds whole multiples of `unit` up to `extent`: the powers of two
+// times `unit`, and the whole extent.
+std::vector<int64_t> pass_sizes(int64_t unit, int64_t extent) {
+  std::vector<int64_t> sizes;
+  for (int64_t multiple = 1; unit * multiple < extent; multiple *= 2)
+    sizes.push_back(unit * multiple);
+  sizes.push_back(extent);
+  return sizes;
+}
+
+// The global buffer's pass, as Eyeriss's mapper picks one (Chen et al., ISCA 2016, Sec. V): of
+// the L2 tiles that hold whole PE-array rounds (`round`) and fit the buffer, the one and the
+// order of the passes over the layer that move the fewest DRAM words, then the fewest passes.
+std::pair<DimArray, Order> least_traffic_pass(const Layer& layer, const ArchSpec& arch,
+                                              const DimArray& round) {
+  const auto sizes = [&](Dim dim) {
+    return pass_sizes(std::min(round[dim_index(dim)], layer.dim(dim)), layer.dim(dim));
+  };
+  std::array<Dim, 4> outer = {Dim::K, Dim::C, Dim::Y, Dim::N};
+  std::sort(outer.begin(), outer.end());
+  DimArray best_pass = round;
+  Order best_order = kChannelsOuter;
+  double best_words = std::numeric_limits<double>::infinity();
+  int64_t best_passes = 0;
+  for (int64_t k : sizes(Dim::K))
+    for (int64_t c : sizes(Dim::C))
+      for (int64_t y : sizes(Dim::Y))
+        for (int64_t n : sizes(Dim::N)) {
+          const DimArray pass = {k, c, y, layer.X, layer.R, layer.S, n};
+          if (!fits_buffer(layer, arch, kL2, pass)) continue;
+          int64_t passes = 1;
+          for (Dim dim : outer) passes *= ceil_div(layer.dim(dim), pass[dim_index(dim)]);
+          std::array<Dim, 4> permutation = outer;
+          do {
+            const Order order = {permutation[0], permutation[1], permutation[2], permutation[3],
+                                 Dim::X,         Dim::R,         Dim::S};
+            double words = 0;
+            for (Tensor tensor : kAllTensors) words += dram_words(layer, pass, order, tensor);
+            if (words < best_words || (words == best_words && passes < best_passes)) {
+              best_words = words;
+              best_passes = passes;
+              best_pass = pass;
+              best_order = order;
+            }
+          } while (std::next_permutation(permutation.begin(), permutation.end()));
+        }
+  return {best_pass, best_order};
+}
+
+// Eyeriss row stationary (Chen et al., ISCA 2016, Sec. IV-V; JSSC 2017, Sec. III): a PE set of
+// R filter rows down a column x E output rows across; PE (r, e) slides filter row r along input
+// row e + r, holding p filters x q channels of it, and passes partial sums up the column. Sets
+// too wide are folded; spare rows replicate the set over r channel groups and t filter groups,
+// so AlexNet CONV3-5 (3 x 13 sets) run four sets at once on the 12 x 14 array. Here a cluster is
+// a column (L2 fan-out over the array's columns: output rows, then filters, then images) and its
 // PEs the rows (L1 fan-out: filter rows, then channels, then filters).
+//  - A PE's tile is its spads' working set: p x q x S weights, q x S inputs, p partial sums; p
+//    and q are the largest product that fits L0 (more channels on a tie: fewer psum passes).
+//  - A step (L1 tile) is one output pixel of every PE at once: the NoC brings each PE the input
+//    column its window slides onto and, when the channels or filters move on, new weights.
+//  - The global buffer holds the pass Eyeriss's mapper would pick (least_traffic_pass). Inside
+//    it the steps run filters, then channels (partial sums wait in the buffer meanwhile), then
+//    images, rows and columns.
 Design eyeriss_rs(const Layer& layer, const ArchSpec& arch) {
   Design design;
   design.axis = {Axis::Cols, Axis::Rows};
@@ -122,13 +210,28 @@ Design eyeriss_rs(const Layer& layer, const ArchSpec& arch) {
   design.unroll(kL2, layer, Dim::N, cols_left);
   int64_t rows_left = design.unroll(kL1, layer, Dim::R, arch.array_rows);
   rows_left = design.unroll(kL1, layer, Dim::C, rows_left);
-  const int64_t k_left = layer.K / design.fanout[kL2][dim_index(Dim::K)];
+  const auto ways = [&](int level, Dim dim) { return design.fanout[level][dim_index(dim)]; };
+  const int64_t k_left = ceil_div(layer.K, ways(kL2, Dim::K));
   design.fanout[kL1][dim_index(Dim::K)] = std::max<int64_t>(1, std::min(k_left, rows_left));
-  design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
-  design.order = {kChannelsOuter, kChannelsOuter, kRowStationary};
-  // One filter row and one output row per PE; the row slides along X.
-  design.l0_tile_cap[dim_index(Dim::Y)] = 1;
-  design.l0_tile_cap[dim_index(Dim::R)] = 1;
+
+  const int64_t filters_per_pe = ceil_div(k_left, ways(kL1, Dim::K));
+  const int64_t channels_per_pe = ceil_div(layer.C, ways(kL1, Dim::C));
+  DimArray pe_tile = {1, 1, 1, 1, 1, layer.S, 1};
+  for (int64_t q = 1; q <= channels_per_pe; ++q)
+    for (int64_t p = 1; p <= filters_per_pe; ++p) {
+      const DimArray tile = {p, q, 1, 1, 1, layer.S, 1};
+      const int64_t best = pe_tile[dim_index(Dim::K)] * pe_tile[dim_index(Dim::C)];
+      if (p * q >= best && fits_buffer(layer, arch, kL0, tile)) pe_tile = tile;
+    }
+  design.unroll(kL0, layer, Dim::K, std::min(arch.macs_per_pe, pe_tile[dim_index(Dim::K)]));
+
+  DimArray step = pe_tile;
+  for (int d = 0; d < kNumDims; ++d) step[d] *= design.fanout[kL1][d];
+  DimArray round = step;
+  for (int d = 0; d < kNumDims; ++d) round[d] *= design.fanout[kL2][d];
+  const auto [pass, pass_order] = least_traffic_pass(layer, arch, round);
+  design.tile_cap = {pass, step, pe_tile};
+  design.order = {pass_order, kChannelsOuter, kRowStationary};
   design.shrink_last[kL0][dim_index(Dim::S)] = true;
   return design;
 }
@@ -168,14 +271,14 @@ Design systolic(const Layer& layer, const ArchSpec& arch, const std::array<Dim, 
 Design tpu_ws(const Layer& layer, const ArchSpec& arch) {
   Design design = systolic(layer, arch, {Dim::C, Dim::R, Dim::S});
   for (const Dim dim : {Dim::C, Dim::R, Dim::S})
-    design.l2_tile_cap[dim_index(dim)] = design.fanout[kL2][dim_index(dim)];
+    design.tile_cap[kL2][dim_index(dim)] = design.fanout[kL2][dim_index(dim)];
   design.unroll(kL0, layer, Dim::K, arch.macs_per_pe);
   design.order = {kWeightStationary, kWeightStationary, kWeightStationary};
   design.shrink_last[kL1][dim_index(Dim::Y)] = true;
   design.shrink_last[kL1][dim_index(Dim::X)] = true;
   // One fold of weights per global-buffer tile, so the next fold's data streams in from DRAM
   // while this one computes instead of the whole layer arriving before the first MAC.
-  design.l2_tile_cap[dim_index(Dim::K)] = design.fanout[kL1][dim_index(Dim::K)];
+  design.tile_cap[kL2][dim_index(Dim::K)] = design.fanout[kL1][dim_index(Dim::K)];
   return design;
 }
 
@@ -194,10 +297,10 @@ Dataflow build(const std::string& name, const Design& design, const Layer& layer
   Dataflow dataflow;
   dataflow.name = name;
   DimArray tile = layer.dims();
-  for (int d = 0; d < kNumDims; ++d) tile[d] = std::min(tile[d], design.l2_tile_cap[d]);
   for (int level = 0; level < kNumLevels; ++level) {
     LevelMapping& mapping = dataflow.levels[level];
     mapping.order = design.order[level];
+    for (int d = 0; d < kNumDims; ++d) tile[d] = std::min(tile[d], design.tile_cap[level][d]);
     mapping.tile = tile;
     for (int d = 0; d < kNumDims; ++d) {
       mapping.fanout[d] = std::min(design.fanout[level][d], tile[d]);
@@ -206,8 +309,6 @@ Dataflow build(const std::string& name, const Design& design, const Layer& layer
       tile[d] = (tile[d] + mapping.fanout[d] - 1) / mapping.fanout[d];
     }
   }
-  DimArray& l0_tile = dataflow.levels[kL0].tile;
-  for (int d = 0; d < kNumDims; ++d) l0_tile[d] = std::min(l0_tile[d], design.l0_tile_cap[d]);
   repair_dataflow(layer, arch, dataflow, design.shrink_last);
   return dataflow;
 }

@@ -26,10 +26,6 @@ constexpr int kNumTargets = kNumLevels + 1;
 constexpr std::array<const char*, kNumTargets> kTargets = {"DRAM", "GlobalBuffer", "Cluster-L1",
                                                            "PE-L0"};
 
-int64_t ceil_div(int64_t numerator, int64_t denominator) {
-  return numerator / denominator + (numerator % denominator != 0 ? 1 : 0);
-}
-
 std::string stem(const std::string& path) {
   return std::filesystem::path(path).stem().string();
 }

@@ -324,7 +324,11 @@ class SpaceWalker {
 
   // A level's fan-outs are set once the levels above it have theirs (L1's units depend on L2's).
   bool walk_spatial(int level) {
-    if (level == kNumLevels) return leaf_(dataflow_, trip_dims());
+    if (level == kNumLevels) {
+      // An operand that bypasses L1 ties the L0 tile to the PE's share: other tiles are illegal.
+      if (!keeps_l1_bypass_ties(layer_, arch_, dataflow_)) return true;
+      return leaf_(dataflow_, trip_dims());
+    }
     return walk_fanouts(level, 0, units_at_level(arch_, dataflow_, level));
   }
 

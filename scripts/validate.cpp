@@ -20,11 +20,13 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
+#include "common/saturating.hpp"
 #include "dataflow/fixed_dataflows.hpp"
 #include "sim/evaluate.hpp"
 
 namespace {
 
+using dcp::ceil_div;
 using dcp::Dim;
 using dcp::DimArray;
 using dcp::kNumDims;
@@ -218,10 +220,6 @@ void energy_rows(const YAML::Node& reference, const std::vector<LayerRun>& alexn
 // dense conv of all channels into one filter, which sums over channels); taking the whole K as
 // one GEMM's S_C or T would let each input meet every filter, when a depthwise layer's input
 // meets only its own channel's filter.
-
-int64_t ceil_div(int64_t numerator, int64_t denominator) {
-  return (numerator + denominator - 1) / denominator;
-}
 
 int64_t scalesim_cycles(int64_t spatial_rows, int64_t spatial_cols, int64_t temporal,
                         int64_t array_rows, int64_t array_cols) {

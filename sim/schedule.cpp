@@ -7,10 +7,6 @@
 
 namespace dcp::sim {
 
-int64_t ceil_div(int64_t numerator, int64_t denominator) {
-  return (numerator + denominator - 1) / denominator;
-}
-
 int64_t ceil_log2(int64_t value) {
   int64_t bits = 0;
   for (int64_t reach = 1; reach < value; reach *= 2) ++bits;

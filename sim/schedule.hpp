@@ -17,7 +17,6 @@
 
 namespace dcp::sim {
 
-int64_t ceil_div(int64_t numerator, int64_t denominator);
 // Levels of a binary tree with `value` leaves: the smallest b with 2^b >= value.
 int64_t ceil_log2(int64_t value);
 // Whole cycles to move `bytes` at `bytes_per_cycle`.

@@ -101,8 +101,8 @@ expect_ok "simulate timeloop problem" "$dcp" simulate --arch "$eyeriss" --layer 
 # to the same numbers as the fixed dataflow exported, on a batch of 2 with several dims unrolled.
 big=(--arch "$eyeriss" --layer workloads/models/alexnet.yaml:conv3 --batch 2 --json --quiet)
 "$dcp" simulate "${big[@]}" --dataflow eyeriss-rs >"$work/fixed.json" || fail "simulate eyeriss-rs batch 2"
-expect_ok "export eyeriss-rs as timeloop" "$dcp" export --dataflow eyeriss-rs --layer workloads/models/alexnet.yaml:conv3 --arch "$eyeriss" --format timeloop --out "$work/rs_timeloop.yaml"
-expect_ok "export eyeriss-rs as maestro" "$dcp" export --dataflow eyeriss-rs --layer workloads/models/alexnet.yaml:conv3 --arch "$eyeriss" --format maestro --out "$work/rs.m"
+expect_ok "export eyeriss-rs as timeloop" "$dcp" export --dataflow eyeriss-rs --layer workloads/models/alexnet.yaml:conv3 --arch "$eyeriss" --batch 2 --format timeloop --out "$work/rs_timeloop.yaml"
+expect_ok "export eyeriss-rs as maestro" "$dcp" export --dataflow eyeriss-rs --layer workloads/models/alexnet.yaml:conv3 --arch "$eyeriss" --batch 2 --format maestro --out "$work/rs.m"
 for file in rs_timeloop.yaml rs.m; do
   "$dcp" simulate "${big[@]}" --dataflow "$work/$file" >"$work/other.json" || fail "simulate $file"
   python3 -c "
@@ -125,8 +125,8 @@ printf 'name: x\narray: {rows: 2, cols: [\n' >"$work/malformed.yaml"
 expect_error "malformed arch YAML" "malformed.yaml" "line" -- "$dcp" simulate --arch "$work/malformed.yaml" --layer "$layer"
 sed '/l2_bytes/d' "$eyeriss" >"$work/missing.yaml"
 expect_error "missing arch field" "missing.yaml" "l2_bytes" -- "$dcp" simulate --arch "$work/missing.yaml" --layer "$layer"
-sed 's/l0_bytes: [0-9]*/l0_bytes: -4/' "$eyeriss" >"$work/negative.yaml"
-expect_error "negative arch field" "negative.yaml" "l0_bytes" "allowed" -- "$dcp" simulate --arch "$work/negative.yaml" --layer "$layer"
+sed 's/l1_bytes: [0-9]*/l1_bytes: -4/' "$eyeriss" >"$work/negative.yaml"
+expect_error "negative arch field" "negative.yaml" "l1_bytes" "allowed" -- "$dcp" simulate --arch "$work/negative.yaml" --layer "$layer"
 
 cat >"$work/empty.yaml" <<'YAML'
 name: empty
@@ -162,7 +162,7 @@ YAML
 write_dataflow pes.yaml "{K: 64, C: 8, Y: 2, X: 2, R: 1, S: 1}" 64 "{K: 1, C: 8, Y: 2, X: 2, R: 1, S: 1}" 8 "{K: 1, C: 1, Y: 1, X: 1, R: 1, S: 1}"
 expect_error "too many PEs" "pes.yaml" "512" "168" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/pes.yaml"
 write_dataflow overflow.yaml "{K: 4, C: 8, Y: 2, X: 5, R: 1, S: 1}" 1 "{K: 4, C: 8, Y: 2, X: 5, R: 1, S: 1}" 1 "{K: 4, C: 8, Y: 2, X: 5, R: 1, S: 1}"
-expect_error "buffer overflow" "overflow.yaml" "L0 footprint" "512 B" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/overflow.yaml"
+expect_error "buffer overflow" "overflow.yaml" "L0 input footprint" "24 B scratchpad" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/overflow.yaml"
 sed "0,/dim: [KCYXRS]/s//dim: Q/" "$work/pes.yaml" >"$work/baddim.yaml"
 expect_error "unknown dim in a one-dim spatial map" "baddim.yaml" "spatial.dim" "allowed: K, C, Y, X, R, S, N" -- "$dcp" simulate --arch "$eyeriss" --layer "$layer" --dataflow "$work/baddim.yaml"
 sed "0,/spatial: {dim: K, fanout: 64}/s//spatial: {rows: {K: 8, Q: 8}}/" "$work/pes.yaml" >"$work/baddim2.yaml"

@@ -118,7 +118,12 @@ TEST_CASE("all presets load with their stated shapes and sizes", "[arch]") {
   CHECK(eyeriss.array_rows == 12);
   CHECK(eyeriss.array_cols == 14);
   CHECK(eyeriss.word_bytes == 2);
-  CHECK(eyeriss.l0_bytes == 512);
+  // The chip's ifmap, filter and psum spads: 12, 224 and 24 words.
+  CHECK(eyeriss.l0_partition_bytes == std::array<int64_t, dcp::kNumTensors>{24, 448, 48});
+  CHECK(eyeriss.l0_bytes == 520);
+  CHECK(eyeriss.l1_bypass == dcp::TensorFlags{true, true, false});
+  CHECK(eyeriss.l2_bypass == dcp::TensorFlags{false, true, false});
+  CHECK(eyeriss.double_buffered == dcp::TensorFlags{false, false, true});
   CHECK(eyeriss.l2_bytes == 108 * 1024);
   CHECK_FALSE(eyeriss.systolic);
 

@@ -22,7 +22,7 @@ const ArchSpec& eyeriss() {
 // Four PEs of one MAC lane each, so that a tiny layer's space stays small enough to walk.
 const ArchSpec& four_pe_arch() {
   static const ArchSpec arch = [] {
-    ArchSpec small = eyeriss();
+    ArchSpec small = test::plain_eyeriss();
     small.name = "four_pe";
     small.num_pes = 4;
     small.array_rows = 2;

@@ -16,8 +16,10 @@
 #include "dataflow/random_dataflow.hpp"
 #include "dataflow/repair.hpp"
 #include "sim/evaluate.hpp"
+#include "test_support.hpp"
 
 using namespace dcp;
+using test::plain_eyeriss;
 
 namespace {
 
@@ -210,7 +212,7 @@ Dataflow split_over_k_and_c() {
 
 TEST_CASE("multicast and spatial reduction over several unrolled dims match hand counts") {
   const Layer layer = make_conv("test", "pointwise", 2, 4, 4, 4, 1, 1, 1, 0, 1);
-  const ArchSpec& arch = preset("eyeriss");
+  const ArchSpec arch = plain_eyeriss();
   const Dataflow dataflow = split_over_k_and_c();
   REQUIRE(legality_violations(layer, arch, dataflow).empty());
   const Result result = evaluate(layer, arch, dataflow);
@@ -238,7 +240,7 @@ TEST_CASE("multicast and spatial reduction over several unrolled dims match hand
 }
 
 TEST_CASE("weights stay for the whole batch: DRAM weight reads do not grow with N") {
-  const ArchSpec& arch = preset("eyeriss");
+  const ArchSpec arch = plain_eyeriss();
   Dataflow dataflow = split_over_k_and_c();
   dataflow.levels[0].order = {Dim::K, Dim::C, Dim::R, Dim::S, Dim::N, Dim::Y, Dim::X};
   const auto dram = static_cast<int>(CostLevel::Dram);
@@ -256,7 +258,7 @@ TEST_CASE("weights stay for the whole batch: DRAM weight reads do not grow with 
 }
 
 TEST_CASE("counts beyond int64 are exact up to the limit and refused past it") {
-  const ArchSpec& arch = preset("eyeriss");
+  const ArchSpec arch = plain_eyeriss();
   // The largest gemm the loader admits: 2^20 on every side, 2^60 MACs.
   const auto gemm = [](int64_t repeat) {
     return make_gemm("huge", LayerType::Gemm, 1 << 20, 1 << 20, 1 << 20, repeat);
@@ -409,7 +411,7 @@ Dataflow spread_over_units(const Layer& layer, int level, Dim dim, int64_t ways)
 
 TEST_CASE("a spatial reduction pays ceil(log2 fan-out) adder-tree cycles once per drain") {
   // Every transfer takes one cycle, so the dataflows below differ only in their reductions.
-  ArchSpec arch = preset("eyeriss");
+  ArchSpec arch = plain_eyeriss();
   arch.l1_bandwidth = arch.l2_bandwidth = arch.noc_bandwidth = arch.dram_bandwidth = 1e12;
   arch.dram_latency = 0;
   arch.dram = DramTiming{};
@@ -519,7 +521,7 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
   int64_t bypass_runs = 0, l1_bypass_runs = 0;
   for (int which = 0; which < 32; ++which) {
     const Layer layer = random_small_layer(rng, which);
-    ArchSpec arch = preset("eyeriss");
+    ArchSpec arch = plain_eyeriss();
     for (int tensor = 0; tensor < kNumTensors; ++tensor) {
       arch.double_buffered[tensor] = ((which >> tensor) & 1) != 0;
       arch.l2_bypass[tensor] = ((which >> (tensor + 3)) & 1) != 0 && tensor != which % 3;
@@ -585,7 +587,7 @@ TEST_CASE("a single-buffered tensor's next tile waits for the current one to be 
   // One conv under a dataflow with many L2 tiles: single-buffering the inputs serialises their
   // fetches with compute, so the run is slower and its DRAM waits longer.
   const Layer layer = make_conv("test", "conv", 32, 32, 28, 28, 3, 3, 1, 1, 1);
-  ArchSpec arch = preset("eyeriss");
+  ArchSpec arch = plain_eyeriss();
   const Dataflow dataflow = make_fixed_dataflow("nvdla", layer, arch);
   const Result both = evaluate(layer, arch, dataflow);
   arch.double_buffered = {false, true, true};
@@ -603,7 +605,7 @@ TEST_CASE("double-buffered outputs go to DRAM while the next L2 tile computes") 
   // tiles) end with a DRAM write. Double-buffered, the write overlaps the next tile's MACs;
   // single-buffered, the next tile's partial sums must wait for it. Only timing differs.
   const Layer layer = make_conv("test", "conv", 16, 128, 28, 28, 3, 3, 1, 1, 1);
-  ArchSpec arch = preset("eyeriss");
+  ArchSpec arch = plain_eyeriss();
   arch.dram_bandwidth = 1;  // a slow bus, so the write is long enough to matter
   Dataflow dataflow = make_fixed_dataflow("nvdla", layer, arch);
   dataflow.levels[0].tile[dim_index(Dim::C)] = layer.C;
@@ -634,7 +636,7 @@ TEST_CASE("single-buffered operands wait for the MACs and not for the write-back
   // sums need the previous step to have drained. So single-buffering the operands makes the run
   // slower but adds no write-back stall.
   const Layer layer = make_conv("test", "conv", 64, 64, 28, 28, 3, 3, 1, 1, 1);
-  ArchSpec arch = preset("eyeriss");
+  ArchSpec arch = plain_eyeriss();
   for (const std::string& name : fixed_dataflow_names()) {
     arch.double_buffered = {true, true, true};
     const Dataflow dataflow = make_fixed_dataflow(name, layer, arch);
@@ -646,5 +648,31 @@ TEST_CASE("single-buffered operands wait for the MACs and not for the write-back
     const auto writeback = static_cast<int>(StallCause::Writeback);
     CHECK(single.cycles > both.cycles);
     CHECK(single.stall_cycles[writeback] <= both.stall_cycles[writeback]);
+  }
+}
+
+TEST_CASE("eyeriss-rs: a filter row per PE and a global-buffer pass that saves DRAM traffic") {
+  // On the Eyeriss chip's spads and bypasses, every AlexNet CONV layer at batch 4 gets the
+  // row-stationary shape (a PE slides one whole filter row along one output row, one pixel per
+  // step), and the pass the generator picks for the global buffer moves fewer DRAM bytes than
+  // the smallest pass (one round of the PE array over the whole output plane).
+  const ArchSpec& arch = preset("eyeriss");
+  Network alexnet = load_network("workloads/models/alexnet.yaml");
+  set_batch(alexnet, 4, "test");
+  for (const Layer& layer : alexnet.layers) {
+    if (layer.type != LayerType::Conv) continue;
+    const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", layer, arch);
+    INFO(layer.name << "\n" << dataflow_to_yaml(dataflow));
+    REQUIRE(legality_violations(layer, arch, dataflow).empty());
+    const DimArray& pe_tile = dataflow.levels[2].tile;
+    CHECK(pe_tile[dim_index(Dim::S)] == layer.S);
+    for (Dim dim : {Dim::R, Dim::Y, Dim::X, Dim::N}) CHECK(pe_tile[dim_index(dim)] == 1);
+    Dataflow one_round = dataflow;
+    for (Dim dim : {Dim::K, Dim::C, Dim::N}) {
+      const int d = dim_index(dim);
+      one_round.levels[0].tile[d] = dataflow.levels[1].tile[d] * dataflow.levels[0].fanout[d];
+    }
+    REQUIRE(legality_violations(layer, arch, one_round).empty());
+    CHECK(evaluate(layer, arch, dataflow).dram_bytes < evaluate(layer, arch, one_round).dram_bytes);
   }
 }

@@ -39,6 +39,21 @@ inline std::string replaced(std::string text, const std::string& from, const std
   return text.replace(at, from.size(), to);
 }
 
+// The eyeriss preset as a plain three-level hierarchy: one shared 512 B L0 per PE and every
+// tensor double-buffered and kept at every level. Tests of counting and timing rules use it, so
+// that their hand counts do not hang on the preset's per-tensor allocation (split spads,
+// bypasses), which tests of their own cover.
+inline ArchSpec plain_eyeriss() {
+  ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  arch.name = "plain_eyeriss";
+  arch.l0_bytes = 512;
+  arch.l0_partition_bytes = {};
+  arch.double_buffered = {true, true, true};
+  arch.l1_bypass = {};
+  arch.l2_bypass = {};
+  return arch;
+}
+
 inline Layer conv_layer() {
   return make_conv("test", "conv", 16, 32, 16, 16, 3, 3, 1, 1, 1);  // K32 C16 Y16 X16 R3 S3
 }
