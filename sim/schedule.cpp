@@ -217,9 +217,31 @@ constexpr std::array<Tensor, 2> kOperands = {Tensor::Input, Tensor::Weight};
 
 }  // namespace
 
+bool SpareSpace::claim(Tensor tensor, int64_t wanted) {
+  int64_t& room = bytes[per_tensor ? static_cast<int>(tensor) : 0];
+  if (wanted > room) return false;
+  room -= wanted;
+  return true;
+}
+
 ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
                                    const Dataflow& dataflow)
     : layer_(layer), arch_(arch), dataflow_(dataflow) {
+  for (int level = 0; level < kNumLevels; ++level) {
+    SpareSpace& spare = spare_[level];
+    spare.per_tensor = level == kNumLevels - 1 && l0_partitioned(arch);
+    if (!spare.per_tensor) {
+      spare.bytes[0] = std::max<int64_t>(
+          0, level_capacity_bytes(arch, level) - footprint_bytes(layer, arch, dataflow, level));
+      continue;
+    }
+    for (Tensor tensor : kAllTensors) {
+      const auto t = static_cast<int>(tensor);
+      spare.bytes[t] = std::max<int64_t>(
+          0, arch.l0_partition_bytes[t] -
+                 tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level));
+    }
+  }
   l2_split_ = LevelSplit::below(dataflow, 0);
   l1_split_ = LevelSplit::below(dataflow, 1);
   l0_split_ = LevelSplit::below(dataflow, 2);
@@ -236,13 +258,15 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
 TileFetch ScheduleCompiler::l2_fetch(int64_t sequence, const TileRange* current,
                                      const TileRange& next, AccessCounts& counts) const {
   TileFetch fetch{sequence};
+  SpareSpace spare = spare_[0];
   for (Tensor tensor : kAllTensors) {
     if (flag_of(arch_.l2_bypass, tensor)) continue;
     const int64_t words = footprint_elements(layer_, next.size, tensor) -
                           (current == nullptr ? 0 : held_elements(layer_, tensor, *current, next));
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(next))) {
-      int64_t& phase_bytes = flag_of(arch_.double_buffered, tensor) ? fetch.dram_read_bytes
-                                                                    : fetch.late_dram_read_bytes;
+      const bool early =
+          flag_of(arch_.double_buffered, tensor) || spare.claim(tensor, bytes(words));
+      int64_t& phase_bytes = early ? fetch.dram_read_bytes : fetch.late_dram_read_bytes;
       phase_bytes = saturating_add(phase_bytes, bytes(words));
       add_access(counts, CostLevel::Dram, tensor, words, 0);
       add_access(counts, CostLevel::L2, tensor, 0, words);
@@ -361,6 +385,8 @@ void ScheduleCompiler::emit(StepSink& sink) {
     }
   }
   step.l2_sequence = l2_sequence_;
+  // Where each tensor lands: the PEs' L0s when it bypasses L1, else the cluster's L1.
+  std::array<SpareSpace, 2> spare = {spare_[1], spare_[2]};
   for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
     // L2 -> L1 over the NoC, once per step for data the clusters share; what the clusters still
     // hold from the previous step (the same tile, or a sliding window's shared rows) stays.
@@ -370,16 +396,21 @@ void ScheduleCompiler::emit(StepSink& sink) {
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
       const int64_t cluster_held =
           has_pending_ ? held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile) : 0;
-      const bool double_buffered = flag_of(arch_.double_buffered, tensor);
-      FillBytes& phase = double_buffered ? step.fill : step.late_fill;
-      if (!double_buffered && tensor == Tensor::Output) step.late_fill_has_outputs = true;
+      const bool into_pes = flag_of(arch_.l1_bypass, tensor);
+      const int64_t unit_words =
+          into_pes ? pe_new_words(tensor, cluster_tile)
+                   : footprint_elements(layer_, cluster_tile.size, tensor) - cluster_held;
+      const bool early = flag_of(arch_.double_buffered, tensor) ||
+                         spare[into_pes ? 1 : 0].claim(tensor, bytes(unit_words));
+      FillBytes& phase = early ? step.fill : step.late_fill;
+      if (!early && tensor == Tensor::Output) step.late_fill_has_outputs = true;
       phase.noc = saturating_add(phase.noc, bytes(words));
       if (flag_of(arch_.l2_bypass, tensor))
         phase.from_dram = saturating_add(phase.from_dram, bytes(words));
       add_access(counts_, home_above_noc(tensor), tensor, words, 0);
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
-      if (flag_of(arch_.l1_bypass, tensor)) {
+      if (into_pes) {
         add_l0_deliveries(tensor, clusters, cluster_tile);
       } else {
         add_access(counts_, CostLevel::L1, tensor, 0,
@@ -556,14 +587,19 @@ void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& cluster
   // first L0 step's PEs show what every cluster receives; a PE keeps what its previous tile
   // shares with this one.
   const StepUnits pes = l0_split_.step_units(cluster_tile, DimArray{});
-  int64_t pe_held = 0;
-  if (has_pending_) {
-    const TileRange previous = l0_split_.step_units(pending_.cluster_tile, DimArray{}).first;
-    pe_held = held_elements(layer_, tensor, previous, pes.first);
-  }
+  const int64_t pe_held =
+      footprint_elements(layer_, pes.first.size, tensor) - pe_new_words(tensor, cluster_tile);
   const int64_t per_cluster =
       std::max<int64_t>(0, units_footprint(layer_, pes, tensor) - pes.active * pe_held);
   add_access(counts_, CostLevel::L0, tensor, 0, saturating_mul(clusters.active, per_cluster));
+}
+
+int64_t ScheduleCompiler::pe_new_words(Tensor tensor, const TileRange& cluster_tile) const {
+  const TileRange pe_tile = l0_split_.step_units(cluster_tile, DimArray{}).first;
+  const int64_t words = footprint_elements(layer_, pe_tile.size, tensor);
+  if (!has_pending_) return words;
+  const TileRange previous = l0_split_.step_units(pending_.cluster_tile, DimArray{}).first;
+  return words - held_elements(layer_, tensor, previous, pe_tile);
 }
 
 int ScheduleCompiler::operands_kept_in_l0(const TileRange& cluster_tile) const {

@@ -152,6 +152,17 @@ class StepSink {
   virtual void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) = 0;
 };
 
+// Bytes a buffer has free beside the dataflow's tiles: one pool, or one per tensor for a split
+// L0. A single-buffered tensor whose next words fit there receives them while the current step
+// still computes, as a circular buffer does (an Eyeriss ifmap spad takes the window's next column
+// beside the current one).
+struct SpareSpace {
+  bool per_tensor = false;
+  std::array<int64_t, kNumTensors> bytes{};  // [0] is the pool when not per tensor
+  // Takes room for `wanted` bytes of `tensor`; false, and nothing taken, when it does not fit.
+  bool claim(Tensor tensor, int64_t wanted);
+};
+
 class ScheduleCompiler {
  public:
   ScheduleCompiler(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow);
@@ -191,6 +202,8 @@ class ScheduleCompiler {
   int operands_kept_in_l0(const TileRange& cluster_tile) const;
   // L0 writes of an operand that bypasses L1: the NoC delivers each PE its share of the step.
   void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const TileRange& cluster_tile);
+  // Words of `tensor` the first PE of `cluster_tile` receives that its previous tile lacked.
+  int64_t pe_new_words(Tensor tensor, const TileRange& cluster_tile) const;
   // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
@@ -212,7 +225,8 @@ class ScheduleCompiler {
   const Dataflow& dataflow_;
   LevelSplit l2_split_, l1_split_, l0_split_;
   Tensor stationary_ = Tensor::Weight;
-  int l1_bypass_bits_ = 0;      // bit t: operand t bypasses L1, so no burst ever fills it
+  int l1_bypass_bits_ = 0;  // bit t: operand t bypasses L1, so no burst ever fills it
+  std::array<SpareSpace, kNumLevels> spare_;  // per level, beside the dataflow's tiles
   int64_t noc_tree_depth_ = 0;  // levels of the binary tree over the L2 fan-out's clusters
   bool skip_ = true;
   std::vector<Loop> loops_;  // L2 loops outermost, then L1 loops, trivial (1-trip) loops kept

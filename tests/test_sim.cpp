@@ -585,15 +585,22 @@ TEST_CASE("per-tensor allocation: bypassed tensors skip L2, buffering changes on
 
 TEST_CASE("a single-buffered tensor's next tile waits for the current one to be done with") {
   // One conv under a dataflow with many L2 tiles: single-buffering the inputs serialises their
-  // fetches with compute, so the run is slower and its DRAM waits longer.
+  // fetches with compute, so the run is slower and its DRAM waits longer. Each buffer is cut to
+  // what the tiles take, so no spare room lets the next tile in early.
   const Layer layer = make_conv("test", "conv", 32, 32, 28, 28, 3, 3, 1, 1, 1);
   ArchSpec arch = plain_eyeriss();
   const Dataflow dataflow = make_fixed_dataflow("nvdla", layer, arch);
   const Result both = evaluate(layer, arch, dataflow);
-  arch.double_buffered = {false, true, true};
-  const Result single_inputs = evaluate(layer, arch, dataflow);
-  arch.double_buffered = {false, false, false};
-  const Result none = evaluate(layer, arch, dataflow);
+  const auto without_room = [&](const TensorFlags& double_buffered) {
+    arch.double_buffered = double_buffered;
+    arch.l2_bytes = footprint_bytes(layer, arch, dataflow, 0);
+    arch.l1_bytes = footprint_bytes(layer, arch, dataflow, 1);
+    arch.l0_bytes = footprint_bytes(layer, arch, dataflow, 2);
+    REQUIRE(legality_violations(layer, arch, dataflow).empty());
+    return evaluate(layer, arch, dataflow);
+  };
+  const Result single_inputs = without_room({false, true, true});
+  const Result none = without_room({false, false, false});
   INFO(dataflow_to_yaml(dataflow));
   CHECK(both.counts == single_inputs.counts);
   CHECK(both.cycles < single_inputs.cycles);
@@ -631,10 +638,9 @@ TEST_CASE("double-buffered outputs go to DRAM while the next L2 tile computes") 
   check_accounting(serialised);
 }
 
-TEST_CASE("single-buffered operands wait for the MACs and not for the write-back") {
-  // An operand's space is free as soon as the previous step's MACs have read it; only partial
-  // sums need the previous step to have drained. So single-buffering the operands makes the run
-  // slower but adds no write-back stall.
+TEST_CASE("single-buffering the operands never makes a run faster or changes its counts") {
+  // One copy of each operand tile can only delay fills (they wait for the MACs, or for room
+  // beside the current tile); the words moved stay the same.
   const Layer layer = make_conv("test", "conv", 64, 64, 28, 28, 3, 3, 1, 1, 1);
   ArchSpec arch = plain_eyeriss();
   for (const std::string& name : fixed_dataflow_names()) {
@@ -643,11 +649,9 @@ TEST_CASE("single-buffered operands wait for the MACs and not for the write-back
     INFO(name << "\n" << dataflow_to_yaml(dataflow));
     const Result both = evaluate_checking_skips(layer, arch, dataflow);
     arch.double_buffered = {false, false, true};
-    if (!legality_violations(layer, arch, dataflow).empty()) continue;
     const Result single = evaluate_checking_skips(layer, arch, dataflow);
-    const auto writeback = static_cast<int>(StallCause::Writeback);
-    CHECK(single.cycles > both.cycles);
-    CHECK(single.stall_cycles[writeback] <= both.stall_cycles[writeback]);
+    CHECK(single.cycles >= both.cycles);
+    CHECK(single.counts == both.counts);
   }
 }
 
@@ -675,4 +679,29 @@ TEST_CASE("eyeriss-rs: a filter row per PE and a global-buffer pass that saves D
     REQUIRE(legality_violations(layer, arch, one_round).empty());
     CHECK(evaluate(layer, arch, dataflow).dram_bytes < evaluate(layer, arch, one_round).dram_bytes);
   }
+}
+
+TEST_CASE(
+    "a single-buffered operand's next words arrive during the step when its buffer has room") {
+  // Eyeriss's ifmap spad holds a PE's window (q channels x S columns); with room to spare, the
+  // column the window slides onto comes in while the MACs run, as into a circular buffer.
+  // Without that room it waits for the MACs to finish. Only timing differs.
+  const Layer layer = make_conv("test", "conv5x5", 16, 32, 16, 16, 5, 5, 1, 2, 1);
+  const ArchSpec& roomy = preset("eyeriss");
+  const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", layer, roomy);
+  INFO(dataflow_to_yaml(dataflow));
+  const int input = static_cast<int>(Tensor::Input);
+  const int64_t window_bytes =
+      footprint_elements(layer, dataflow.levels[2].tile, Tensor::Input) * roomy.word_bytes;
+  REQUIRE(window_bytes < roomy.l0_partition_bytes[input]);
+  ArchSpec tight = roomy;
+  tight.l0_partition_bytes[input] = window_bytes;
+  tight.l0_bytes -= roomy.l0_partition_bytes[input] - window_bytes;
+  REQUIRE(legality_violations(layer, tight, dataflow).empty());
+  const Result overlapped = evaluate_checking_skips(layer, roomy, dataflow);
+  const Result serialised = evaluate_checking_skips(layer, tight, dataflow);
+  CHECK(overlapped.counts == serialised.counts);
+  CHECK(overlapped.cycles < serialised.cycles);
+  const auto noc = static_cast<int>(StallCause::Noc);
+  CHECK(overlapped.stall_cycles[noc] < serialised.stall_cycles[noc]);
 }
