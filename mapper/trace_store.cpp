@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "arch/arch_fields.hpp"
 #include "common/hash.hpp"
 #include "common/input_error.hpp"
 
@@ -37,52 +38,6 @@ std::string schema_description(const std::string& version) {
 
 // ---- Fields of each stored struct, in column order. One visitor per struct serves the schema,
 // the writer, the reader and the JSON, so a new field cannot be stored but not read back.
-
-// Every field but `source`: one arch read from two paths is one arch.
-template <typename Arch, typename Visitor>
-void visit_arch_fields(Arch& arch, Visitor&& visit) {
-  visit("name", arch.name);
-  visit("num_pes", arch.num_pes);
-  visit("array_rows", arch.array_rows);
-  visit("array_cols", arch.array_cols);
-  visit("macs_per_pe", arch.macs_per_pe);
-  visit("word_bytes", arch.word_bytes);
-  visit("l0_bytes", arch.l0_bytes);
-  for (Tensor tensor : kAllTensors)
-    visit(std::string("l0_") + tensor_name(tensor) + "_bytes",
-          arch.l0_partition_bytes[static_cast<int>(tensor)]);
-  visit("l1_bytes", arch.l1_bytes);
-  visit("l2_bytes", arch.l2_bytes);
-  visit("l1_bandwidth", arch.l1_bandwidth);
-  visit("l2_bandwidth", arch.l2_bandwidth);
-  visit("noc_bandwidth", arch.noc_bandwidth);
-  visit("dram_bandwidth", arch.dram_bandwidth);
-  visit("dram_latency", arch.dram_latency);
-  visit("dram_banks", arch.dram.banks);
-  visit("dram_row_bytes", arch.dram.row_bytes);
-  visit("dram_burst_bytes", arch.dram.burst_bytes);
-  visit("dram_t_rcd", arch.dram.t_rcd);
-  visit("dram_t_rp", arch.dram.t_rp);
-  visit("dram_t_cas", arch.dram.t_cas);
-  visit("dram_t_wr", arch.dram.t_wr);
-  visit("dram_t_wtr", arch.dram.t_wtr);
-  visit("dram_t_rtw", arch.dram.t_rtw);
-  visit("mac_pipeline_depth", arch.mac_pipeline_depth);
-  for (Tensor tensor : kAllTensors) {
-    const auto index = static_cast<int>(tensor);
-    visit(std::string("double_buffered_") + tensor_name(tensor), arch.double_buffered[index]);
-    visit(std::string("l1_bypass_") + tensor_name(tensor), arch.l1_bypass[index]);
-    visit(std::string("l2_bypass_") + tensor_name(tensor), arch.l2_bypass[index]);
-  }
-  visit("systolic", arch.systolic);
-  visit("energy_mac_pj", arch.energy.mac_pj);
-  visit("energy_l0_pj", arch.energy.l0_pj);
-  visit("energy_l1_pj", arch.energy.l1_pj);
-  visit("energy_l2_pj", arch.energy.l2_pj);
-  visit("energy_noc_hop_pj", arch.energy.noc_hop_pj);
-  visit("energy_dram_pj", arch.energy.dram_pj);
-  visit("energy_leakage_pj_per_cycle", arch.energy.leakage_pj_per_cycle);
-}
 
 constexpr std::array<int64_t Layer::*, kNumDims> kLayerDims = {
     &Layer::K, &Layer::C, &Layer::Y, &Layer::X, &Layer::R, &Layer::S, &Layer::N};
@@ -359,7 +314,10 @@ TableSchema make_schema(const std::string& table, std::vector<Column> leading,
   return {table, std::move(leading)};
 }
 
-const auto kArchFields = [](auto& arch, auto&& visit) { visit_arch_fields(arch, visit); };
+// The arch table's entries under their column names (arch/arch_fields.hpp).
+const auto kArchFields = [](auto& arch, auto&& visit) {
+  visit_arch_fields(arch, [&](const ArchField& field, auto& value) { visit(field.column, value); });
+};
 const auto kLayerFields = [](auto& layer, auto&& visit) { visit_layer_fields(layer, visit); };
 const auto kResultFields = [](auto& result, auto&& visit) { visit_result_fields(result, visit); };
 
@@ -612,8 +570,7 @@ std::string content_hash(const std::string& bytes) {
 
 nlohmann::json arch_to_json(const ArchSpec& arch) {
   nlohmann::json fields = nlohmann::json::object();
-  visit_arch_fields(arch,
-                    [&](const std::string& name, const auto& value) { fields[name] = value; });
+  kArchFields(arch, [&](const char* column, const auto& value) { fields[column] = value; });
   return fields;
 }
 

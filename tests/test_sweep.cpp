@@ -6,11 +6,15 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <random>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
+#include "arch/arch_fields.hpp"
+#include "arch/arch_space.hpp"
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
 #include "dataflow/fixed_dataflows.hpp"
@@ -310,6 +314,97 @@ TEST_CASE("trace store: a layer's batch is part of its identity and stored") {
   CHECK(records[0].layer_key == layer_key(batched));
   nvdla.name = records[0].dataflow.name;
   CHECK(records[0].dataflow == nvdla);
+}
+
+namespace {
+
+// The value of the arch field `column`, as text, read through the field table.
+std::string arch_field_text(const ArchSpec& arch, const std::string& column) {
+  std::ostringstream text;
+  text << std::setprecision(17);
+  visit_arch_fields(arch, [&](const ArchField& field, const auto& value) {
+    if (field.column == column) text << value;
+  });
+  return text.str();
+}
+
+// `arch` with the field `column` changed to another value load_arch accepts (doubling keeps
+// powers of two and stays in range for the Eyeriss preset), and the fields that follow from it
+// (the PE count, the L0 sum) kept consistent.
+ArchSpec with_field_changed(ArchSpec arch, const std::string& column) {
+  if (column == "l0_bytes") arch.l0_partition_bytes = {};
+  visit_arch_fields(arch, [&](const ArchField& field, auto& value) {
+    if (field.column != column) return;
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<Value, std::string>)
+      value += "-changed";
+    else if constexpr (std::is_same_v<Value, bool>)
+      value = !value;
+    else
+      value = value * 2;
+  });
+  if (column == "num_pes")
+    arch.array_cols *= 2;
+  else
+    arch.num_pes = arch.array_rows * arch.array_cols;
+  if (l0_partitioned(arch)) {
+    arch.l0_bytes = 0;
+    for (int64_t bytes : arch.l0_partition_bytes) arch.l0_bytes += bytes;
+  }
+  return arch;
+}
+
+}  // namespace
+
+// Each consumer of the arch field table (arch/arch_fields.hpp) keeps every field: a field added to
+// ArchSpec and the table but ignored by the YAML writer or reader, the trace store or the arch
+// JSON fails here.
+TEST_CASE("arch fields: every table entry survives YAML, the trace store and the arch JSON") {
+  TempDir directory;
+  ArchSpec base = eyeriss();
+  base.l0_partition_bytes = {64, 128, 64};
+  base.l0_bytes = 256;
+  const Layer layer = make_conv("test", "conv", 16, 32, 8, 8, 3, 3, 1, 1, 1);
+  const std::string dataflow = format_dataflow_line(make_fixed_dataflow("nvdla", layer, base));
+  const std::string store = directory.file("fields.sqlite");
+  std::vector<ArchSpec> changed;
+  {
+    TraceWriter writer(store, {{"test", "fields"}});
+    writer.add_layer(0, layer);
+    for (const ArchField& field : arch_fields()) {
+      INFO(field.column);
+      const ArchSpec arch = with_field_changed(base, field.column);
+      REQUIRE(arch_field_text(arch, field.column) != arch_field_text(base, field.column));
+      CHECK(arch_to_json(arch).at(field.column) != arch_to_json(base).at(field.column));
+      std::ostringstream yaml;
+      write_arch_yaml(arch, yaml);
+      const std::string path = directory.file(std::string(field.column) + ".yaml");
+      std::ofstream(path) << yaml.str();
+      if (field.column == std::string("l1_bypass_output")) {
+        // Partial sums always drain through L1: the reader refuses what the writer wrote.
+        CHECK_THROWS_AS(load_arch(path), InputError);
+      } else {
+        CHECK(arch_field_text(load_arch(path), field.column) ==
+              arch_field_text(arch, field.column));
+      }
+      writer.add_arch(arch);
+      TraceRow row;
+      row.sample_index = static_cast<int64_t>(changed.size());
+      row.arch_id = arch_content_id(arch);
+      row.sample_kind = "fixed";
+      row.dataflow_line = dataflow;
+      writer.add_sample(row);
+      changed.push_back(arch);
+    }
+  }
+  const std::vector<TraceRecord> records = read_traces(store);
+  REQUIRE(records.size() == changed.size());
+  for (const TraceRecord& record : records) {
+    const std::string column = arch_fields()[static_cast<std::size_t>(record.sample_index)].column;
+    INFO(column);
+    CHECK(arch_field_text(record.arch, column) ==
+          arch_field_text(changed[static_cast<std::size_t>(record.sample_index)], column));
+  }
 }
 
 TEST_CASE("an interrupted sweep rerun equals an uninterrupted one") {
