@@ -12,6 +12,7 @@
 #include "arch/arch_fields.hpp"
 #include "common/hash.hpp"
 #include "common/input_error.hpp"
+#include "sim/result_fields.hpp"
 
 namespace dcp {
 namespace {
@@ -54,74 +55,6 @@ void visit_layer_fields(LayerValue& layer, Visitor&& visit) {
   visit("groups", layer.groups);
   visit("in_h", layer.in_h);
   visit("in_w", layer.in_w);
-}
-
-std::string lower_case(std::string text) {
-  for (char& letter : text) letter = static_cast<char>(std::tolower(letter));
-  return text;
-}
-
-// Built once: reading 200k rows must not build 70 column names per row.
-struct ResultColumnNames {
-  using PerLevelTensor = std::array<std::array<std::string, kNumTensors>, kNumCostLevels>;
-  PerLevelTensor energy, reads, writes;
-  std::array<std::string, kNumTensors> noc_link_words;
-  std::array<std::string, kNumStallCauses> stalls;
-
-  ResultColumnNames() {
-    for (int level = 0; level < kNumCostLevels; ++level)
-      for (int tensor = 0; tensor < kNumTensors; ++tensor) {
-        const std::string suffix = lower_case(cost_level_name(static_cast<CostLevel>(level))) +
-                                   "_" + tensor_name(static_cast<Tensor>(tensor));
-        energy[level][tensor] = "energy_pj_" + suffix;
-        reads[level][tensor] = "reads_" + suffix;
-        writes[level][tensor] = "writes_" + suffix;
-      }
-    for (int tensor = 0; tensor < kNumTensors; ++tensor)
-      noc_link_words[tensor] =
-          std::string("noc_link_words_") + tensor_name(static_cast<Tensor>(tensor));
-    for (int cause = 0; cause < kNumStallCauses; ++cause)
-      stalls[cause] = std::string("stall_") + stall_cause_name(static_cast<StallCause>(cause));
-  }
-};
-
-template <typename Table, typename Visitor, typename Array>
-void visit_level_tensor(const Table& names, Array& values, Visitor& visit) {
-  for (int level = 0; level < kNumCostLevels; ++level)
-    for (int tensor = 0; tensor < kNumTensors; ++tensor)
-      visit(names[level][tensor], values[level][tensor]);
-}
-
-template <typename ResultValue, typename Visitor>
-void visit_result_fields(ResultValue& result, Visitor&& visit) {
-  static const ResultColumnNames names;
-  static const std::string cycles = "cycles", macs = "macs", total = "total_energy_pj",
-                           mac = "mac_energy_pj", leakage = "leakage_energy_pj",
-                           busy_compute = "busy_compute", busy_l2 = "busy_l2",
-                           busy_noc = "busy_noc", busy_dram = "busy_dram", bound = "bound",
-                           utilization = "pe_utilization", dram_bytes = "dram_bytes",
-                           simulated = "simulated_steps", total_steps = "total_steps";
-  visit(cycles, result.cycles);
-  visit(macs, result.macs);
-  visit(total, result.total_energy_pj);
-  visit(mac, result.mac_energy_pj);
-  visit(leakage, result.leakage_energy_pj);
-  visit_level_tensor(names.energy, result.energy_pj, visit);
-  visit_level_tensor(names.reads, result.counts.reads, visit);
-  visit_level_tensor(names.writes, result.counts.writes, visit);
-  for (int tensor = 0; tensor < kNumTensors; ++tensor)
-    visit(names.noc_link_words[tensor], result.counts.noc_link_words[tensor]);
-  for (int cause = 0; cause < kNumStallCauses; ++cause)
-    visit(names.stalls[cause], result.stall_cycles[cause]);
-  visit(busy_compute, result.busy.compute);
-  visit(busy_l2, result.busy.l2);
-  visit(busy_noc, result.busy.noc);
-  visit(busy_dram, result.busy.dram);
-  visit(bound, result.bound);
-  visit(utilization, result.pe_utilization);
-  visit(dram_bytes, result.dram_bytes);
-  visit(simulated, result.simulated_steps);
-  visit(total_steps, result.total_steps);
 }
 
 // ---- Enums stored as their names.
@@ -319,7 +252,10 @@ const auto kArchFields = [](auto& arch, auto&& visit) {
   visit_arch_fields(arch, [&](const ArchField& field, auto& value) { visit(field.column, value); });
 };
 const auto kLayerFields = [](auto& layer, auto&& visit) { visit_layer_fields(layer, visit); };
-const auto kResultFields = [](auto& result, auto&& visit) { visit_result_fields(result, visit); };
+const auto kResultFields = [](auto& result, auto&& visit) {
+  visit_result_fields(result,
+                      [&](const ResultField& field, auto& value) { visit(field.column, value); });
+};
 
 const TableSchema& archs_schema() {
   static const TableSchema schema =

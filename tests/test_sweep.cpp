@@ -21,6 +21,8 @@
 #include "mapper/sampler.hpp"
 #include "mapper/sweep.hpp"
 #include "mapper/trace_store.hpp"
+#include "sim/result_fields.hpp"
+#include "sim/result_json.hpp"
 
 using namespace dcp;
 
@@ -405,6 +407,50 @@ TEST_CASE("arch fields: every table entry survives YAML, the trace store and the
     CHECK(arch_field_text(record.arch, column) ==
           arch_field_text(changed[static_cast<std::size_t>(record.sample_index)], column));
   }
+}
+
+// The trace store and the JSON output take Result's fields from one list (sim/result_fields.hpp):
+// every field is in the JSON at its place, the JSON holds nothing else but the derived EDP, and
+// every field survives the store.
+TEST_CASE("result fields: every field is in the JSON and survives the trace store") {
+  Result result;
+  int64_t next = 1;
+  int64_t fields = 0;
+  visit_result_fields(result, [&](const ResultField&, auto& value) {
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<Value, Bound>)
+      value = Bound::Dram;
+    else
+      value = static_cast<Value>(next++);
+    ++fields;
+  });
+  const nlohmann::json json = result_to_json(result);
+  visit_result_fields(result, [&](const ResultField& field, const auto& value) {
+    INFO(field.column);
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, Bound>)
+      CHECK(json.at(field.json) == bound_name(value));
+    else
+      CHECK(json.at(field.json) == value);
+  });
+  CHECK(static_cast<int64_t>(json.flatten().size()) == fields + 1);
+
+  TempDir directory;
+  const std::string path = directory.file("result.sqlite");
+  const Layer layer = make_conv("test", "conv", 16, 32, 8, 8, 3, 3, 1, 1, 1);
+  {
+    TraceWriter writer(path, {{"test", "result"}});
+    writer.add_arch(eyeriss());
+    writer.add_layer(0, layer);
+    TraceRow row;
+    row.arch_id = arch_content_id(eyeriss());
+    row.sample_kind = "fixed";
+    row.dataflow_line = format_dataflow_line(make_fixed_dataflow("nvdla", layer, eyeriss()));
+    row.result = result;
+    writer.add_sample(row);
+  }
+  const std::vector<TraceRecord> records = read_traces(path);
+  REQUIRE(records.size() == 1);
+  CHECK(result_to_json(records[0].result) == json);
 }
 
 TEST_CASE("an interrupted sweep rerun equals an uninterrupted one") {
