@@ -37,14 +37,6 @@ std::vector<Layer> load_layers(const std::string& command, const LayerSelection&
   return network.layers;
 }
 
-std::string shape_key(const Layer& layer) {
-  std::string key = layer_type_name(layer.type);
-  for (int64_t value : {layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, layer.N, layer.stride,
-                        layer.pad, layer.groups, layer.repeat, layer.in_h, layer.in_w})
-    key += " " + std::to_string(value);
-  return key;
-}
-
 std::string file_stem(const std::string& layer_name) {
   std::string stem = layer_name;
   for (char& c : stem)

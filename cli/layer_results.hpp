@@ -29,9 +29,6 @@ void add_objective_option(CLI::App& command, std::string& objective);
 // a batch set, every layer's N is that batch.
 std::vector<Layer> load_layers(const std::string& command, const LayerSelection& selection);
 
-// Layers of the same shape (and repeat) map to the same dataflow, so they run once.
-std::string shape_key(const Layer& layer);
-
 // A layer name as a file name: path separators and other odd characters become '_'.
 std::string file_stem(const std::string& layer_name);
 

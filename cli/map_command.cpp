@@ -21,6 +21,7 @@
 #include "mapper/dcp_map.hpp"
 #include "mapper/trace_store.hpp"
 #include "sim/result_json.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp::cli {
 namespace {
@@ -53,7 +54,7 @@ NetworkMapping map_network(const MapCommandOptions& options, Predictor& predicto
   std::map<std::string, size_t> first_of_shape;
   std::vector<Layer> distinct;
   for (const Layer& layer : layers) {
-    const auto [entry, is_new] = first_of_shape.emplace(shape_key(layer), distinct.size());
+    const auto [entry, is_new] = first_of_shape.emplace(loop_nest_key(layer), distinct.size());
     if (is_new) distinct.push_back(layer);
     network.mapping_of_layer.push_back(entry->second);
   }

@@ -19,6 +19,7 @@
 #include "mapper/search.hpp"
 #include "mapper/trace_store.hpp"
 #include "sim/result_json.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp::cli {
 namespace {
@@ -110,7 +111,7 @@ std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
                                        const std::vector<Layer>& layers, const ArchSpec& arch,
                                        const Objective& objective) {
   std::set<std::string> shapes;
-  for (const Layer& layer : layers) shapes.insert(shape_key(layer));
+  for (const Layer& layer : layers) shapes.insert(loop_nest_key(layer));
   // Exhaustive search has no budget to count against, so it reports whole layers.
   const bool per_call = options.method != "exhaustive";
   Progress progress("searching",
@@ -131,7 +132,7 @@ std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
       progress.advance(per_call ? options.budget : 1);
       continue;
     }
-    const auto [first, is_new] = first_of_shape.emplace(shape_key(layer), searches.size());
+    const auto [first, is_new] = first_of_shape.emplace(loop_nest_key(layer), searches.size());
     if (!is_new) {
       LayerSearch reused = searches[first->second];
       reused.reused_from = reused.layer.name;

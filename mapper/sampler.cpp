@@ -14,6 +14,7 @@
 #include "dataflow/repair.hpp"
 #include "mapper/dataflow_code.hpp"
 #include "mapper/trace_store.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
 namespace {

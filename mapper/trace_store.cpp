@@ -13,6 +13,7 @@
 #include "common/hash.hpp"
 #include "common/input_error.hpp"
 #include "sim/result_fields.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
 namespace {
@@ -39,23 +40,6 @@ std::string schema_description(const std::string& version) {
 
 // ---- Fields of each stored struct, in column order. One visitor per struct serves the schema,
 // the writer, the reader and the JSON, so a new field cannot be stored but not read back.
-
-constexpr std::array<int64_t Layer::*, kNumDims> kLayerDims = {
-    &Layer::K, &Layer::C, &Layer::Y, &Layer::X, &Layer::R, &Layer::S, &Layer::N};
-
-// Every field but repeat and count: a stored layer is one instance.
-template <typename LayerValue, typename Visitor>
-void visit_layer_fields(LayerValue& layer, Visitor&& visit) {
-  visit("name", layer.name);
-  visit("type", layer.type);
-  for (const Dim dim : kAllDims)
-    visit(std::string(1, dim_letter(dim)), layer.*kLayerDims[dim_index(dim)]);
-  visit("stride", layer.stride);
-  visit("pad", layer.pad);
-  visit("groups", layer.groups);
-  visit("in_h", layer.in_h);
-  visit("in_w", layer.in_w);
-}
 
 // ---- Enums stored as their names.
 
@@ -464,14 +448,6 @@ class LineParser {
 };
 
 }  // namespace
-
-std::string layer_key(const Layer& layer) {
-  std::string key = layer_type_name(layer.type);
-  for (const Dim dim : kAllDims)
-    key += std::string(1, dim_letter(dim)) + std::to_string(layer.dim(dim));
-  return key + "s" + std::to_string(layer.stride) + "p" + std::to_string(layer.pad) + "g" +
-         std::to_string(layer.groups);
-}
 
 std::string format_dataflow_line(const Dataflow& dataflow) {
   std::string line;

@@ -29,10 +29,6 @@ struct TraceRecord {
 // naming the schema it was made with.
 std::vector<TraceRecord> read_traces(const std::string& path);
 
-// The layer's identity for train/test splits and deduplication: type, dims (the batch N too),
-// stride, pad and groups; neither the name nor repeat/count. E.g. "convK64C64Y56X56R1S1N1s1p0g1".
-std::string layer_key(const Layer& layer);
-
 // A dataflow on one line, levels L2|L1|L0, each "<spatial map>:<loop order>:<tiles of
 // K,C,Y,X,R,S,N>". The spatial map is '-' when nothing is unrolled, else each unrolled dim in
 // K..N order as its letter and fan-out, marked 'r' or 'c' when bound to the array's rows or

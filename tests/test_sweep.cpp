@@ -23,6 +23,7 @@
 #include "mapper/trace_store.hpp"
 #include "sim/result_fields.hpp"
 #include "sim/result_json.hpp"
+#include "workloads/layer_identity.hpp"
 
 using namespace dcp;
 
