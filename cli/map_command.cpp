@@ -17,9 +17,9 @@
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/dataflow_line.hpp"
 #include "dataflow/fixed_dataflows.hpp"
 #include "mapper/dcp_map.hpp"
-#include "mapper/trace_store.hpp"
 #include "sim/result_json.hpp"
 #include "workloads/layer_identity.hpp"
 

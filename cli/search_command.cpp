@@ -15,6 +15,8 @@
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/dataflow_line.hpp"
+#include "mapper/content_id.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/search.hpp"
 #include "mapper/trace_store.hpp"
