@@ -293,6 +293,26 @@ TEST_CASE("trace store: the one-line dataflow form round-trips and rejects bad t
   }
 }
 
+namespace {
+
+// Writes a store at `path` of one sample: `layer` on Eyeriss under NVDLA's dataflow, which it
+// returns, with `result`.
+Dataflow write_one_sample(const std::string& path, const Layer& layer, const Result& result = {}) {
+  const Dataflow nvdla = make_fixed_dataflow("nvdla", layer, eyeriss());
+  TraceWriter writer(path, {{"test", "one sample"}});
+  writer.add_arch(eyeriss());
+  writer.add_layer(0, layer);
+  TraceRow row;
+  row.arch_id = arch_content_id(eyeriss());
+  row.sample_kind = "fixed";
+  row.dataflow_line = format_dataflow_line(nvdla);
+  row.result = result;
+  writer.add_sample(row);
+  return nvdla;
+}
+
+}  // namespace
+
 TEST_CASE("trace store: a layer's batch is part of its identity and stored") {
   TempDir directory;
   const std::string path = directory.file("batch.sqlite");
@@ -302,17 +322,7 @@ TEST_CASE("trace store: a layer's batch is part of its identity and stored") {
   single.N = 1;
   CHECK(layer_key(batched) != layer_key(single));
   CHECK(layer_key(batched).find("N4") != std::string::npos);
-  Dataflow nvdla = make_fixed_dataflow("nvdla", batched, eyeriss());
-  {
-    TraceWriter writer(path, {{"test", "batch"}});
-    writer.add_arch(eyeriss());
-    writer.add_layer(0, batched);
-    TraceRow row;
-    row.arch_id = arch_content_id(eyeriss());
-    row.sample_kind = "fixed";
-    row.dataflow_line = format_dataflow_line(nvdla);
-    writer.add_sample(row);
-  }
+  Dataflow nvdla = write_one_sample(path, batched);
   const std::vector<TraceRecord> records = read_traces(path);
   REQUIRE(records.size() == 1);
   CHECK(records[0].layer.N == 4);
@@ -439,18 +449,7 @@ TEST_CASE("result fields: every field is in the JSON and survives the trace stor
 
   TempDir directory;
   const std::string path = directory.file("result.sqlite");
-  const Layer layer = make_conv("test", "conv", 16, 32, 8, 8, 3, 3, 1, 1, 1);
-  {
-    TraceWriter writer(path, {{"test", "result"}});
-    writer.add_arch(eyeriss());
-    writer.add_layer(0, layer);
-    TraceRow row;
-    row.arch_id = arch_content_id(eyeriss());
-    row.sample_kind = "fixed";
-    row.dataflow_line = format_dataflow_line(make_fixed_dataflow("nvdla", layer, eyeriss()));
-    row.result = result;
-    writer.add_sample(row);
-  }
+  write_one_sample(path, make_conv("test", "conv", 16, 32, 8, 8, 3, 3, 1, 1, 1), result);
   const std::vector<TraceRecord> records = read_traces(path);
   REQUIRE(records.size() == 1);
   CHECK(result_to_json(records[0].result) == json);
