@@ -5,8 +5,12 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <random>
+#include <set>
+#include <stdexcept>
 
+#include "arch/arch_fields.hpp"
 #include "common/hash.hpp"
 #include "common/yaml_fields.hpp"
 
@@ -63,18 +67,18 @@ void set_parameter(ArchSpec& arch, const std::string& name, int64_t value) {
     } else {
       arch.l0_bytes = value;
     }
-  } else if (name == "l1_bytes") {
-    arch.l1_bytes = value;
-  } else if (name == "l2_bytes") {
-    arch.l2_bytes = value;
-  } else if (name == "l1_bandwidth") {
-    arch.l1_bandwidth = static_cast<double>(value);
-  } else if (name == "l2_bandwidth") {
-    arch.l2_bandwidth = static_cast<double>(value);
-  } else if (name == "noc_bandwidth") {
-    arch.noc_bandwidth = static_cast<double>(value);
   } else {
-    arch.dram_bandwidth = static_cast<double>(value);
+    bool found = false;
+    visit_arch_fields(arch, [&](const ArchField& field, auto& parameter) {
+      using Value = std::decay_t<decltype(parameter)>;
+      if constexpr (std::is_same_v<Value, int64_t> || std::is_same_v<Value, double>) {
+        if (field.arch_space_parameter && field.column == name) {
+          parameter = static_cast<Value>(value);
+          found = true;
+        }
+      }
+    });
+    if (!found) throw std::logic_error("no numeric arch-space parameter '" + name + "'");
   }
 }
 
@@ -92,9 +96,12 @@ std::string shortest(double value) {
 }  // namespace
 
 const std::vector<std::string>& arch_space_parameter_names() {
-  static const std::vector<std::string> kNames = {"num_pes",       "l0_bytes",      "l1_bytes",
-                                                  "l2_bytes",      "l1_bandwidth",  "l2_bandwidth",
-                                                  "noc_bandwidth", "dram_bandwidth"};
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const ArchField& field : arch_fields())
+      if (field.arch_space_parameter) names.push_back(field.column);
+    return names;
+  }();
   return kNames;
 }
 
@@ -125,14 +132,15 @@ ArchSpace load_arch_space(const std::string& path) {
   if (space.ranges.empty())
     parameters_where.fail("varies nothing", "at least one of num_pes, l0_bytes, ...");
   for (const ParameterRange& range : space.ranges) {
-    const bool is_buffer = range.name.find("_bytes") != std::string::npos;
+    const bool is_buffer = arch_fields()[arch_field_position(range.name)].at_least_one_word;
     if (is_buffer && range.min < space.base.word_bytes)
       parameters_where.child(range.name)
           .child("min")
           .fail(std::to_string(range.min) + " bytes is below one word",
                 ">= word_bytes = " + std::to_string(space.base.word_bytes));
-    if (range.name == "num_pes" && range.max > (int64_t{1} << 20))
-      parameters_where.child("num_pes").child("max").fail(std::to_string(range.max), "1..1048576");
+    if (range.name == "num_pes" && range.max > arch_limits::kMaxPes)
+      parameters_where.child("num_pes").child("max").fail(
+          std::to_string(range.max), "1.." + std::to_string(arch_limits::kMaxPes));
   }
   return space;
 }
@@ -168,72 +176,74 @@ std::vector<ArchSpec> sample_archs(const ArchSpace& space, uint64_t seed, int64_
 
 namespace {
 
-std::string tensor_list(const TensorFlags& flags) {
-  std::string list;
+YAML::Node tensor_list(const TensorFlags& flags) {
+  YAML::Node list(YAML::NodeType::Sequence);
   for (Tensor tensor : kAllTensors)
-    if (flag_of(flags, tensor)) list += std::string(list.empty() ? "" : ", ") + tensor_name(tensor);
-  return "[" + list + "]";
+    if (flag_of(flags, tensor)) list.push_back(tensor_name(tensor));
+  list.SetStyle(YAML::EmitterStyle::Flow);
+  return list;
 }
 
-std::string double_buffered_text(const TensorFlags& flags) {
-  if (flags == TensorFlags{true, true, true}) return "true";
-  if (flags == TensorFlags{}) return "false";
-  return tensor_list(flags);
-}
-
-std::string l0_bytes_text(const ArchSpec& arch) {
-  if (!l0_partitioned(arch)) return std::to_string(arch.l0_bytes);
-  std::string text;
-  for (Tensor tensor : kAllTensors) {
-    text += std::string(text.empty() ? "{" : ", ") + tensor_name(tensor) + ": " +
-            std::to_string(arch.l0_partition_bytes[static_cast<int>(tensor)]);
+// The YAML value of a Composite field (arch_fields.hpp) as arch_spec.cpp reads it back; nothing
+// for an empty bypass list, which the reader takes as the default.
+std::optional<YAML::Node> composite_yaml(const ArchSpec& arch, const std::string& path) {
+  if (path == "buffers.l0_bytes") {
+    if (!l0_partitioned(arch)) return YAML::Node(arch.l0_bytes);
+    YAML::Node partitions(YAML::NodeType::Map);
+    for (Tensor tensor : kAllTensors)
+      partitions[tensor_name(tensor)] = arch.l0_partition_bytes[static_cast<int>(tensor)];
+    partitions.SetStyle(YAML::EmitterStyle::Flow);
+    return partitions;
   }
-  return text + "}";
+  if (path == "double_buffered") {
+    if (arch.double_buffered == TensorFlags{true, true, true}) return YAML::Node(true);
+    if (arch.double_buffered == TensorFlags{}) return YAML::Node(false);
+    return tensor_list(arch.double_buffered);
+  }
+  const TensorFlags* bypass = path == "buffers.l1_bypass"   ? &arch.l1_bypass
+                              : path == "buffers.l2_bypass" ? &arch.l2_bypass
+                                                            : nullptr;
+  if (!bypass) throw std::logic_error("no YAML writer for the arch field " + path);
+  if (*bypass == TensorFlags{}) return std::nullopt;
+  return tensor_list(*bypass);
+}
+
+YAML::Node scalar_yaml(const std::string& value) {
+  return YAML::Node(value);
+}
+YAML::Node scalar_yaml(int64_t value) {
+  return YAML::Node(value);
+}
+YAML::Node scalar_yaml(bool value) {
+  return YAML::Node(value);
+}
+YAML::Node scalar_yaml(double value) {
+  return YAML::Node(shortest(value));
 }
 
 }  // namespace
 
 void write_arch_yaml(const ArchSpec& arch, std::ostream& out) {
-  const auto flag = [](bool value) { return value ? "true" : "false"; };
-  out << "name: " << arch.name << "\n"
-      << "num_pes: " << arch.num_pes << "\n"
-      << "array: {rows: " << arch.array_rows << ", cols: " << arch.array_cols << "}\n"
-      << "macs_per_pe: " << arch.macs_per_pe << "\n"
-      << "word_bytes: " << arch.word_bytes << "\n"
-      << "double_buffered: " << double_buffered_text(arch.double_buffered) << "\n"
-      << "systolic: " << flag(arch.systolic) << "\n"
-      << "mac_pipeline_depth: " << arch.mac_pipeline_depth << "\n"
-      << "buffers:\n"
-      << "  l0_bytes: " << l0_bytes_text(arch) << "\n"
-      << "  l1_bytes: " << arch.l1_bytes << "\n"
-      << "  l2_bytes: " << arch.l2_bytes << "\n";
-  if (arch.l1_bypass != TensorFlags{})
-    out << "  l1_bypass: " << tensor_list(arch.l1_bypass) << "\n";
-  if (arch.l2_bypass != TensorFlags{})
-    out << "  l2_bypass: " << tensor_list(arch.l2_bypass) << "\n";
-  out << "bandwidth:\n"
-      << "  l1: " << shortest(arch.l1_bandwidth) << "\n"
-      << "  l2: " << shortest(arch.l2_bandwidth) << "\n"
-      << "  noc: " << shortest(arch.noc_bandwidth) << "\n"
-      << "  dram: " << shortest(arch.dram_bandwidth) << "\n"
-      << "  dram_latency: " << arch.dram_latency << "\n"
-      << "energy:\n"
-      << "  mac: " << shortest(arch.energy.mac_pj) << "\n"
-      << "  l0: " << shortest(arch.energy.l0_pj) << "\n"
-      << "  l1: " << shortest(arch.energy.l1_pj) << "\n"
-      << "  l2: " << shortest(arch.energy.l2_pj) << "\n"
-      << "  noc_hop: " << shortest(arch.energy.noc_hop_pj) << "\n"
-      << "  dram: " << shortest(arch.energy.dram_pj) << "\n"
-      << "  leakage_per_cycle: " << shortest(arch.energy.leakage_pj_per_cycle) << "\n";
+  YAML::Node root(YAML::NodeType::Map);
   // An arch without a dram section has the ideal channel, whose zero timings the section's
   // ranges do not admit: leave it out then, and the reload gets the same ideal channel.
-  const DramTiming& dram = arch.dram;
-  if (dram.t_rcd > 0) {
-    out << "dram: {banks: " << dram.banks << ", row_bytes: " << dram.row_bytes
-        << ", burst_bytes: " << dram.burst_bytes << ", t_rcd: " << dram.t_rcd
-        << ", t_rp: " << dram.t_rp << ", t_cas: " << dram.t_cas << ", t_wr: " << dram.t_wr
-        << ", t_wtr: " << dram.t_wtr << ", t_rtw: " << dram.t_rtw << "}\n";
-  }
+  const bool ideal_dram = arch.dram.t_rcd == 0;
+  std::set<std::string> composites_written;
+  visit_arch_fields(arch, [&](const ArchField& field, const auto& value) {
+    const std::string section = arch_yaml_section(field);
+    if (section == "dram" && ideal_dram) return;
+    YAML::Node parent = section.empty() ? root : root[section];
+    if (field.coding != ArchYaml::Composite) {
+      parent[arch_yaml_key(field)] = scalar_yaml(value);
+    } else if (composites_written.insert(field.yaml).second) {
+      // Written whole at its first part.
+      if (const std::optional<YAML::Node> composite = composite_yaml(arch, field.yaml))
+        parent[arch_yaml_key(field)] = *composite;
+    }
+  });
+  YAML::Emitter emitter;
+  emitter << root;
+  out << emitter.c_str() << "\n";
 }
 
 }  // namespace dcp

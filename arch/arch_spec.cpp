@@ -5,35 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "arch/arch_fields.hpp"
 #include "common/yaml_fields.hpp"
 
 namespace dcp {
 namespace {
 
-// Upper limits are far beyond any real design; they exist to catch unit mistakes (a size in bits,
-// a bandwidth in bytes/second) and to keep products such as PEs x bytes inside int64.
-constexpr int64_t kMaxPes = int64_t{1} << 20;
-constexpr int64_t kMaxMacsPerPe = 1024;
-constexpr int64_t kMaxWordBytes = 8;
-constexpr int64_t kMaxPipelineDepth = 1024;
-constexpr int64_t kMaxL0Bytes = int64_t{1} << 24;  // 16 MiB per PE
-constexpr int64_t kMaxL1Bytes = int64_t{1} << 30;  // 1 GiB per cluster
-constexpr int64_t kMaxL2Bytes = int64_t{1} << 36;  // 64 GiB
-// A bandwidth must be strictly positive (the simulator divides by it); read_double's minimum is
-// inclusive, so the floor is one byte per thousand cycles, slower than any real link.
-constexpr double kMinBandwidth = 1e-3;
-constexpr double kMaxBandwidth = 1e6;
-constexpr int64_t kMaxDramLatency = 1'000'000;
-// DRAM organisation. Ganged HBM channels give the widest real rows and bursts (16 channels of
-// 2 KiB rows are 32 KiB); a row of at least 256 bytes keeps the model's work per request, one
-// step per row, small for tile-sized transfers.
-constexpr int64_t kMaxDramBanks = 1024;
-constexpr int64_t kMinRowBytes = 256;
-constexpr int64_t kMaxRowBytes = int64_t{1} << 20;
-// A DRAM timing in cycles: real ones stay below 100 even at a 5 GHz core clock, so 1000 catches
-// most values given in picoseconds (tRCD, tRP and CL are above 10000 ps in every standard).
-constexpr int64_t kMaxDramTiming = 1000;
-constexpr double kMaxEnergyPj = 1e6;
+using namespace arch_limits;
 
 // A nested map of the schema (array, buffers, bandwidth, dram, energy) with its location for
 // errors.
@@ -42,21 +20,51 @@ struct Section {
   FieldPath where;
 };
 
+// `known_keys` defaults to the keys the field table puts in section `key`.
 Section open_section(const YAML::Node& parent, const std::string& key,
-                     const FieldPath& parent_where, const std::vector<std::string>& known_keys) {
+                     const FieldPath& parent_where,
+                     const std::vector<std::string>& known_keys = {}) {
   Section section{parent[key], parent_where.child(key)};
   // yaml-cpp throws its own InvalidNode when asked the type of an absent key, so absence is
   // reported here first.
   if (!section.node.IsDefined()) section.where.fail("missing required field");
   require_map(section.node, section.where);
-  require_known_keys(section.node, section.where, known_keys);
+  require_known_keys(section.node, section.where,
+                     known_keys.empty() ? arch_yaml_keys(key) : known_keys);
   return section;
+}
+
+// One Plain field in its range; a buffer's minimum is one word.
+void read_value(const Section& section, const std::string& key, const ArchField& field,
+                const ArchSpec& arch, int64_t& value) {
+  const int64_t min = field.at_least_one_word ? arch.word_bytes : static_cast<int64_t>(field.min);
+  value = read_int(section.node, key, section.where, min, static_cast<int64_t>(field.max));
+}
+void read_value(const Section& section, const std::string& key, const ArchField& field,
+                const ArchSpec&, double& value) {
+  value = read_double(section.node, key, section.where, field.min, field.max);
+}
+void read_value(const Section& section, const std::string& key, const ArchField&, const ArchSpec&,
+                bool& value) {
+  value = read_bool(section.node, key, section.where);
+}
+void read_value(const Section& section, const std::string& key, const ArchField&, const ArchSpec&,
+                std::string& value) {
+  value = read_string(section.node, key, section.where);
+}
+
+// The table's Plain fields of `section`, in table order (arch_fields.hpp).
+void read_plain_fields(const Section& section, const std::string& section_name, ArchSpec& arch) {
+  visit_arch_fields(arch, [&](const ArchField& field, auto& value) {
+    if (field.coding == ArchYaml::Plain && arch_yaml_section(field) == section_name)
+      read_value(section, arch_yaml_key(field), field, arch, value);
+  });
 }
 
 // The PE count follows from the array shape; an explicit num_pes is optional and only
 // cross-checks the shape, so a preset can state the headline figure without risking drift.
 void read_array_shape(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
-  const Section array = open_section(root, "array", where, {"rows", "cols"});
+  const Section array = open_section(root, "array", where);
   arch.array_rows = read_int(array.node, "rows", array.where, 1, kMaxPes);
   arch.array_cols = read_int(array.node, "cols", array.where, 1, kMaxPes);
   arch.num_pes = arch.array_rows * arch.array_cols;
@@ -122,13 +130,12 @@ void read_l0(const YAML::Node& buffers, const FieldPath& where, ArchSpec& arch) 
   }
 }
 
+// The composite fields of `buffers:` (l0_bytes and the bypass lists) around its plain sizes.
 // Every level must hold at least one word, which is why word_bytes is read before this.
 void read_buffers(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
-  const Section buffers = open_section(
-      root, "buffers", where, {"l0_bytes", "l1_bytes", "l2_bytes", "l1_bypass", "l2_bypass"});
+  const Section buffers = open_section(root, "buffers", where);
   read_l0(buffers.node, buffers.where, arch);
-  arch.l1_bytes = read_int(buffers.node, "l1_bytes", buffers.where, arch.word_bytes, kMaxL1Bytes);
-  arch.l2_bytes = read_int(buffers.node, "l2_bytes", buffers.where, arch.word_bytes, kMaxL2Bytes);
+  read_plain_fields(buffers, "buffers", arch);
   if (buffers.node["l2_bypass"].IsDefined())
     arch.l2_bypass = read_tensor_list(buffers.node["l2_bypass"], buffers.where.child("l2_bypass"));
   if (buffers.node["l1_bypass"].IsDefined()) {
@@ -139,19 +146,6 @@ void read_buffers(const YAML::Node& root, const FieldPath& where, ArchSpec& arch
     if (flag_of(arch.l1_bypass, Tensor::Output))
       field.fail("output cannot bypass L1", "a list of input, weight");
   }
-}
-
-void read_bandwidths(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
-  const Section bandwidth =
-      open_section(root, "bandwidth", where, {"l1", "l2", "noc", "dram", "dram_latency"});
-  const auto read_bandwidth = [&bandwidth](const std::string& key) {
-    return read_double(bandwidth.node, key, bandwidth.where, kMinBandwidth, kMaxBandwidth);
-  };
-  arch.l1_bandwidth = read_bandwidth("l1");
-  arch.l2_bandwidth = read_bandwidth("l2");
-  arch.noc_bandwidth = read_bandwidth("noc");
-  arch.dram_bandwidth = read_bandwidth("dram");
-  arch.dram_latency = read_int(bandwidth.node, "dram_latency", bandwidth.where, 0, kMaxDramLatency);
 }
 
 // An integer field in [min_value, max_value] that must also be a power of two (the DRAM address
@@ -168,40 +162,17 @@ int64_t read_power_of_two(const Section& section, const std::string& key, int64_
 }
 
 // Optional: without it the channel is ideal (DramTiming's defaults). With it, every field is
-// required, so a preset cannot silently mix its numbers with the ideal channel's.
-void read_dram_timing(const YAML::Node& root, const FieldPath& where, DramTiming& dram) {
+// required, so a preset cannot silently mix its numbers with the ideal channel's. The geometry
+// is checked here; the timings are the table's plain fields.
+void read_dram_timing(const YAML::Node& root, const FieldPath& where, ArchSpec& arch) {
+  DramTiming& dram = arch.dram;
   if (!root["dram"].IsDefined()) return;
-  const Section section = open_section(
-      root, "dram", where,
-      {"banks", "row_bytes", "burst_bytes", "t_rcd", "t_rp", "t_cas", "t_wr", "t_wtr", "t_rtw"});
+  const Section section = open_section(root, "dram", where);
   dram.banks = read_power_of_two(section, "banks", 1, kMaxDramBanks);
   dram.row_bytes = read_power_of_two(section, "row_bytes", kMinRowBytes, kMaxRowBytes);
   // A burst never straddles a row, so the row is a whole number of bursts.
   dram.burst_bytes = read_power_of_two(section, "burst_bytes", 1, dram.row_bytes);
-  const auto read_timing = [&section](const std::string& key) {
-    return read_int(section.node, key, section.where, 1, kMaxDramTiming);
-  };
-  dram.t_rcd = read_timing("t_rcd");
-  dram.t_rp = read_timing("t_rp");
-  dram.t_cas = read_timing("t_cas");
-  dram.t_wr = read_timing("t_wr");
-  dram.t_wtr = read_timing("t_wtr");
-  dram.t_rtw = read_timing("t_rtw");
-}
-
-void read_energy(const YAML::Node& root, const FieldPath& where, EnergyTable& energy) {
-  const Section table = open_section(
-      root, "energy", where, {"mac", "l0", "l1", "l2", "noc_hop", "dram", "leakage_per_cycle"});
-  const auto read_pj = [&table](const std::string& key) {
-    return read_double(table.node, key, table.where, 0.0, kMaxEnergyPj);
-  };
-  energy.mac_pj = read_pj("mac");
-  energy.l0_pj = read_pj("l0");
-  energy.l1_pj = read_pj("l1");
-  energy.l2_pj = read_pj("l2");
-  energy.noc_hop_pj = read_pj("noc_hop");
-  energy.dram_pj = read_pj("dram");
-  energy.leakage_pj_per_cycle = read_pj("leakage_per_cycle");
+  read_plain_fields(section, "dram", arch);
 }
 
 }  // namespace
@@ -210,24 +181,19 @@ ArchSpec load_arch(const std::string& path) {
   const YAML::Node root = load_yaml_file(path);
   const FieldPath where{path, ""};
   require_map(root, where);
-  require_known_keys(root, where,
-                     {"name", "num_pes", "array", "macs_per_pe", "word_bytes", "double_buffered",
-                      "systolic", "mac_pipeline_depth", "buffers", "bandwidth", "dram", "energy"});
+  require_known_keys(root, where, arch_yaml_keys(""));
 
   ArchSpec arch;
   arch.source = path;
   arch.name = read_string(root, "name", where);
   if (arch.name.empty()) where.child("name").fail("is empty", "a non-empty name");
   read_array_shape(root, where, arch);
-  arch.macs_per_pe = read_int(root, "macs_per_pe", where, 1, kMaxMacsPerPe);
-  arch.word_bytes = read_int(root, "word_bytes", where, 1, kMaxWordBytes);
+  read_plain_fields({root, where}, "", arch);
   arch.double_buffered = read_double_buffered(root, where);
-  arch.systolic = read_bool(root, "systolic", where);
-  arch.mac_pipeline_depth = read_int(root, "mac_pipeline_depth", where, 1, kMaxPipelineDepth);
   read_buffers(root, where, arch);
-  read_bandwidths(root, where, arch);
-  read_dram_timing(root, where, arch.dram);
-  read_energy(root, where, arch.energy);
+  read_plain_fields(open_section(root, "bandwidth", where), "bandwidth", arch);
+  read_dram_timing(root, where, arch);
+  read_plain_fields(open_section(root, "energy", where), "energy", arch);
   return arch;
 }
 

@@ -1,7 +1,6 @@
 #include "cli/layer_results.hpp"
 
 #include <cctype>
-#include <cmath>
 #include <filesystem>
 
 #include "cli/output_file.hpp"
@@ -37,14 +36,6 @@ std::vector<Layer> load_layers(const std::string& command, const LayerSelection&
   return network.layers;
 }
 
-std::string shape_key(const Layer& layer) {
-  std::string key = layer_type_name(layer.type);
-  for (int64_t value : {layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, layer.N, layer.stride,
-                        layer.pad, layer.groups, layer.repeat, layer.in_h, layer.in_w})
-    key += " " + std::to_string(value);
-  return key;
-}
-
 std::string file_stem(const std::string& layer_name) {
   std::string stem = layer_name;
   for (char& c : stem)
@@ -62,30 +53,6 @@ void write_layer_dataflows(const std::string& out_dir, const std::vector<Layer>&
     write_output(stem + ".yaml", "--out", dataflow_to_yaml(dataflows[i]));
     write_output(stem + ".m", "--out", dataflow_to_maestro(dataflows[i], layers[i]));
   }
-}
-
-void NetworkTotals::add_layer(int64_t count, const Result& picked, const Result& best_fixed,
-                              double gain) {
-  const double times = static_cast<double>(count);
-  cycles += static_cast<double>(picked.cycles) * times;
-  energy_pj += picked.total_energy_pj * times;
-  fixed_cycles += static_cast<double>(best_fixed.cycles) * times;
-  fixed_energy_pj += best_fixed.total_energy_pj * times;
-  log_gain_sum += std::log(gain);
-  ++layers;
-}
-
-double NetworkTotals::geomean_gain() const {
-  return layers == 0 ? 1 : std::exp(log_gain_sum / static_cast<double>(layers));
-}
-
-nlohmann::json NetworkTotals::to_json() const {
-  return {{"cycles", cycles},
-          {"energy_pj", energy_pj},
-          {"edp", cycles * energy_pj},
-          {"best_fixed_edp", fixed_cycles * fixed_energy_pj},
-          {"geomean_gain", geomean_gain()},
-          {"simulator_calls", calls}};
 }
 
 std::string energy_uj(double picojoules) {

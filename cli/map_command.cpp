@@ -17,10 +17,12 @@
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/dataflow_line.hpp"
 #include "dataflow/fixed_dataflows.hpp"
 #include "mapper/dcp_map.hpp"
-#include "mapper/trace_store.hpp"
+#include "mapper/network_totals.hpp"
 #include "sim/result_json.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp::cli {
 namespace {
@@ -53,7 +55,7 @@ NetworkMapping map_network(const MapCommandOptions& options, Predictor& predicto
   std::map<std::string, size_t> first_of_shape;
   std::vector<Layer> distinct;
   for (const Layer& layer : layers) {
-    const auto [entry, is_new] = first_of_shape.emplace(shape_key(layer), distinct.size());
+    const auto [entry, is_new] = first_of_shape.emplace(loop_nest_key(layer), distinct.size());
     if (is_new) distinct.push_back(layer);
     network.mapping_of_layer.push_back(entry->second);
   }
@@ -106,9 +108,10 @@ void print_table(const MapCommandOptions& options, const NetworkMapping& network
   if (network.layers.size() > 1) {
     const NetworkTotals totals = network_totals(network);
     table.add_rule();
-    table.add_row({"total", "", std::to_string(totals.calls), "", format_fixed(totals.cycles, 0),
-                   "", energy_uj(totals.energy_pj), edp_text(totals.cycles, totals.energy_pj),
-                   "per layer", edp_text(totals.fixed_cycles, totals.fixed_energy_pj),
+    table.add_row({"total", "", std::to_string(totals.calls), "",
+                   format_fixed(totals.picked.cycles, 0), "", energy_uj(totals.picked.energy_pj),
+                   edp_text(totals.picked.cycles, totals.picked.energy_pj), "per layer",
+                   edp_text(totals.best_fixed.cycles, totals.best_fixed.energy_pj),
                    format_fixed(totals.geomean_gain(), 2) + "x (geomean)"});
   }
   std::cout << "objective " << options.objective

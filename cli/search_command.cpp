@@ -15,10 +15,12 @@
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "mapper/network_totals.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/search.hpp"
-#include "mapper/trace_store.hpp"
+#include "mapper/search_recorder.hpp"
 #include "sim/result_json.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp::cli {
 namespace {
@@ -62,55 +64,11 @@ SearchResult run_method(const SearchCommandOptions& options, const Layer& layer,
   });
 }
 
-// Every simulation of the searches as trace-store rows, to train the predictor on the regions a
-// search reaches. Distinct layer n's calls take sample indices n * budget onwards, and each layer
-// commits once, so a rerun of the same command skips the layers already recorded.
-class SearchRecorder {
- public:
-  SearchRecorder(const SearchCommandOptions& options, const ArchSpec& arch,
-                 const std::vector<Layer>& layers)
-      : budget_(options.budget),
-        arch_id_(arch_content_id(arch)),
-        kind_("search_" + options.method),
-        writer_(options.record_path, parameters(options, arch, layers)) {
-    writer_.add_arch(arch);
-    for (int64_t index : writer_.sample_indices()) recorded_layers_.insert(index / budget_);
-  }
-  bool recorded(int64_t layer_number) const { return recorded_layers_.count(layer_number) > 0; }
-  void start_layer(int64_t layer_number, const Layer& layer) {
-    layer_number_ = layer_number;
-    calls_ = 0;
-    writer_.add_layer(layer_number, layer);
-  }
-  void record(const Dataflow& dataflow, const Result& result) {
-    writer_.add_sample({layer_number_ * budget_ + calls_++, arch_id_, layer_number_, kind_,
-                        format_dataflow_line(dataflow), result});
-  }
-  void finish_layer() { writer_.commit(); }
-
- private:
-  static nlohmann::json parameters(const SearchCommandOptions& options, const ArchSpec& arch,
-                                   const std::vector<Layer>& layers) {
-    std::string keys;
-    for (const Layer& layer : layers) keys += layer_key(layer) + ";";
-    return {{"search", options.method},      {"budget", options.budget},
-            {"seed", options.seed},          {"objective", options.objective},
-            {"archs", {arch_to_json(arch)}}, {"layers", content_hash(keys)}};
-  }
-  int64_t budget_;
-  std::string arch_id_;
-  std::string kind_;
-  TraceWriter writer_;
-  std::set<int64_t> recorded_layers_;
-  int64_t layer_number_ = 0;
-  int64_t calls_ = 0;
-};
-
 std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
                                        const std::vector<Layer>& layers, const ArchSpec& arch,
                                        const Objective& objective) {
   std::set<std::string> shapes;
-  for (const Layer& layer : layers) shapes.insert(shape_key(layer));
+  for (const Layer& layer : layers) shapes.insert(loop_nest_key(layer));
   // Exhaustive search has no budget to count against, so it reports whole layers.
   const bool per_call = options.method != "exhaustive";
   Progress progress("searching",
@@ -121,7 +79,8 @@ std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
   };
   std::unique_ptr<SearchRecorder> recorder;
   if (!options.record_path.empty())
-    recorder = std::make_unique<SearchRecorder>(options, arch, layers);
+    recorder = std::make_unique<SearchRecorder>(options.record_path, options.method, options.budget,
+                                                options.seed, options.objective, arch, layers);
   std::map<std::string, std::size_t> first_of_shape;
   std::vector<LayerSearch> searches;
   int64_t layer_number = -1;
@@ -131,7 +90,7 @@ std::vector<LayerSearch> search_layers(const SearchCommandOptions& options,
       progress.advance(per_call ? options.budget : 1);
       continue;
     }
-    const auto [first, is_new] = first_of_shape.emplace(shape_key(layer), searches.size());
+    const auto [first, is_new] = first_of_shape.emplace(loop_nest_key(layer), searches.size());
     if (!is_new) {
       LayerSearch reused = searches[first->second];
       reused.reused_from = reused.layer.name;
@@ -203,9 +162,10 @@ void print_table(const SearchCommandOptions& options, const std::vector<LayerSea
     const SearchTotals totals = search_totals(searches);
     const NetworkTotals& network = totals.network;
     table.add_rule();
-    table.add_row({"total", "", "", std::to_string(network.calls), format_fixed(network.cycles, 0),
-                   energy_uj(network.energy_pj), edp_text(network.cycles, network.energy_pj),
-                   "per layer", edp_text(network.fixed_cycles, network.fixed_energy_pj),
+    table.add_row({"total", "", "", std::to_string(network.calls),
+                   format_fixed(network.picked.cycles, 0), energy_uj(network.picked.energy_pj),
+                   edp_text(network.picked.cycles, network.picked.energy_pj), "per layer",
+                   edp_text(network.best_fixed.cycles, network.best_fixed.energy_pj),
                    format_fixed(network.geomean_gain(), 2) + "x (geomean)",
                    format_fixed(totals.seconds, 2)});
   }

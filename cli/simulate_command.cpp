@@ -14,6 +14,7 @@
 #include "dataflow/fixed_dataflows.hpp"
 #include "dataflow/repair.hpp"
 #include "dataflow/resolve.hpp"
+#include "mapper/network_totals.hpp"
 #include "sim/evaluate.hpp"
 #include "sim/result_json.hpp"
 
@@ -58,20 +59,19 @@ struct LayerRun {
 void print_runs(const std::vector<LayerRun>& runs, std::ostream& out) {
   Table table({"layer", "count", "dataflow", "PEs", "cycles", "energy_uJ", "EDP_cycle_uJ",
                "PE_util", "bound"});
-  double total_cycles = 0, total_energy = 0;
+  NetworkCost total;
   for (const LayerRun& run : runs) {
     const Result& r = run.result;
     table.add_row({run.layer.name, std::to_string(run.layer.count), run.dataflow_label,
                    std::to_string(run.pes), std::to_string(r.cycles), energy_uj(r.total_energy_pj),
                    format_number(static_cast<double>(r.cycles) * r.total_energy_pj * 1e-6),
                    format_fixed(100 * r.pe_utilization, 1) + "%", bound_name(r.bound)});
-    total_cycles += static_cast<double>(r.cycles) * run.layer.count;
-    total_energy += r.total_energy_pj * run.layer.count;
+    total.add(run.layer.count, r);
   }
   if (runs.size() > 1) {
     table.add_rule();
-    table.add_row({"total", "", "", "", format_fixed(total_cycles, 0), energy_uj(total_energy),
-                   format_number(total_cycles * total_energy * 1e-6), "", ""});
+    table.add_row({"total", "", "", "", format_fixed(total.cycles, 0), energy_uj(total.energy_pj),
+                   format_number(total.edp() * 1e-6), "", ""});
   }
   table.print(out);
 }
@@ -100,15 +100,11 @@ void print_comparison(const std::vector<std::vector<LayerRun>>& runs_by_dataflow
 
   Table totals({"dataflow", "cycles", "energy_uJ", "EDP_cycle_uJ", "mean_PE_util"});
   for (const auto& runs : runs_by_dataflow) {
-    double cycles = 0, energy = 0, busy_mac_share = 0;
-    for (const LayerRun& run : runs) {
-      cycles += static_cast<double>(run.result.cycles) * run.layer.count;
-      energy += run.result.total_energy_pj * run.layer.count;
-      busy_mac_share += run.result.pe_utilization * run.result.cycles * run.layer.count;
-    }
-    totals.add_row({runs.front().dataflow_label, format_fixed(cycles, 0), energy_uj(energy),
-                    format_number(cycles * energy * 1e-6),
-                    format_fixed(100 * busy_mac_share / cycles, 1) + "%"});
+    NetworkCost cost;
+    for (const LayerRun& run : runs) cost.add(run.layer.count, run.result);
+    totals.add_row({runs.front().dataflow_label, format_fixed(cost.cycles, 0),
+                    energy_uj(cost.energy_pj), format_number(cost.edp() * 1e-6),
+                    format_fixed(100 * cost.pe_busy_cycles / cost.cycles, 1) + "%"});
   }
   out << "\nNetwork totals:\n";
   totals.print(out);

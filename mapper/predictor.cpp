@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <sstream>
 
+#include "arch/arch_fields.hpp"
 #include "common/hash.hpp"
 #include "common/input_error.hpp"
 
@@ -13,6 +15,39 @@ namespace {
 const LayerType kLayerTypes[] = {LayerType::Conv, LayerType::DepthwiseConv, LayerType::Gemm,
                                  LayerType::Matmul};
 
+// The hardware features, in the order of the feature schema that predictor files are saved with:
+// the name the schema gives each, and the arch field (arch_fields.hpp column) it reads. The one
+// without a column is the share of tensors double-buffered (double_buffered_share).
+struct HardwareFeature {
+  const char* name;
+  const char* arch_column;
+};
+constexpr HardwareFeature kHardwareFeatures[] = {
+    {"num_pes", "num_pes"},
+    {"array_rows", "array_rows"},
+    {"array_cols", "array_cols"},
+    {"macs_per_pe", "macs_per_pe"},
+    {"word_bytes", "word_bytes"},
+    {"l0_bytes", "l0_bytes"},
+    {"l1_bytes", "l1_bytes"},
+    {"l2_bytes", "l2_bytes"},
+    {"l1_bandwidth", "l1_bandwidth"},
+    {"l2_bandwidth", "l2_bandwidth"},
+    {"noc_bandwidth", "noc_bandwidth"},
+    {"dram_bandwidth", "dram_bandwidth"},
+    {"dram_latency", "dram_latency"},
+    {"mac_pipeline_depth", "mac_pipeline_depth"},
+    {"double_buffered", nullptr},
+    {"systolic", "systolic"},
+    {"energy.mac", "energy_mac_pj"},
+    {"energy.l0", "energy_l0_pj"},
+    {"energy.l1", "energy_l1_pj"},
+    {"energy.l2", "energy_l2_pj"},
+    {"energy.noc_hop", "energy_noc_hop_pj"},
+    {"energy.dram", "energy_dram_pj"},
+    {"energy.leakage_per_cycle", "energy_leakage_pj_per_cycle"},
+};
+
 double log2_positive(double value) {
   return std::log2(std::max(value, 1e-3));
 }
@@ -20,57 +55,29 @@ double log2_positive(double value) {
 }  // namespace
 
 const std::vector<std::string>& hardware_parameter_names() {
-  static const std::vector<std::string> kNames = {"num_pes",
-                                                  "array_rows",
-                                                  "array_cols",
-                                                  "macs_per_pe",
-                                                  "word_bytes",
-                                                  "l0_bytes",
-                                                  "l1_bytes",
-                                                  "l2_bytes",
-                                                  "l1_bandwidth",
-                                                  "l2_bandwidth",
-                                                  "noc_bandwidth",
-                                                  "dram_bandwidth",
-                                                  "dram_latency",
-                                                  "mac_pipeline_depth",
-                                                  "double_buffered",
-                                                  "systolic",
-                                                  "energy.mac",
-                                                  "energy.l0",
-                                                  "energy.l1",
-                                                  "energy.l2",
-                                                  "energy.noc_hop",
-                                                  "energy.dram",
-                                                  "energy.leakage_per_cycle"};
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const HardwareFeature& feature : kHardwareFeatures) names.push_back(feature.name);
+    return names;
+  }();
   return kNames;
 }
 
 std::vector<double> hardware_parameters(const ArchSpec& arch) {
-  const auto as_double = [](int64_t value) { return static_cast<double>(value); };
-  return {as_double(arch.num_pes),
-          as_double(arch.array_rows),
-          as_double(arch.array_cols),
-          as_double(arch.macs_per_pe),
-          as_double(arch.word_bytes),
-          as_double(arch.l0_bytes),
-          as_double(arch.l1_bytes),
-          as_double(arch.l2_bytes),
-          arch.l1_bandwidth,
-          arch.l2_bandwidth,
-          arch.noc_bandwidth,
-          arch.dram_bandwidth,
-          as_double(arch.dram_latency),
-          as_double(arch.mac_pipeline_depth),
-          double_buffered_share(arch),
-          arch.systolic ? 1.0 : 0.0,
-          arch.energy.mac_pj,
-          arch.energy.l0_pj,
-          arch.energy.l1_pj,
-          arch.energy.l2_pj,
-          arch.energy.noc_hop_pj,
-          arch.energy.dram_pj,
-          arch.energy.leakage_pj_per_cycle};
+  // Where each feature's field sits in the arch table; looked up once, and a column the table
+  // lacks fails here rather than feeding the model another field.
+  static const std::vector<std::size_t> kPositions = [] {
+    std::vector<std::size_t> positions;
+    for (const HardwareFeature& feature : kHardwareFeatures)
+      positions.push_back(feature.arch_column ? arch_field_position(feature.arch_column) : 0);
+    return positions;
+  }();
+  const std::vector<double> fields = arch_field_numbers(arch);
+  std::vector<double> parameters;
+  for (std::size_t i = 0; i < std::size(kHardwareFeatures); ++i)
+    parameters.push_back(kHardwareFeatures[i].arch_column ? fields[kPositions[i]]
+                                                          : double_buffered_share(arch));
+  return parameters;
 }
 
 const std::vector<std::string>& context_feature_names() {

@@ -13,7 +13,7 @@
 #include "dataflow/random_dataflow.hpp"
 #include "dataflow/repair.hpp"
 #include "mapper/dataflow_code.hpp"
-#include "mapper/trace_store.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
 namespace {

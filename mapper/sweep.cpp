@@ -20,6 +20,8 @@
 
 #include "common/fd_io.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/dataflow_line.hpp"
+#include "mapper/content_id.hpp"
 #include "mapper/trace_store.hpp"
 #include "sim/evaluate.hpp"
 

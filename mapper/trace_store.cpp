@@ -1,16 +1,15 @@
 #include "mapper/trace_store.hpp"
 
-#include <sqlite3.h>
-
-#include <charconv>
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <stdexcept>
 
-#include "common/hash.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/dataflow_line.hpp"
+#include "mapper/content_id.hpp"
+#include "mapper/sqlite_database.hpp"
+#include "mapper/trace_schema.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
 namespace {
@@ -19,12 +18,6 @@ constexpr const char* kFormatMarker = "dcp-traces";
 // 2: seven dims (the batch N joined K..S) and a fan-out per dim in the dataflow line.
 constexpr int kSchemaVersion = 3;
 constexpr const char* kStoreAllowed = "a trace store written by dcp sweep";
-constexpr const char* kLineAllowed =
-    "three levels '<spatial>:<order>:<K>,<C>,<Y>,<X>,<R>,<S>,<N>' joined by '|', <spatial> '-' "
-    "or <dim><fan-out >= 2>[r|c] per unrolled dim";
-// Written after a fan-out whose dim is bound to an array axis.
-constexpr char kRowsMark = 'r';
-constexpr char kColsMark = 'c';
 
 // What a store of each schema version holds, for the error that refuses one of another version.
 std::string schema_description(const std::string& version) {
@@ -33,362 +26,6 @@ std::string schema_description(const std::string& version) {
   if (version == "3")
     return "trace schema 3 (per-tensor double buffering, L0 partitions, L1 and L2 bypass)";
   return "trace schema " + version;
-}
-
-// ---- Fields of each stored struct, in column order. One visitor per struct serves the schema,
-// the writer, the reader and the JSON, so a new field cannot be stored but not read back.
-
-// Every field but `source`: one arch read from two paths is one arch.
-template <typename Arch, typename Visitor>
-void visit_arch_fields(Arch& arch, Visitor&& visit) {
-  visit("name", arch.name);
-  visit("num_pes", arch.num_pes);
-  visit("array_rows", arch.array_rows);
-  visit("array_cols", arch.array_cols);
-  visit("macs_per_pe", arch.macs_per_pe);
-  visit("word_bytes", arch.word_bytes);
-  visit("l0_bytes", arch.l0_bytes);
-  for (Tensor tensor : kAllTensors)
-    visit(std::string("l0_") + tensor_name(tensor) + "_bytes",
-          arch.l0_partition_bytes[static_cast<int>(tensor)]);
-  visit("l1_bytes", arch.l1_bytes);
-  visit("l2_bytes", arch.l2_bytes);
-  visit("l1_bandwidth", arch.l1_bandwidth);
-  visit("l2_bandwidth", arch.l2_bandwidth);
-  visit("noc_bandwidth", arch.noc_bandwidth);
-  visit("dram_bandwidth", arch.dram_bandwidth);
-  visit("dram_latency", arch.dram_latency);
-  visit("dram_banks", arch.dram.banks);
-  visit("dram_row_bytes", arch.dram.row_bytes);
-  visit("dram_burst_bytes", arch.dram.burst_bytes);
-  visit("dram_t_rcd", arch.dram.t_rcd);
-  visit("dram_t_rp", arch.dram.t_rp);
-  visit("dram_t_cas", arch.dram.t_cas);
-  visit("dram_t_wr", arch.dram.t_wr);
-  visit("dram_t_wtr", arch.dram.t_wtr);
-  visit("dram_t_rtw", arch.dram.t_rtw);
-  visit("mac_pipeline_depth", arch.mac_pipeline_depth);
-  for (Tensor tensor : kAllTensors) {
-    const auto index = static_cast<int>(tensor);
-    visit(std::string("double_buffered_") + tensor_name(tensor), arch.double_buffered[index]);
-    visit(std::string("l1_bypass_") + tensor_name(tensor), arch.l1_bypass[index]);
-    visit(std::string("l2_bypass_") + tensor_name(tensor), arch.l2_bypass[index]);
-  }
-  visit("systolic", arch.systolic);
-  visit("energy_mac_pj", arch.energy.mac_pj);
-  visit("energy_l0_pj", arch.energy.l0_pj);
-  visit("energy_l1_pj", arch.energy.l1_pj);
-  visit("energy_l2_pj", arch.energy.l2_pj);
-  visit("energy_noc_hop_pj", arch.energy.noc_hop_pj);
-  visit("energy_dram_pj", arch.energy.dram_pj);
-  visit("energy_leakage_pj_per_cycle", arch.energy.leakage_pj_per_cycle);
-}
-
-constexpr std::array<int64_t Layer::*, kNumDims> kLayerDims = {
-    &Layer::K, &Layer::C, &Layer::Y, &Layer::X, &Layer::R, &Layer::S, &Layer::N};
-
-// Every field but repeat and count: a stored layer is one instance.
-template <typename LayerValue, typename Visitor>
-void visit_layer_fields(LayerValue& layer, Visitor&& visit) {
-  visit("name", layer.name);
-  visit("type", layer.type);
-  for (const Dim dim : kAllDims)
-    visit(std::string(1, dim_letter(dim)), layer.*kLayerDims[dim_index(dim)]);
-  visit("stride", layer.stride);
-  visit("pad", layer.pad);
-  visit("groups", layer.groups);
-  visit("in_h", layer.in_h);
-  visit("in_w", layer.in_w);
-}
-
-std::string lower_case(std::string text) {
-  for (char& letter : text) letter = static_cast<char>(std::tolower(letter));
-  return text;
-}
-
-// Built once: reading 200k rows must not build 70 column names per row.
-struct ResultColumnNames {
-  using PerLevelTensor = std::array<std::array<std::string, kNumTensors>, kNumCostLevels>;
-  PerLevelTensor energy, reads, writes;
-  std::array<std::string, kNumTensors> noc_link_words;
-  std::array<std::string, kNumStallCauses> stalls;
-
-  ResultColumnNames() {
-    for (int level = 0; level < kNumCostLevels; ++level)
-      for (int tensor = 0; tensor < kNumTensors; ++tensor) {
-        const std::string suffix = lower_case(cost_level_name(static_cast<CostLevel>(level))) +
-                                   "_" + tensor_name(static_cast<Tensor>(tensor));
-        energy[level][tensor] = "energy_pj_" + suffix;
-        reads[level][tensor] = "reads_" + suffix;
-        writes[level][tensor] = "writes_" + suffix;
-      }
-    for (int tensor = 0; tensor < kNumTensors; ++tensor)
-      noc_link_words[tensor] =
-          std::string("noc_link_words_") + tensor_name(static_cast<Tensor>(tensor));
-    for (int cause = 0; cause < kNumStallCauses; ++cause)
-      stalls[cause] = std::string("stall_") + stall_cause_name(static_cast<StallCause>(cause));
-  }
-};
-
-template <typename Table, typename Visitor, typename Array>
-void visit_level_tensor(const Table& names, Array& values, Visitor& visit) {
-  for (int level = 0; level < kNumCostLevels; ++level)
-    for (int tensor = 0; tensor < kNumTensors; ++tensor)
-      visit(names[level][tensor], values[level][tensor]);
-}
-
-template <typename ResultValue, typename Visitor>
-void visit_result_fields(ResultValue& result, Visitor&& visit) {
-  static const ResultColumnNames names;
-  static const std::string cycles = "cycles", macs = "macs", total = "total_energy_pj",
-                           mac = "mac_energy_pj", leakage = "leakage_energy_pj",
-                           busy_compute = "busy_compute", busy_l2 = "busy_l2",
-                           busy_noc = "busy_noc", busy_dram = "busy_dram", bound = "bound",
-                           utilization = "pe_utilization", dram_bytes = "dram_bytes",
-                           simulated = "simulated_steps", total_steps = "total_steps";
-  visit(cycles, result.cycles);
-  visit(macs, result.macs);
-  visit(total, result.total_energy_pj);
-  visit(mac, result.mac_energy_pj);
-  visit(leakage, result.leakage_energy_pj);
-  visit_level_tensor(names.energy, result.energy_pj, visit);
-  visit_level_tensor(names.reads, result.counts.reads, visit);
-  visit_level_tensor(names.writes, result.counts.writes, visit);
-  for (int tensor = 0; tensor < kNumTensors; ++tensor)
-    visit(names.noc_link_words[tensor], result.counts.noc_link_words[tensor]);
-  for (int cause = 0; cause < kNumStallCauses; ++cause)
-    visit(names.stalls[cause], result.stall_cycles[cause]);
-  visit(busy_compute, result.busy.compute);
-  visit(busy_l2, result.busy.l2);
-  visit(busy_noc, result.busy.noc);
-  visit(busy_dram, result.busy.dram);
-  visit(bound, result.bound);
-  visit(utilization, result.pe_utilization);
-  visit(dram_bytes, result.dram_bytes);
-  visit(simulated, result.simulated_steps);
-  visit(total_steps, result.total_steps);
-}
-
-// ---- Enums stored as their names.
-
-template <typename Enum, std::size_t N>
-Enum parse_name(const std::string& text, const std::array<Enum, N>& values,
-                const char* (*name_of)(Enum)) {
-  for (const Enum value : values)
-    if (text == name_of(value)) return value;
-  std::string allowed;
-  for (const Enum value : values)
-    allowed += (allowed.empty() ? "" : ", ") + std::string(name_of(value));
-  throw std::invalid_argument("unknown value '" + text + "' (allowed: " + allowed + ")");
-}
-
-LayerType parse_layer_type(const std::string& text) {
-  return parse_name<LayerType, 4>(
-      text, {LayerType::Conv, LayerType::DepthwiseConv, LayerType::Gemm, LayerType::Matmul},
-      layer_type_name);
-}
-
-Bound parse_bound(const std::string& text) {
-  return parse_name<Bound, 4>(text, {Bound::Compute, Bound::L2, Bound::Noc, Bound::Dram},
-                              bound_name);
-}
-
-// ---- SQLite access.
-
-const char* sql_type(const int64_t&) {
-  return "INTEGER";
-}
-const char* sql_type(const bool&) {
-  return "INTEGER";
-}
-const char* sql_type(const double&) {
-  return "REAL";
-}
-const char* sql_type(const std::string&) {
-  return "TEXT";
-}
-const char* sql_type(const LayerType&) {
-  return "TEXT";
-}
-const char* sql_type(const Bound&) {
-  return "TEXT";
-}
-
-class Connection {
- public:
-  Connection(const std::string& path, int flags) : path_(path) {
-    // One thread per connection: without SQLite's mutex every column read is cheaper.
-    if (sqlite3_open_v2(path.c_str(), &handle_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
-      fail("cannot open");
-    // Another process may be committing: wait for it rather than fail.
-    sqlite3_busy_timeout(handle_, 10000);
-  }
-  ~Connection() { sqlite3_close_v2(handle_); }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(path_, "", what + ": " + sqlite3_errmsg(handle_), kStoreAllowed);
-  }
-  void execute(const std::string& sql) {
-    if (sqlite3_exec(handle_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
-      fail("SQLite error");
-  }
-  sqlite3* handle() const { return handle_; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  sqlite3* handle_ = nullptr;
-};
-
-class Statement {
- public:
-  Statement(Connection& connection, const std::string& sql) : connection_(connection) {
-    if (sqlite3_prepare_v2(connection.handle(), sql.c_str(), -1, &handle_, nullptr) != SQLITE_OK)
-      connection.fail("SQLite error");
-  }
-  ~Statement() { sqlite3_finalize(handle_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  // True while there is a row to read.
-  bool step() {
-    const int status = sqlite3_step(handle_);
-    if (status == SQLITE_ROW) return true;
-    if (status == SQLITE_DONE) return false;
-    connection_.fail("SQLite error");
-  }
-  // Runs a statement that returns no rows and readies it for the next bindings.
-  int run() {
-    const int status = sqlite3_step(handle_);
-    sqlite3_reset(handle_);
-    if (status != SQLITE_DONE && status != SQLITE_CONSTRAINT) connection_.fail("SQLite error");
-    return status;
-  }
-
-  void bind(int column, int64_t value) { sqlite3_bind_int64(handle_, column + 1, value); }
-  void bind(int column, bool value) { bind(column, int64_t{value}); }
-  void bind(int column, double value) { sqlite3_bind_double(handle_, column + 1, value); }
-  void bind(int column, const std::string& value) {
-    sqlite3_bind_text(handle_, column + 1, value.data(), static_cast<int>(value.size()),
-                      SQLITE_TRANSIENT);
-  }
-  void bind(int column, LayerType value) { bind(column, std::string(layer_type_name(value))); }
-  void bind(int column, Bound value) { bind(column, std::string(bound_name(value))); }
-
-  void read(int column, int64_t& value) const { value = sqlite3_column_int64(handle_, column); }
-  void read(int column, bool& value) const { value = sqlite3_column_int64(handle_, column) != 0; }
-  void read(int column, double& value) const { value = sqlite3_column_double(handle_, column); }
-  void read(int column, std::string& value) const {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(handle_, column));
-    value.assign(text ? text : "", static_cast<std::size_t>(sqlite3_column_bytes(handle_, column)));
-  }
-  void read(int column, LayerType& value) const { value = parse_layer_type(text(column)); }
-  void read(int column, Bound& value) const { value = parse_bound(text(column)); }
-  std::string text(int column) const {
-    std::string value;
-    read(column, value);
-    return value;
-  }
-  int64_t integer(int column) const { return sqlite3_column_int64(handle_, column); }
-
- private:
-  Connection& connection_;
-  sqlite3_stmt* handle_ = nullptr;
-};
-
-// Binds every visited field from column `first` on.
-template <typename Value, typename VisitFields>
-void bind_fields(Statement& statement, int first, const Value& value, VisitFields visit_fields) {
-  int column = first;
-  visit_fields(value,
-               [&](const std::string&, const auto& field) { statement.bind(column++, field); });
-}
-
-// Reads every visited field from column `first` on; a bad enum name becomes an InputError naming
-// the table, the row and the column. `row_name` is called only then: building it for every row
-// would slow reading 200k rows noticeably.
-template <typename Value, typename VisitFields, typename RowName>
-void read_fields(const Statement& statement, int first, Value& value, VisitFields visit_fields,
-                 const std::string& path, const RowName& row_name) {
-  int column = first;
-  visit_fields(value, [&](const std::string& name, auto& field) {
-    try {
-      statement.read(column++, field);
-    } catch (const std::invalid_argument& error) {
-      throw InputError(path, row_name() + "." + name, error.what());
-    }
-  });
-}
-
-struct Column {
-  std::string name;
-  std::string type;
-};
-
-struct TableSchema {
-  std::string name;
-  std::vector<Column> columns;  // the primary key first
-
-  std::string column_list(const std::string& prefix = "") const {
-    std::string list;
-    for (const Column& column : columns) list += (list.empty() ? "" : ", ") + prefix + column.name;
-    return list;
-  }
-  std::string create_sql() const {
-    std::string sql = "CREATE TABLE " + name + " (";
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      sql += (i ? ", " : "") + columns[i].name + " " + columns[i].type + (i ? " NOT NULL" : "");
-    return sql + ")";
-  }
-  std::string insert_sql(const std::string& verb) const {
-    std::string placeholders;
-    for (std::size_t i = 0; i < columns.size(); ++i) placeholders += i ? ",?" : "?";
-    return verb + " INTO " + name + " (" + column_list() + ") VALUES (" + placeholders + ")";
-  }
-};
-
-template <typename Value, typename VisitFields>
-TableSchema make_schema(const std::string& table, std::vector<Column> leading,
-                        VisitFields visit_fields) {
-  Value value{};
-  visit_fields(value, [&](const std::string& name, const auto& field) {
-    leading.push_back({name, sql_type(field)});
-  });
-  return {table, std::move(leading)};
-}
-
-const auto kArchFields = [](auto& arch, auto&& visit) { visit_arch_fields(arch, visit); };
-const auto kLayerFields = [](auto& layer, auto&& visit) { visit_layer_fields(layer, visit); };
-const auto kResultFields = [](auto& result, auto&& visit) { visit_result_fields(result, visit); };
-
-const TableSchema& archs_schema() {
-  static const TableSchema schema =
-      make_schema<ArchSpec>("archs", {{"arch_id", "TEXT PRIMARY KEY"}}, kArchFields);
-  return schema;
-}
-const TableSchema& layers_schema() {
-  static const TableSchema schema = make_schema<Layer>(
-      "layers", {{"layer_id", "INTEGER PRIMARY KEY"}, {"layer_key", "TEXT"}}, kLayerFields);
-  return schema;
-}
-// Columns before the Result's fields.
-constexpr int kSampleLeadingColumns = 5;
-const TableSchema& samples_schema() {
-  static const TableSchema schema = make_schema<Result>("samples",
-                                                        {{"sample_index", "INTEGER PRIMARY KEY"},
-                                                         {"arch_id", "TEXT"},
-                                                         {"layer_id", "INTEGER"},
-                                                         {"sample_kind", "TEXT"},
-                                                         {"dataflow", "TEXT"}},
-                                                        kResultFields);
-  return schema;
-}
-const std::array<const TableSchema*, 3>& data_schemas() {
-  static const std::array<const TableSchema*, 3> schemas = {&archs_schema(), &layers_schema(),
-                                                            &samples_schema()};
-  return schemas;
 }
 
 std::optional<std::string> meta_value(Connection& connection, const std::string& key) {
@@ -402,8 +39,8 @@ std::optional<std::string> meta_value(Connection& connection, const std::string&
 std::unique_ptr<Connection> open_store(const std::string& path, bool writable) {
   if (!std::filesystem::is_regular_file(path))
     throw InputError(path, "", "no such file", kStoreAllowed);
-  auto connection =
-      std::make_unique<Connection>(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+  auto connection = std::make_unique<Connection>(
+      path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, kStoreAllowed);
   std::string verdict;
   try {
     Statement check(*connection, "PRAGMA quick_check");
@@ -484,142 +121,7 @@ void require_same_parameters(const std::string& path, const nlohmann::json& stor
         allowed);
 }
 
-// Parses the one-line dataflow form; every error names the character where it went wrong.
-class LineParser {
- public:
-  // `sample_index`, when given, names the row in errors.
-  LineParser(const std::string& text, const std::string& source,
-             std::optional<int64_t> sample_index = std::nullopt)
-      : text_(text),
-        source_(source),
-        sample_index_(sample_index),
-        position_(text.data()),
-        end_(text.data() + text.size()) {}
-
-  Dataflow parse() {
-    Dataflow dataflow;
-    for (int level = 0; level < kNumLevels; ++level) {
-      if (level > 0) expect('|');
-      LevelMapping& mapping = dataflow.levels[level];
-      spatial_map(mapping);
-      expect(':');
-      unsigned seen = 0;
-      for (Dim& ordered : mapping.order) {
-        ordered = dim();
-        const unsigned bit = 1u << dim_index(ordered);
-        if (seen & bit) fail("a dim repeated in the loop order");
-        seen |= bit;
-      }
-      expect(':');
-      for (int d = 0; d < kNumDims; ++d) {
-        if (d > 0) expect(',');
-        mapping.tile[d] = integer(1);
-      }
-    }
-    if (position_ != end_) fail("the end of the line");
-    return dataflow;
-  }
-
- private:
-  // '-', or per unrolled dim its letter, its fan-out and maybe its axis mark.
-  void spatial_map(LevelMapping& mapping) {
-    if (position_ != end_ && *position_ == '-') {
-      ++position_;
-      return;
-    }
-    do {
-      const int d = dim_index(dim());
-      if (mapping.fanout[d] != 1) fail("a dim not yet in the spatial map");
-      mapping.fanout[d] = integer(2);
-      if (position_ != end_ && (*position_ == kRowsMark || *position_ == kColsMark))
-        mapping.axis[d] = *position_++ == kRowsMark ? Axis::Rows : Axis::Cols;
-    } while (position_ != end_ && *position_ != ':');
-  }
-
-  [[noreturn]] void fail(const std::string& expected) const {
-    const std::string field =
-        sample_index_ ? "samples[" + std::to_string(*sample_index_) + "].dataflow" : "dataflow";
-    throw InputError(source_, field,
-                     "cannot parse '" + text_ + "' at character " +
-                         std::to_string(position_ - text_.data() + 1) + ": expected " + expected,
-                     kLineAllowed);
-  }
-  void expect(char separator) {
-    if (position_ == end_ || *position_ != separator) fail(std::string("'") + separator + "'");
-    ++position_;
-  }
-  Dim dim() {
-    Dim parsed;
-    if (position_ == end_ || !parse_dim(std::string(1, *position_), parsed)) fail("a dim letter");
-    ++position_;
-    return parsed;
-  }
-  int64_t integer(int64_t least) {
-    int64_t value = 0;
-    const auto [next, error] = std::from_chars(position_, end_, value);
-    if (error != std::errc() || value < least) fail("an integer >= " + std::to_string(least));
-    position_ = next;
-    return value;
-  }
-
-  const std::string& text_;
-  const std::string& source_;
-  std::optional<int64_t> sample_index_;
-  const char* position_;
-  const char* end_;
-};
-
 }  // namespace
-
-std::string layer_key(const Layer& layer) {
-  std::string key = layer_type_name(layer.type);
-  for (const Dim dim : kAllDims)
-    key += std::string(1, dim_letter(dim)) + std::to_string(layer.dim(dim));
-  return key + "s" + std::to_string(layer.stride) + "p" + std::to_string(layer.pad) + "g" +
-         std::to_string(layer.groups);
-}
-
-std::string format_dataflow_line(const Dataflow& dataflow) {
-  std::string line;
-  for (int level = 0; level < kNumLevels; ++level) {
-    const LevelMapping& mapping = dataflow.levels[level];
-    if (level > 0) line += '|';
-    if (mapping.spatial_dims().empty()) line += '-';
-    for (const Dim dim : mapping.spatial_dims()) {
-      const int d = dim_index(dim);
-      line += dim_letter(dim) + std::to_string(mapping.fanout[d]);
-      if (mapping.axis[d] != Axis::Any)
-        line += mapping.axis[d] == Axis::Rows ? kRowsMark : kColsMark;
-    }
-    line += ':';
-    for (const Dim dim : mapping.order) line += dim_letter(dim);
-    for (int d = 0; d < kNumDims; ++d)
-      line += (d == 0 ? ':' : ',') + std::to_string(mapping.tile[d]);
-  }
-  return line;
-}
-
-Dataflow parse_dataflow_line(const std::string& text, const std::string& source) {
-  return LineParser(text, source).parse();
-}
-
-std::string content_hash(const std::string& bytes) {
-  const uint64_t hash = fnv1a_64(bytes);
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
-}
-
-nlohmann::json arch_to_json(const ArchSpec& arch) {
-  nlohmann::json fields = nlohmann::json::object();
-  visit_arch_fields(arch,
-                    [&](const std::string& name, const auto& value) { fields[name] = value; });
-  return fields;
-}
-
-std::string arch_content_id(const ArchSpec& arch) {
-  return content_hash(arch_to_json(arch).dump());
-}
 
 std::vector<TraceRecord> read_traces(const std::string& path) {
   const std::unique_ptr<Connection> connection = open_store(path, false);
@@ -629,7 +131,7 @@ std::vector<TraceRecord> read_traces(const std::string& path) {
     while (query.step()) {
       ArchSpec arch;
       const std::string id = query.text(0);
-      read_fields(query, 1, arch, kArchFields, path, [&] { return "archs[" + id + "]"; });
+      read_fields(query, 1, arch, path, [&] { return "archs[" + id + "]"; });
       arch.source = path;
       archs.emplace(id, std::move(arch));
     }
@@ -640,8 +142,7 @@ std::vector<TraceRecord> read_traces(const std::string& path) {
     while (query.step()) {
       Layer layer;
       const int64_t id = query.integer(0);
-      read_fields(query, 2, layer, kLayerFields, path,
-                  [&] { return "layers[" + std::to_string(id) + "]"; });
+      read_fields(query, 2, layer, path, [&] { return "layers[" + std::to_string(id) + "]"; });
       layers.emplace(id, std::make_pair(query.text(1), std::move(layer)));
     }
   }
@@ -665,9 +166,9 @@ std::vector<TraceRecord> read_traces(const std::string& path) {
     record.layer_key = layer->second.first;
     record.layer = layer->second.second;
     record.sample_kind = query.text(3);
-    record.dataflow = LineParser(query.text(4), path, record.sample_index).parse();
+    record.dataflow = parse_dataflow_line(query.text(4), path, row() + ".dataflow");
     record.dataflow.name = "sample_" + std::to_string(record.sample_index);
-    read_fields(query, kSampleLeadingColumns, record.result, kResultFields, path, row);
+    read_fields(query, kSampleLeadingColumns, record.result, path, row);
     records.push_back(std::move(record));
   }
   return records;
@@ -695,8 +196,8 @@ TraceWriter::TraceWriter(const std::string& path, const nlohmann::json& sweep_pa
                             "this sweep has",
                             "the parameters the store was swept with, or another store");
   } else {
-    database_->connection =
-        std::make_unique<Connection>(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    database_->connection = std::make_unique<Connection>(
+        path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kStoreAllowed);
   }
   Connection& connection = *database_->connection;
   // WAL: readers (dcp train) see committed rows while a sweep appends; NORMAL sync keeps every
@@ -738,7 +239,7 @@ void TraceWriter::add_arch(const ArchSpec& arch) {
   begin();
   Statement& insert = *database_->insert_arch;
   insert.bind(0, arch_content_id(arch));
-  bind_fields(insert, 1, arch, kArchFields);
+  bind_fields(insert, 1, arch);
   insert.run();
 }
 
@@ -747,7 +248,7 @@ void TraceWriter::add_layer(int64_t layer_id, const Layer& layer) {
   Statement& insert = *database_->insert_layer;
   insert.bind(0, layer_id);
   insert.bind(1, layer_key(layer));
-  bind_fields(insert, 2, layer, kLayerFields);
+  bind_fields(insert, 2, layer);
   insert.run();
 }
 
@@ -772,7 +273,7 @@ void TraceWriter::add_sample(const TraceRow& row) {
   insert.bind(2, row.layer_id);
   insert.bind(3, row.sample_kind);
   insert.bind(4, row.dataflow_line);
-  bind_fields(insert, kSampleLeadingColumns, row.result, kResultFields);
+  bind_fields(insert, kSampleLeadingColumns, row.result);
   if (insert.run() == SQLITE_CONSTRAINT)
     throw InputError(database_->connection->path(),
                      "samples[" + std::to_string(row.sample_index) + "]", "is already stored");

@@ -29,34 +29,13 @@ struct TraceRecord {
 // naming the schema it was made with.
 std::vector<TraceRecord> read_traces(const std::string& path);
 
-// The layer's identity for train/test splits and deduplication: type, dims (the batch N too),
-// stride, pad and groups; neither the name nor repeat/count. E.g. "convK64C64Y56X56R1S1N1s1p0g1".
-std::string layer_key(const Layer& layer);
-
-// A dataflow on one line, levels L2|L1|L0, each "<spatial map>:<loop order>:<tiles of
-// K,C,Y,X,R,S,N>". The spatial map is '-' when nothing is unrolled, else each unrolled dim in
-// K..N order as its letter and fan-out, marked 'r' or 'c' when bound to the array's rows or
-// columns, e.g.
-// "K4N3:KCYXRSN:64,3,56,56,3,3,3|C2Y7:KCRSYXN:16,3,8,56,3,3,1|-:KCYRSXN:4,1,1,56,3,3,1". The name
-// is not part of it.
-std::string format_dataflow_line(const Dataflow& dataflow);
-// Throws InputError(source, "dataflow", ...) for text that is not in that form.
-Dataflow parse_dataflow_line(const std::string& text, const std::string& source);
-
-// 16 hex digits of a 64-bit FNV-1a hash: identifies content (arch fields, model files).
-std::string content_hash(const std::string& bytes);
-// Every ArchSpec field except `source`, so that one arch read from two paths is one arch.
-nlohmann::json arch_to_json(const ArchSpec& arch);
-// content_hash of arch_to_json: the key of the store's `archs` table.
-std::string arch_content_id(const ArchSpec& arch);
-
 // One `samples` row as the writer takes it.
 struct TraceRow {
   int64_t sample_index = 0;
-  std::string arch_id;   // arch_content_id of an arch added with add_arch
+  std::string arch_id;   // arch_content_id (content_id.hpp) of an arch added with add_arch
   int64_t layer_id = 0;  // as given to add_layer
   std::string sample_kind;
-  std::string dataflow_line;  // format_dataflow_line
+  std::string dataflow_line;  // format_dataflow_line (dataflow/dataflow_line.hpp)
   Result result;
 };
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/input_error.hpp"
+#include "mapper/content_id.hpp"
 
 namespace dcp {
 namespace {

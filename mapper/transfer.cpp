@@ -11,6 +11,7 @@
 #include "mapper/sampler.hpp"
 #include "mapper/search.hpp"
 #include "sim/evaluate.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
 namespace {

@@ -24,6 +24,7 @@
 #include "dataflow/random_dataflow.hpp"
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace fs = std::filesystem;
 using namespace dcp;

@@ -6,17 +6,26 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <random>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
+#include "arch/arch_fields.hpp"
+#include "arch/arch_space.hpp"
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
+#include "dataflow/dataflow_line.hpp"
 #include "dataflow/fixed_dataflows.hpp"
+#include "mapper/content_id.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/sweep.hpp"
 #include "mapper/trace_store.hpp"
+#include "sim/result_fields.hpp"
+#include "sim/result_json.hpp"
+#include "workloads/layer_identity.hpp"
 
 using namespace dcp;
 
@@ -284,6 +293,26 @@ TEST_CASE("trace store: the one-line dataflow form round-trips and rejects bad t
   }
 }
 
+namespace {
+
+// Writes a store at `path` of one sample: `layer` on Eyeriss under NVDLA's dataflow, which it
+// returns, with `result`.
+Dataflow write_one_sample(const std::string& path, const Layer& layer, const Result& result = {}) {
+  const Dataflow nvdla = make_fixed_dataflow("nvdla", layer, eyeriss());
+  TraceWriter writer(path, {{"test", "one sample"}});
+  writer.add_arch(eyeriss());
+  writer.add_layer(0, layer);
+  TraceRow row;
+  row.arch_id = arch_content_id(eyeriss());
+  row.sample_kind = "fixed";
+  row.dataflow_line = format_dataflow_line(nvdla);
+  row.result = result;
+  writer.add_sample(row);
+  return nvdla;
+}
+
+}  // namespace
+
 TEST_CASE("trace store: a layer's batch is part of its identity and stored") {
   TempDir directory;
   const std::string path = directory.file("batch.sqlite");
@@ -293,23 +322,137 @@ TEST_CASE("trace store: a layer's batch is part of its identity and stored") {
   single.N = 1;
   CHECK(layer_key(batched) != layer_key(single));
   CHECK(layer_key(batched).find("N4") != std::string::npos);
-  Dataflow nvdla = make_fixed_dataflow("nvdla", batched, eyeriss());
-  {
-    TraceWriter writer(path, {{"test", "batch"}});
-    writer.add_arch(eyeriss());
-    writer.add_layer(0, batched);
-    TraceRow row;
-    row.arch_id = arch_content_id(eyeriss());
-    row.sample_kind = "fixed";
-    row.dataflow_line = format_dataflow_line(nvdla);
-    writer.add_sample(row);
-  }
+  Dataflow nvdla = write_one_sample(path, batched);
   const std::vector<TraceRecord> records = read_traces(path);
   REQUIRE(records.size() == 1);
   CHECK(records[0].layer.N == 4);
   CHECK(records[0].layer_key == layer_key(batched));
   nvdla.name = records[0].dataflow.name;
   CHECK(records[0].dataflow == nvdla);
+}
+
+namespace {
+
+// The value of the arch field `column`, as text, read through the field table.
+std::string arch_field_text(const ArchSpec& arch, const std::string& column) {
+  std::ostringstream text;
+  text << std::setprecision(17);
+  visit_arch_fields(arch, [&](const ArchField& field, const auto& value) {
+    if (field.column == column) text << value;
+  });
+  return text.str();
+}
+
+// `arch` with the field `column` changed to another value load_arch accepts (doubling keeps
+// powers of two and stays in range for the Eyeriss preset), and the fields that follow from it
+// (the PE count, the L0 sum) kept consistent.
+ArchSpec with_field_changed(ArchSpec arch, const std::string& column) {
+  if (column == "l0_bytes") arch.l0_partition_bytes = {};
+  visit_arch_fields(arch, [&](const ArchField& field, auto& value) {
+    if (field.column != column) return;
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<Value, std::string>)
+      value += "-changed";
+    else if constexpr (std::is_same_v<Value, bool>)
+      value = !value;
+    else
+      value = value * 2;
+  });
+  if (column == "num_pes")
+    arch.array_cols *= 2;
+  else
+    arch.num_pes = arch.array_rows * arch.array_cols;
+  if (l0_partitioned(arch)) {
+    arch.l0_bytes = 0;
+    for (int64_t bytes : arch.l0_partition_bytes) arch.l0_bytes += bytes;
+  }
+  return arch;
+}
+
+}  // namespace
+
+// Each consumer of the arch field table (arch/arch_fields.hpp) keeps every field: a field added to
+// ArchSpec and the table but ignored by the YAML writer or reader, the trace store or the arch
+// JSON fails here.
+TEST_CASE("arch fields: every table entry survives YAML, the trace store and the arch JSON") {
+  TempDir directory;
+  ArchSpec base = eyeriss();
+  base.l0_partition_bytes = {64, 128, 64};
+  base.l0_bytes = 256;
+  const Layer layer = make_conv("test", "conv", 16, 32, 8, 8, 3, 3, 1, 1, 1);
+  const std::string dataflow = format_dataflow_line(make_fixed_dataflow("nvdla", layer, base));
+  const std::string store = directory.file("fields.sqlite");
+  std::vector<ArchSpec> changed;
+  {
+    TraceWriter writer(store, {{"test", "fields"}});
+    writer.add_layer(0, layer);
+    for (const ArchField& field : arch_fields()) {
+      INFO(field.column);
+      const ArchSpec arch = with_field_changed(base, field.column);
+      REQUIRE(arch_field_text(arch, field.column) != arch_field_text(base, field.column));
+      CHECK(arch_to_json(arch).at(field.column) != arch_to_json(base).at(field.column));
+      std::ostringstream yaml;
+      write_arch_yaml(arch, yaml);
+      const std::string path = directory.file(std::string(field.column) + ".yaml");
+      std::ofstream(path) << yaml.str();
+      if (field.column == std::string("l1_bypass_output")) {
+        // Partial sums always drain through L1: the reader refuses what the writer wrote.
+        CHECK_THROWS_AS(load_arch(path), InputError);
+      } else {
+        CHECK(arch_field_text(load_arch(path), field.column) ==
+              arch_field_text(arch, field.column));
+      }
+      writer.add_arch(arch);
+      TraceRow row;
+      row.sample_index = static_cast<int64_t>(changed.size());
+      row.arch_id = arch_content_id(arch);
+      row.sample_kind = "fixed";
+      row.dataflow_line = dataflow;
+      writer.add_sample(row);
+      changed.push_back(arch);
+    }
+  }
+  const std::vector<TraceRecord> records = read_traces(store);
+  REQUIRE(records.size() == changed.size());
+  for (const TraceRecord& record : records) {
+    const std::string column = arch_fields()[static_cast<std::size_t>(record.sample_index)].column;
+    INFO(column);
+    CHECK(arch_field_text(record.arch, column) ==
+          arch_field_text(changed[static_cast<std::size_t>(record.sample_index)], column));
+  }
+}
+
+// The trace store and the JSON output take Result's fields from one list (sim/result_fields.hpp):
+// every field is in the JSON at its place, the JSON holds nothing else but the derived EDP, and
+// every field survives the store.
+TEST_CASE("result fields: every field is in the JSON and survives the trace store") {
+  Result result;
+  int64_t next = 1;
+  int64_t fields = 0;
+  visit_result_fields(result, [&](const ResultField&, auto& value) {
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<Value, Bound>)
+      value = Bound::Dram;
+    else
+      value = static_cast<Value>(next++);
+    ++fields;
+  });
+  const nlohmann::json json = result_to_json(result);
+  visit_result_fields(result, [&](const ResultField& field, const auto& value) {
+    INFO(field.column);
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, Bound>)
+      CHECK(json.at(field.json) == bound_name(value));
+    else
+      CHECK(json.at(field.json) == value);
+  });
+  CHECK(static_cast<int64_t>(json.flatten().size()) == fields + 1);
+
+  TempDir directory;
+  const std::string path = directory.file("result.sqlite");
+  write_one_sample(path, make_conv("test", "conv", 16, 32, 8, 8, 3, 3, 1, 1, 1), result);
+  const std::vector<TraceRecord> records = read_traces(path);
+  REQUIRE(records.size() == 1);
+  CHECK(result_to_json(records[0].result) == json);
 }
 
 TEST_CASE("an interrupted sweep rerun equals an uninterrupted one") {

@@ -3,15 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <sstream>
-#include <tuple>
 
 namespace dcp {
 namespace {
-
-auto loop_nest_key(const Layer& layer) {
-  return std::make_tuple(layer.type, layer.dims(), layer.stride, layer.pad, layer.groups,
-                         layer.repeat, layer.in_h, layer.in_w);
-}
 
 // Writes `key: value` unless the value is the schema's default, which keeps lines short.
 void write_size(YAML::Emitter& out, const char* key, int64_t value, int64_t default_value = -1) {
@@ -57,10 +51,6 @@ void write_layer(YAML::Emitter& out, const Layer& layer) {
 }
 
 }  // namespace
-
-bool same_loop_nest(const Layer& a, const Layer& b) {
-  return loop_nest_key(a) == loop_nest_key(b);
-}
 
 std::vector<Layer> merge_identical_layers(const std::vector<Layer>& layers) {
   std::vector<Layer> merged;

@@ -5,12 +5,9 @@
 #include <vector>
 
 #include "workloads/layer.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
-
-// True when the two layers have the same loop nest and shapes (everything but name and count),
-// so that one can stand for both with a larger `count`.
-bool same_loop_nest(const Layer& a, const Layer& b);
 
 // Folds each layer into the first earlier one with the same loop nest, adding up the counts;
 // keeps the order of first occurrence. Network totals are unchanged.
