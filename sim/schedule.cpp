@@ -387,6 +387,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
   step.l2_sequence = l2_sequence_;
   // Where each tensor lands: the PEs' L0s when it bypasses L1, else the cluster's L1.
   std::array<SpareSpace, 2> spare = {spare_[1], spare_[2]};
+  const PeDelivery delivery = l1_bypass_bits_ != 0 ? pe_delivery(cluster_tile) : PeDelivery{};
   for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
     // L2 -> L1 over the NoC, once per step for data the clusters share; what the clusters still
     // hold from the previous step (the same tile, or a sliding window's shared rows) stays.
@@ -398,7 +399,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
           has_pending_ ? held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile) : 0;
       const bool into_pes = flag_of(arch_.l1_bypass, tensor);
       const int64_t unit_words =
-          into_pes ? pe_new_words(tensor, cluster_tile)
+          into_pes ? pe_new_words(tensor, delivery)
                    : footprint_elements(layer_, cluster_tile.size, tensor) - cluster_held;
       const bool early = flag_of(arch_.double_buffered, tensor) ||
                          spare[into_pes ? 1 : 0].claim(tensor, bytes(unit_words));
@@ -411,7 +412,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
       if (into_pes) {
-        add_l0_deliveries(tensor, clusters, cluster_tile);
+        add_l0_deliveries(tensor, clusters, delivery);
       } else {
         add_access(counts_, CostLevel::L1, tensor, 0,
                    std::max<int64_t>(0, per_cluster(tensor) - active_clusters * cluster_held));
@@ -581,25 +582,33 @@ int64_t ScheduleCompiler::bytes(int64_t elements) const {
   return saturating_mul(elements, arch_.word_bytes);
 }
 
-void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& clusters,
-                                         const TileRange& cluster_tile) {
+ScheduleCompiler::PeDelivery ScheduleCompiler::pe_delivery(const TileRange& cluster_tile) const {
   // The PEs' L0 tiles hold their whole share of the step (the legality check ties them), so the
-  // first L0 step's PEs show what every cluster receives; a PE keeps what its previous tile
-  // shares with this one.
-  const StepUnits pes = l0_split_.step_units(cluster_tile, DimArray{});
+  // first L0 step's PEs show what every cluster receives.
+  PeDelivery delivery;
+  delivery.pes = l0_split_.step_units(cluster_tile, DimArray{});
+  delivery.has_previous = has_pending_;
+  if (has_pending_)
+    delivery.previous_first = l0_split_.step_units(pending_.cluster_tile, DimArray{}).first;
+  return delivery;
+}
+
+int64_t ScheduleCompiler::pe_new_words(Tensor tensor, const PeDelivery& delivery) const {
+  const TileRange& pe_tile = delivery.pes.first;
+  const int64_t words = footprint_elements(layer_, pe_tile.size, tensor);
+  if (!delivery.has_previous) return words;
+  return words - held_elements(layer_, tensor, delivery.previous_first, pe_tile);
+}
+
+void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& clusters,
+                                         const PeDelivery& delivery) {
+  // A PE keeps what its previous tile shares with this one.
+  const StepUnits& pes = delivery.pes;
   const int64_t pe_held =
-      footprint_elements(layer_, pes.first.size, tensor) - pe_new_words(tensor, cluster_tile);
+      footprint_elements(layer_, pes.first.size, tensor) - pe_new_words(tensor, delivery);
   const int64_t per_cluster =
       std::max<int64_t>(0, units_footprint(layer_, pes, tensor) - pes.active * pe_held);
   add_access(counts_, CostLevel::L0, tensor, 0, saturating_mul(clusters.active, per_cluster));
-}
-
-int64_t ScheduleCompiler::pe_new_words(Tensor tensor, const TileRange& cluster_tile) const {
-  const TileRange pe_tile = l0_split_.step_units(cluster_tile, DimArray{}).first;
-  const int64_t words = footprint_elements(layer_, pe_tile.size, tensor);
-  if (!has_pending_) return words;
-  const TileRange previous = l0_split_.step_units(pending_.cluster_tile, DimArray{}).first;
-  return words - held_elements(layer_, tensor, previous, pe_tile);
 }
 
 int ScheduleCompiler::operands_kept_in_l0(const TileRange& cluster_tile) const {

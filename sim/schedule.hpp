@@ -200,10 +200,18 @@ class ScheduleCompiler {
   const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);
   BurstCost compute_burst(const TileRange& cluster_tile, int kept_in_l0) const;
   int operands_kept_in_l0(const TileRange& cluster_tile) const;
+  // Where an operand that bypasses L1 lands: the PEs of a step's first cluster, and the first
+  // PE's tile in the previous step. Built once per step, for every such operand.
+  struct PeDelivery {
+    StepUnits pes;
+    TileRange previous_first;
+    bool has_previous = false;
+  };
+  PeDelivery pe_delivery(const TileRange& cluster_tile) const;
+  // Words of `tensor` the first PE receives that its previous tile lacked.
+  int64_t pe_new_words(Tensor tensor, const PeDelivery& delivery) const;
   // L0 writes of an operand that bypasses L1: the NoC delivers each PE its share of the step.
-  void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const TileRange& cluster_tile);
-  // Words of `tensor` the first PE of `cluster_tile` receives that its previous tile lacked.
-  int64_t pe_new_words(Tensor tensor, const TileRange& cluster_tile) const;
+  void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const PeDelivery& delivery);
   // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
