@@ -66,9 +66,37 @@ struct Job {
   }
 };
 
+// The part of a step the hardware acts on: the compiler's tile coordinates stay behind, so the
+// queues copy a few words per step instead of the whole record.
+struct StepTiming {
+  int64_t index = 0;
+  int64_t l2_sequence = 0;
+  bool ends_l2_tile = false;
+  bool late_fill_has_outputs = false;
+  int64_t dram_write_bytes = 0;
+  FillBytes fill, late_fill;
+  int64_t noc_out_bytes = 0;
+  int64_t compute_cycles = 0;
+  int64_t fill_stall_cycles = 0;
+  int64_t output_tree_cycles = 0;
+
+  explicit StepTiming(const StepRecord& step = {})
+      : index(step.index),
+        l2_sequence(step.l2_sequence),
+        ends_l2_tile(step.ends_l2_tile),
+        late_fill_has_outputs(step.late_fill_has_outputs),
+        dram_write_bytes(step.dram_write_bytes),
+        fill(step.fill),
+        late_fill(step.late_fill),
+        noc_out_bytes(step.noc_out_bytes),
+        compute_cycles(step.compute_cycles),
+        fill_stall_cycles(step.fill_stall_cycles),
+        output_tree_cycles(step.output_tree_cycles) {}
+};
+
 // The parts of a step that decide its timing, relative to the newest L2 tile posted, so that two
 // moments whose in-flight steps match compare equal.
-void append_step(std::vector<int64_t>& state, const StepRecord& step, int64_t newest_sequence) {
+void append_step(std::vector<int64_t>& state, const StepTiming& step, int64_t newest_sequence) {
   state.insert(state.end(), {newest_sequence - step.l2_sequence, step.fill.noc, step.fill.from_dram,
                              step.late_fill.noc, step.late_fill.from_dram, step.noc_out_bytes,
                              step.output_tree_cycles, step.dram_write_bytes, step.compute_cycles,
@@ -90,21 +118,40 @@ struct Activity {
   }
 };
 
+// An event for a condition that its waiters re-check in a loop. Notifying it when no process
+// waits is skipped: a process that starts waiting later checks the condition first, so the
+// notification could only wake it spuriously, and each one costs the kernel a delta cycle.
+class Condition {
+ public:
+  void wait() {
+    ++waiters_;
+    sc_core::wait(event_);
+    --waiters_;
+  }
+  void notify() {
+    if (waiters_ > 0) event_.notify(sc_core::SC_ZERO_TIME);
+  }
+
+ private:
+  sc_event event_;
+  int waiters_ = 0;
+};
+
 // Single-producer single-consumer queue with back-pressure.
 template <typename Item>
 class Queue {
  public:
   explicit Queue(std::size_t capacity) : capacity_(capacity) {}
   void push(Item item) {
-    while (items_.size() >= capacity_) wait(changed_);
+    while (items_.size() >= capacity_) changed_.wait();
     items_.push_back(std::move(item));
-    changed_.notify(sc_core::SC_ZERO_TIME);
+    changed_.notify();
   }
   Item pop() {
-    while (items_.empty()) wait(changed_);
+    while (items_.empty()) changed_.wait();
     Item item = std::move(items_.front());
     items_.pop_front();
-    changed_.notify(sc_core::SC_ZERO_TIME);
+    changed_.notify();
     return item;
   }
   bool empty() const { return items_.empty(); }
@@ -118,7 +165,7 @@ class Queue {
  private:
   std::size_t capacity_;
   std::deque<Item> items_;
-  sc_event changed_;
+  Condition changed_;
 };
 
 // Buffer slots: a tile holds one from its fetch until its outputs have left.
@@ -126,18 +173,18 @@ class SlotPool {
  public:
   void reset(int64_t slots) { free_ = slots; }
   void acquire() {
-    while (free_ == 0) wait(released_);
+    while (free_ == 0) released_.wait();
     --free_;
   }
   void release() {
     ++free_;
-    released_.notify(sc_core::SC_ZERO_TIME);
+    released_.notify();
   }
   int64_t free() const { return free_; }
 
  private:
   int64_t free_ = 0;
-  sc_event released_;
+  Condition released_;
 };
 
 // A shared resource (the DRAM channel, the NoC, the global buffer's port) that serves one
@@ -159,9 +206,9 @@ class TransferChannel : public sc_module {
     const int64_t second_ticket = second != nullptr ? second->take_ticket() : 0;
     while (!first.is_turn(first_ticket) || (second != nullptr && !second->is_turn(second_ticket))) {
       if (!first.is_turn(first_ticket))
-        sc_core::wait(first.released_);
+        first.released_.wait();
       else
-        sc_core::wait(second->released_);
+        second->released_.wait();
     }
     const int64_t start = now_cycles();
     first.book(what, start, first_cycles, first_cycles);
@@ -182,7 +229,7 @@ class TransferChannel : public sc_module {
   int64_t take_ticket() { return next_ticket_++; }
   bool is_turn(int64_t ticket) const { return serving_ == ticket; }
   void wait_turn(int64_t ticket) {
-    while (!is_turn(ticket)) sc_core::wait(released_);
+    while (!is_turn(ticket)) released_.wait();
   }
   // This turn holds the channel `hold` cycles from `start`, `busy` of them doing work.
   void book(const char* what, int64_t start, int64_t hold, int64_t busy) {
@@ -192,7 +239,7 @@ class TransferChannel : public sc_module {
   }
   void end_turn() {
     ++serving_;
-    released_.notify(sc_core::SC_ZERO_TIME);
+    released_.notify();
   }
   Job& job_;
 
@@ -201,7 +248,7 @@ class TransferChannel : public sc_module {
   int64_t next_ticket_ = 0;
   int64_t serving_ = 0;
   int64_t held_until_ = 0;
-  sc_event released_;
+  Condition released_;
 };
 
 // Moves data between DRAM and the global buffer: the DRAM channel, timed by the bank and
@@ -285,7 +332,7 @@ class GlobalBuffer : public sc_module {
     tiles_ended_ = 0;
   }
   void wait_ready(int64_t sequence) {
-    while (tiles_ready <= sequence) wait(tile_ready_);
+    while (tiles_ready <= sequence) tile_ready_.wait();
   }
   // The tile's last step has drained into L2: its outputs go to DRAM while later tiles compute,
   // and its slot is released once they are written. Single-buffered outputs share their space
@@ -338,7 +385,7 @@ class GlobalBuffer : public sc_module {
         dram_.read_into_l2("fetch L2 tile (single-buffered)", fetch.late_dram_read_bytes);
       }
       ++tiles_ready;
-      tile_ready_.notify(sc_core::SC_ZERO_TIME);
+      tile_ready_.notify();
     }
   }
   void drain() {
@@ -350,11 +397,11 @@ class GlobalBuffer : public sc_module {
       draining_bytes_ = 0;
       slots.release();
       ++tiles_released_;
-      tile_released_.notify(sc_core::SC_ZERO_TIME);
+      tile_released_.notify();
     }
   }
   void wait_released(int64_t tiles) {
-    while (tiles_released_ < tiles) wait(tile_released_);
+    while (tiles_released_ < tiles) tile_released_.wait();
   }
   Job& job_;
   DramChannel& dram_;
@@ -363,9 +410,9 @@ class GlobalBuffer : public sc_module {
   int64_t draining_bytes_ = 0;
   int64_t tiles_ended_ = 0;
   TileFetch current_;
-  sc_event tile_ready_;
+  Condition tile_ready_;
   int64_t tiles_released_ = 0;
-  sc_event tile_released_;
+  Condition tile_released_;
 };
 
 // PEs with L0 and the MAC pipeline, run as one burst per L1 step (the busiest cluster's time).
@@ -382,7 +429,7 @@ class PeArray : public sc_module {
     stall_cause_ = waiting_for = StallCause::Dram;
   }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-    auto append = [newest_sequence](std::vector<int64_t>& out, const StepRecord& step) {
+    auto append = [newest_sequence](std::vector<int64_t>& out, const StepTiming& step) {
       append_step(out, step, newest_sequence);
     };
     steps.append_items(state, append);
@@ -392,8 +439,8 @@ class PeArray : public sc_module {
     // A stall is booked when it ends, so how long the current one has lasted is state too.
     state.push_back(activity_.phase == kWaitStep ? now - wait_start_ : 0);
   }
-  Queue<StepRecord> steps;
-  Queue<StepRecord> done;
+  Queue<StepTiming> steps;
+  Queue<StepTiming> done;
   // Set by the cluster array: why the next step is not here yet.
   StallCause waiting_for = StallCause::Noc;
 
@@ -408,7 +455,7 @@ class PeArray : public sc_module {
       wait_start_ = now_cycles();
       stall_cause_ = waiting_for;
       current_ = steps.pop();
-      const StepRecord& step = current_;
+      const StepTiming& step = current_;
       // Read the members after the wait: a new job resets them while this thread is parked.
       book_stall(stall_cause_, wait_start_, now_cycles() - wait_start_);
       activity_.set(kCompute, step.compute_cycles);
@@ -416,8 +463,9 @@ class PeArray : public sc_module {
       wait_cycles(step.compute_cycles);
       const int64_t mac_cycles = step.compute_cycles - step.fill_stall_cycles;
       ++computed;
-      step_computed.notify(sc_core::SC_ZERO_TIME);
-      job_.record("PE array", "step " + std::to_string(step.index), start, mac_cycles);
+      step_computed.notify();
+      if (job_.timeline != nullptr)
+        job_.record("PE array", "step " + std::to_string(step.index), start, mac_cycles);
       job_.totals.busy.compute = saturating_add(job_.totals.busy.compute, mac_cycles);
       book_stall(StallCause::L1Fill, start + mac_cycles, step.fill_stall_cycles);
       activity_.set(kHandOver);
@@ -438,7 +486,7 @@ class PeArray : public sc_module {
   int64_t last_busy_end = 0;
   // Steps whose MACs are done: their operands' space may be refilled.
   int64_t computed = 0;
-  sc_event step_computed;
+  Condition step_computed;
   // The drain after the last step (partial sums and outputs still leaving) is a write-back stall.
   void book_drain(int64_t end) {
     book_stall(StallCause::Writeback, last_busy_end, end - last_busy_end);
@@ -447,7 +495,7 @@ class PeArray : public sc_module {
  private:
   Job& job_;
   Activity activity_;
-  StepRecord current_;
+  StepTiming current_;
   int64_t wait_start_ = 0;
   StallCause stall_cause_ = StallCause::Dram;
 };
@@ -468,7 +516,7 @@ class ClusterArray : public sc_module {
     drained = 0;
   }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-    auto append = [newest_sequence](std::vector<int64_t>& out, const StepRecord& step) {
+    auto append = [newest_sequence](std::vector<int64_t>& out, const StepTiming& step) {
       append_step(out, step, newest_sequence);
     };
     steps.append_items(state, append);
@@ -481,10 +529,10 @@ class ClusterArray : public sc_module {
     writeback_activity_.append(state, now);
   }
 
-  Queue<StepRecord> steps;
+  Queue<StepTiming> steps;
   SlotPool slots;
   int64_t drained = 0;
-  sc_event step_drained;
+  Condition step_drained;
 
  private:
   enum FillPhase {
@@ -515,7 +563,7 @@ class ClusterArray : public sc_module {
     while (true) {
       set_fill(kIdle);
       filling_ = steps.pop();
-      const StepRecord& step = filling_;
+      const StepTiming& step = filling_;
       set_fill(kWaitTile);
       l2_.wait_ready(step.l2_sequence);
       set_fill(kWaitSlot);
@@ -526,10 +574,10 @@ class ClusterArray : public sc_module {
         // done, partial sums once it has drained.
         if (step.late_fill_has_outputs) {
           set_fill(kWaitDrain);
-          while (drained < step.index) wait(step_drained);
+          while (drained < step.index) step_drained.wait();
         } else {
           set_fill(kWaitCompute);
-          while (pes_.computed < step.index) wait(pes_.step_computed);
+          while (pes_.computed < step.index) pes_.step_computed.wait();
         }
         fill_phase("fill L1 (single-buffered)", step.late_fill);
       }
@@ -541,7 +589,7 @@ class ClusterArray : public sc_module {
     while (true) {
       writeback_activity_.set(0);
       writing_back_ = pes_.done.pop();
-      const StepRecord& step = writing_back_;
+      const StepTiming& step = writing_back_;
       writeback_activity_.set(1);
       if (step.noc_out_bytes > 0) {
         const bool to_dram = flag_of(job_.arch->l2_bypass, Tensor::Output);
@@ -556,7 +604,7 @@ class ClusterArray : public sc_module {
       slots.release();
       if (step.ends_l2_tile) l2_.end_tile(step.dram_write_bytes);
       ++drained;
-      step_drained.notify(sc_core::SC_ZERO_TIME);
+      step_drained.notify();
     }
   }
   Job& job_;
@@ -565,7 +613,7 @@ class ClusterArray : public sc_module {
   DramChannel& dram_;
   PeArray& pes_;
   Activity fill_activity_, writeback_activity_;
-  StepRecord filling_, writing_back_;
+  StepTiming filling_, writing_back_;
 };
 
 // Walks the compiled schedule and feeds the step stream to the hardware; also the StepSink that
@@ -599,7 +647,7 @@ class Controller : public sc_module, public StepSink {
   void consume(const StepRecord& step) override {
     ++job_.totals.walked_steps;
     ++consumed_;
-    clusters_.steps.push(step);
+    clusters_.steps.push(StepTiming(step));
   }
   SinkSnapshot snapshot() override {
     SinkSnapshot snapshot;
@@ -623,8 +671,9 @@ class Controller : public sc_module, public StepSink {
     const int64_t gap_start = now_cycles() - job_.start_time + job_.time_offset;
     job_.time_offset =
         saturating_add(job_.time_offset, saturating_mul(times, after.time - before.time));
-    std::vector<int64_t*> totals = counter_slots();
-    const std::string label = "steady state: " + std::to_string(times) + " iterations";
+    const CounterSlots totals = counter_slots();
+    const std::string label =
+        job_.timeline != nullptr ? "steady state: " + std::to_string(times) + " iterations" : "";
     for (std::size_t i = 0; i < totals.size(); ++i) {
       const int64_t delta = saturating_mul(times, after.totals[i] - before.totals[i]);
       *totals[i] = saturating_add(*totals[i], delta);
@@ -637,16 +686,20 @@ class Controller : public sc_module, public StepSink {
   // Every cumulative counter, in a fixed order, so that snapshots can be subtracted: the stalls
   // by cause, the MAC cycles, then each channel's busy cycles. Walked steps stay the steps that
   // really went through the model.
-  std::vector<int64_t*> counter_slots() {
-    std::vector<int64_t*> slots;
-    for (int64_t& stall : job_.totals.stall_cycles) slots.push_back(&stall);
-    slots.push_back(&job_.totals.busy.compute);
-    for (TransferChannel* channel : channels_) slots.push_back(&channel->busy_cycles);
+  static constexpr std::size_t kNumCounters = kNumStallCauses + 1 + 3;
+  using CounterSlots = std::array<int64_t*, kNumCounters>;
+  CounterSlots counter_slots() {
+    CounterSlots slots{};
+    std::size_t next = 0;
+    for (int64_t& stall : job_.totals.stall_cycles) slots[next++] = &stall;
+    slots[next++] = &job_.totals.busy.compute;
+    for (TransferChannel* channel : channels_) slots[next++] = &channel->busy_cycles;
     return slots;
   }
   std::vector<int64_t> counters() {
-    std::vector<int64_t> values;
-    for (const int64_t* slot : counter_slots()) values.push_back(*slot);
+    const CounterSlots slots = counter_slots();
+    std::vector<int64_t> values(slots.size());
+    for (std::size_t i = 0; i < slots.size(); ++i) values[i] = *slots[i];
     return values;
   }
   const char* counter_track(std::size_t slot) const {
@@ -659,7 +712,7 @@ class Controller : public sc_module, public StepSink {
     while (true) {
       wait(start_);
       compiler_->walk(*this, skip_);
-      while (clusters_.drained < consumed_) wait(clusters_.step_drained);
+      while (clusters_.drained < consumed_) clusters_.step_drained.wait();
       l2_.wait_drained();
       end_time = now_cycles();
       pes_.book_drain(end_time);

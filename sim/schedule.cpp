@@ -164,19 +164,20 @@ StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index)
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor) {
   // Along each spatial dim every active unit but the last holds a full tile and the last may
   // hold an edge tile; sum the footprint over each mix of full and edge extents.
-  std::vector<int> edge_dims;
+  std::array<int, kNumDims> edge_dims{};
+  std::size_t edge_count = 0;
   int64_t uniform_units = 1;  // units along dims whose tiles are all the same size
   for (int d = 0; d < kNumDims; ++d) {
     if (units.active_per_dim[d] > 1 && units.first.size[d] != units.last.size[d])
-      edge_dims.push_back(d);
+      edge_dims[edge_count++] = d;
     else
       uniform_units = saturating_mul(uniform_units, units.active_per_dim[d]);
   }
   int64_t total = 0;
-  for (unsigned mask = 0; mask < (1u << edge_dims.size()); ++mask) {
+  for (unsigned mask = 0; mask < (1u << edge_count); ++mask) {
     DimArray size = units.first.size;
     int64_t count = uniform_units;
-    for (std::size_t i = 0; i < edge_dims.size(); ++i) {
+    for (std::size_t i = 0; i < edge_count; ++i) {
       const int d = edge_dims[i];
       if ((mask >> i) & 1u)
         size[d] = units.last.size[d];
