@@ -20,7 +20,6 @@ using sc_core::sc_event;
 using sc_core::sc_module;
 using sc_core::sc_module_name;
 using sc_core::sc_time;
-using sc_core::wait;
 
 const sc_time& cycle_time() {
   static const sc_time cycle(1, sc_core::SC_NS);
@@ -35,13 +34,6 @@ int64_t now_cycles() {
 // from a transfer whose cycles saturated (common/saturating.hpp); its unit's busy cycles are
 // saturated too, so evaluate() refuses the result and the shortened wait changes nothing.
 constexpr int64_t kMaxWaitCycles = int64_t{1} << 40;
-
-void wait_cycles(int64_t cycles) {
-  if (cycles > 0) {
-    const auto waited = static_cast<sc_dt::uint64>(std::min(cycles, kMaxWaitCycles));
-    wait(sc_time::from_value(waited * cycle_time().value()));
-  }
-}
 
 // Tile slots a level's buffer has: two when any tensor is double-buffered (that tensor's next
 // tile arrives meanwhile; single-buffered ones wait for the previous tile to be done with).
@@ -104,77 +96,116 @@ void append_step(std::vector<int64_t>& state, const StepTiming& step, int64_t ne
                              step.late_fill_has_outputs ? 1 : 0});
 }
 
-// What a process is doing, so a snapshot can tell whether two moments have the same future.
-struct Activity {
-  int phase = 0;
-  int64_t until = 0;  // end of the current timed wait (absolute cycles); 0 when untimed
-  void set(int new_phase, int64_t duration = 0) {
-    phase = new_phase;
-    until = duration > 0 ? now_cycles() + duration : 0;
+class Condition;
+
+// A hardware process whose whole state is data: an SC_METHOD that runs as far as it can each time
+// it is woken, then either sleeps for a timed wait or waits on a condition. Its phase, its
+// wake-up time and its members say exactly where it stands, with no thread stack behind them,
+// so a snapshot of the data is a snapshot of the process.
+class Process : public sc_module {
+ public:
+  SC_HAS_PROCESS(Process);
+  explicit Process(sc_module_name name) : sc_module(name) {
+    // Not dont_initialize(): the first run parks each process on its input queue.
+    SC_METHOD(resume);
+    sensitive << wake_;
   }
-  void append(std::vector<int64_t>& state, int64_t now) const {
-    state.push_back(phase);
-    state.push_back(until > now ? until - now : 0);
+  // Runs again after `cycles` (a positive number).
+  void sleep(int64_t cycles) {
+    const int64_t waited = std::min(cycles, kMaxWaitCycles);
+    wake_at_ = now_cycles() + waited;
+    wake_.notify(sc_time::from_value(static_cast<sc_dt::uint64>(waited) * cycle_time().value()));
   }
+  // Runs again in the next delta cycle: a condition it waits on has changed.
+  void wake() { wake_.notify(sc_core::SC_ZERO_TIME); }
+  int phase() const { return phase_; }
+  // The phase and how long the current timed wait still lasts.
+  void append_activity(std::vector<int64_t>& state, int64_t now) const {
+    state.push_back(phase_);
+    state.push_back(wake_at_ > now ? wake_at_ - now : 0);
+  }
+
+ protected:
+  virtual void run() = 0;
+  int phase_ = 0;
+
+ private:
+  void resume() { run(); }
+  sc_event wake_;
+  int64_t wake_at_ = 0;
 };
 
-// An event for a condition that its waiters re-check in a loop. Notifying it when no process
-// waits is skipped: a process that starts waiting later checks the condition first, so the
-// notification could only wake it spuriously, and each one costs the kernel a delta cycle.
+// A condition that processes wait on and re-check when it changes (a queue, a slot count, a
+// channel's turn). The controller's thread may wait on it too. Only waiters are woken, each in the
+// next delta cycle, as an event notified then would wake them.
 class Condition {
  public:
-  void wait() {
-    ++waiters_;
-    sc_core::wait(event_);
-    --waiters_;
+  void wait(Process& process) { waiters_.push_back(&process); }
+  void wait_in_thread() {
+    ++thread_waiters_;
+    sc_core::wait(thread_event_);
+    --thread_waiters_;
   }
   void notify() {
-    if (waiters_ > 0) event_.notify(sc_core::SC_ZERO_TIME);
+    for (Process* waiter : waiters_) waiter->wake();
+    waiters_.clear();
+    if (thread_waiters_ > 0) thread_event_.notify(sc_core::SC_ZERO_TIME);
   }
 
  private:
-  sc_event event_;
-  int waiters_ = 0;
+  std::vector<Process*> waiters_;
+  sc_event thread_event_;
+  int thread_waiters_ = 0;
 };
 
-// Single-producer single-consumer queue with back-pressure.
+// Single-producer single-consumer queue with back-pressure: a process checks `full()` or
+// `empty()` and waits on `changed` when it cannot go on.
 template <typename Item>
 class Queue {
  public:
   explicit Queue(std::size_t capacity) : capacity_(capacity) {}
+  bool full() const { return items_.size() >= capacity_; }
+  bool empty() const { return items_.empty(); }
   void push(Item item) {
-    while (items_.size() >= capacity_) changed_.wait();
     items_.push_back(std::move(item));
-    changed_.notify();
+    changed.notify();
   }
   Item pop() {
-    while (items_.empty()) changed_.wait();
     Item item = std::move(items_.front());
     items_.pop_front();
-    changed_.notify();
+    changed.notify();
     return item;
   }
-  bool empty() const { return items_.empty(); }
+  // For the controller's thread, which blocks instead.
+  void push_from_thread(Item item) {
+    while (full()) changed.wait_in_thread();
+    push(std::move(item));
+  }
   int64_t size() const { return static_cast<int64_t>(items_.size()); }
   template <typename Append>
   void append_items(std::vector<int64_t>& state, Append&& append) const {
     state.push_back(size());
     for (const Item& item : items_) append(state, item);
   }
+  Condition changed;
 
  private:
   std::size_t capacity_;
   std::deque<Item> items_;
-  Condition changed_;
 };
 
 // Buffer slots: a tile holds one from its fetch until its outputs have left.
 class SlotPool {
  public:
   void reset(int64_t slots) { free_ = slots; }
-  void acquire() {
-    while (free_ == 0) released_.wait();
+  // Takes a slot, or waits for one to be released.
+  bool acquire(Process& process) {
+    if (free_ == 0) {
+      released_.wait(process);
+      return false;
+    }
     --free_;
+    return true;
   }
   void release() {
     ++free_;
@@ -187,69 +218,116 @@ class SlotPool {
   Condition released_;
 };
 
+class TransferChannel;
+
+// One use of a channel, or of two at once, by a process: it queues for both, then holds both
+// until the slower is done.
+class Transfer {
+ public:
+  // True once done; otherwise the process has been set to wait. `begin(start)` books the
+  // channels when both are free and returns how long they are held.
+  template <typename Begin>
+  bool advance(Process& process, TransferChannel& first, TransferChannel* second, Begin&& begin);
+  void append(std::vector<int64_t>& state, int64_t now) const;
+
+ private:
+  enum State { kNone, kQueued, kHeld };
+  State state_ = kNone;
+  TransferChannel* first_ = nullptr;
+  TransferChannel* second_ = nullptr;
+  int64_t first_ticket_ = 0;
+  int64_t second_ticket_ = 0;
+  int64_t done_at_ = 0;
+};
+
 // A shared resource (the DRAM channel, the NoC, the global buffer's port) that serves one
 // transfer at a time, in request order: contention shows up as waiting, and its busy cycles can
 // never exceed the run. Each service is one box on the resource's timeline track.
-class TransferChannel : public sc_module {
+class TransferChannel {
  public:
-  TransferChannel(sc_module_name name, Job& job, const char* track)
-      : sc_module(name), job_(job), track_(track) {}
-  void reset() { busy_cycles = 0; }
-  void serve(const char* what, int64_t cycles) { serve_together(what, *this, cycles, nullptr, 0); }
-  // A transfer that needs two resources at once (the NoC and the global buffer's port): it starts
-  // when both are free and holds both until the slower is done, each busy for its own cycles.
-  // Both tickets are taken before any wait, so every resource serves in one global order and two
-  // transfers can never wait on each other.
-  static void serve_together(const char* what, TransferChannel& first, int64_t first_cycles,
-                             TransferChannel* second, int64_t second_cycles) {
-    const int64_t first_ticket = first.take_ticket();
-    const int64_t second_ticket = second != nullptr ? second->take_ticket() : 0;
-    while (!first.is_turn(first_ticket) || (second != nullptr && !second->is_turn(second_ticket))) {
-      if (!first.is_turn(first_ticket))
-        first.released_.wait();
-      else
-        second->released_.wait();
-    }
-    const int64_t start = now_cycles();
-    first.book(what, start, first_cycles, first_cycles);
-    if (second != nullptr) second->book(what, start, second_cycles, second_cycles);
-    wait_cycles(std::max(first_cycles, second != nullptr ? second_cycles : 0));
-    first.end_turn();
-    if (second != nullptr) second->end_turn();
-  }
+  TransferChannel(Job& job, const char* track) : job_(job), track_(track) {}
   virtual ~TransferChannel() = default;
+  void reset() { busy_cycles = 0; }
+  // Serves `cycles` of work for `process` through `transfer`; true once done.
+  bool serve(Transfer& transfer, Process& process, const char* what, int64_t cycles) {
+    return transfer.advance(process, *this, nullptr, [&](int64_t start) {
+      book(what, start, cycles, cycles);
+      return cycles;
+    });
+  }
   virtual void append(std::vector<int64_t>& state, int64_t now) const {
     state.push_back(next_ticket_ - serving_);
     state.push_back(held_until_ > now ? held_until_ - now : 0);
   }
-  int64_t busy_cycles = 0;
   const char* track() const { return track_; }
-
- protected:
-  int64_t take_ticket() { return next_ticket_++; }
-  bool is_turn(int64_t ticket) const { return serving_ == ticket; }
-  void wait_turn(int64_t ticket) {
-    while (!is_turn(ticket)) released_.wait();
-  }
   // This turn holds the channel `hold` cycles from `start`, `busy` of them doing work.
   void book(const char* what, int64_t start, int64_t hold, int64_t busy) {
     held_until_ = saturating_add(start, hold);
     busy_cycles = saturating_add(busy_cycles, busy);
     job_.record(track_, what, start, busy);
   }
+  int64_t busy_cycles = 0;
+
+ protected:
+  friend class Transfer;
+  int64_t take_ticket() { return next_ticket_++; }
+  bool is_turn(int64_t ticket) const { return serving_ == ticket; }
   void end_turn() {
     ++serving_;
     released_.notify();
   }
   Job& job_;
+  Condition released_;
 
  private:
   const char* track_;
   int64_t next_ticket_ = 0;
   int64_t serving_ = 0;
   int64_t held_until_ = 0;
-  Condition released_;
 };
+
+// Both tickets are taken before any wait, so every resource serves in one global order and two
+// transfers can never wait on each other.
+template <typename Begin>
+bool Transfer::advance(Process& process, TransferChannel& first, TransferChannel* second,
+                       Begin&& begin) {
+  if (state_ == kNone) {
+    first_ = &first;
+    second_ = second;
+    first_ticket_ = first.take_ticket();
+    if (second != nullptr) second_ticket_ = second->take_ticket();
+    state_ = kQueued;
+  }
+  const int64_t now = now_cycles();
+  if (state_ == kQueued) {
+    if (!first.is_turn(first_ticket_)) {
+      first.released_.wait(process);
+      return false;
+    }
+    if (second != nullptr && !second->is_turn(second_ticket_)) {
+      second->released_.wait(process);
+      return false;
+    }
+    done_at_ = saturating_add(now, begin(now));
+    state_ = kHeld;
+  }
+  if (now < done_at_) {
+    process.sleep(done_at_ - now);
+    return false;
+  }
+  first.end_turn();
+  if (second != nullptr) second->end_turn();
+  state_ = kNone;
+  return true;
+}
+
+void Transfer::append(std::vector<int64_t>& state, int64_t now) const {
+  state.push_back(state_);
+  if (state_ == kNone) return;
+  state.push_back(first_ticket_ - first_->serving_);
+  state.push_back(second_ != nullptr ? second_ticket_ - second_->serving_ : -1);
+  state.push_back(state_ == kHeld && done_at_ > now ? done_at_ - now : 0);
+}
 
 // Moves data between DRAM and the global buffer: the DRAM channel, timed by the bank and
 // row-buffer model, then the buffer's port (the data lands in the port's staging FIFO, so the
@@ -257,45 +335,32 @@ class TransferChannel : public sc_module {
 // first bank (tiles live apart in memory), so repeating transfers see repeating bank states.
 class DramChannel : public TransferChannel {
  public:
-  DramChannel(sc_module_name name, Job& job, TransferChannel& l2_port)
-      : TransferChannel(name, job, "DRAM"), l2_port_(l2_port) {}
+  explicit DramChannel(Job& job) : TransferChannel(job, "DRAM") {}
   void reset(const ArchSpec& arch) {
     TransferChannel::reset();
     model_.emplace(arch);
     next_stream_row_ = 0;
   }
-  void read_into_l2(const char* what, int64_t bytes) {
-    access(what, bytes, false);
-    l2_port_.serve(what, transfer_cycles(bytes, job_.arch->l2_bandwidth));
+  // One stream of `bytes` through the channel; true once done.
+  bool access(Transfer& transfer, Process& process, const char* what, int64_t bytes,
+              bool is_write) {
+    return transfer.advance(process, *this, nullptr, [&](int64_t start) {
+      const int64_t bus_busy_before = model_->bus_busy_cycles();
+      const DramTiming& timing = job_.arch->dram;
+      const auto address = static_cast<uint64_t>(next_stream_row_) *
+                           static_cast<uint64_t>(timing.banks * timing.row_bytes);
+      const int64_t done = model_->access(start, address, bytes, is_write);
+      next_stream_row_ += ceil_div(bytes, timing.banks * timing.row_bytes);
+      book(what, start, done - start, model_->bus_busy_cycles() - bus_busy_before);
+      return done - start;
+    });
   }
-  void write_from_l2(const char* what, int64_t bytes) {
-    l2_port_.serve(what, transfer_cycles(bytes, job_.arch->l2_bandwidth));
-    access(what, bytes, true);
-  }
-  // Tensors that bypass L2 move between DRAM and the NoC without the buffer's port.
-  void read_bypassing_l2(const char* what, int64_t bytes) { access(what, bytes, false); }
-  void write_bypassing_l2(const char* what, int64_t bytes) { access(what, bytes, true); }
   void append(std::vector<int64_t>& state, int64_t now) const override {
     TransferChannel::append(state, now);
     model_->append_state(state, now, next_stream_row_);
   }
 
  private:
-  void access(const char* what, int64_t bytes, bool is_write) {
-    const int64_t ticket = take_ticket();
-    wait_turn(ticket);
-    const int64_t start = now_cycles();
-    const int64_t bus_busy_before = model_->bus_busy_cycles();
-    const DramTiming& timing = job_.arch->dram;
-    const auto address = static_cast<uint64_t>(next_stream_row_) *
-                         static_cast<uint64_t>(timing.banks * timing.row_bytes);
-    const int64_t done = model_->access(start, address, bytes, is_write);
-    next_stream_row_ += ceil_div(bytes, timing.banks * timing.row_bytes);
-    book(what, start, done - start, model_->bus_busy_cycles() - bus_busy_before);
-    wait_cycles(done - start);
-    end_turn();
-  }
-  TransferChannel& l2_port_;
   std::optional<DramModel> model_;
   int64_t next_stream_row_ = 0;  // in rows of every bank: where the next transfer starts
 };
@@ -303,125 +368,199 @@ class DramChannel : public TransferChannel {
 // L2 <-> cluster network. A transfer holds the NoC and the global buffer's port together.
 class Noc : public TransferChannel {
  public:
-  Noc(sc_module_name name, Job& job, TransferChannel& l2_port)
-      : TransferChannel(name, job, "NoC"), l2_port_(l2_port) {}
-  // `l2_bytes` of the `bytes` pass the global buffer's port; the rest bypass L2.
-  void transfer(const char* what, int64_t bytes, int64_t l2_bytes) {
-    serve_together(what, *this, transfer_cycles(bytes, job_.arch->noc_bandwidth),
-                   l2_bytes > 0 ? &l2_port_ : nullptr,
-                   transfer_cycles(l2_bytes, job_.arch->l2_bandwidth));
+  Noc(Job& job, TransferChannel& l2_port) : TransferChannel(job, "NoC"), l2_port_(l2_port) {}
+  // `l2_bytes` of the `bytes` pass the global buffer's port; the rest bypass L2. True once done.
+  bool transfer(Transfer& transfer, Process& process, const char* what, int64_t bytes,
+                int64_t l2_bytes) {
+    const int64_t noc_cycles = transfer_cycles(bytes, job_.arch->noc_bandwidth);
+    const int64_t port_cycles = transfer_cycles(l2_bytes, job_.arch->l2_bandwidth);
+    TransferChannel* port = l2_bytes > 0 ? &l2_port_ : nullptr;
+    return transfer.advance(process, *this, port, [&](int64_t start) {
+      book(what, start, noc_cycles, noc_cycles);
+      if (port != nullptr) l2_port_.book(what, start, port_cycles, port_cycles);
+      return std::max(noc_cycles, port != nullptr ? port_cycles : 0);
+    });
   }
 
  private:
   TransferChannel& l2_port_;
 };
 
-// Global buffer: prefetches L2 tiles from DRAM into free slots, in order.
+// Global buffer: prefetches L2 tiles from DRAM into free slots, in order, and drains finished
+// tiles' outputs to DRAM.
 class GlobalBuffer : public sc_module {
  public:
-  SC_HAS_PROCESS(GlobalBuffer);
-  GlobalBuffer(sc_module_name name, Job& job, DramChannel& dram)
-      : sc_module(name), fetches(1u << 30), job_(job), dram_(dram), drains_(1u << 30) {
-    SC_THREAD(prefetch);
-    SC_THREAD(drain);
-  }
+  GlobalBuffer(sc_module_name name, Job& job, DramChannel& dram, TransferChannel& l2_port)
+      : sc_module(name),
+        fetches(1u << 30),
+        drains(1u << 30),
+        job_(job),
+        prefetch_("prefetch", *this, dram, l2_port),
+        drain_("drain", *this, dram, l2_port) {}
   void reset() {
     slots.reset(buffer_slots(*job_.arch));
     tiles_ready = 0;
-    tiles_released_ = 0;
-    tiles_ended_ = 0;
-  }
-  void wait_ready(int64_t sequence) {
-    while (tiles_ready <= sequence) tile_ready_.wait();
+    tiles_released = 0;
+    tiles_ended = 0;
   }
   // The tile's last step has drained into L2: its outputs go to DRAM while later tiles compute,
-  // and its slot is released once they are written. Single-buffered outputs share their space
-  // with the next tile's partial sums, so the caller then waits for the write to finish.
+  // and its slot is released once they are written.
   void end_tile(int64_t dram_write_bytes) {
-    drains_.push(dram_write_bytes);
-    ++tiles_ended_;
-    if (!flag_of(job_.arch->double_buffered, Tensor::Output)) wait_released(tiles_ended_);
+    drains.push(dram_write_bytes);
+    ++tiles_ended;
   }
-  // Until every ended tile's outputs are in DRAM: the run is not over before.
-  void wait_drained() { wait_released(tiles_ended_); }
+  // Single-buffered outputs share their space with the next tile's partial sums, so the step
+  // that ended a tile waits for its write before the next one may drain.
+  bool outputs_single_buffered() const {
+    return !flag_of(job_.arch->double_buffered, Tensor::Output);
+  }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
     auto append_fetch = [newest_sequence](std::vector<int64_t>& out, const TileFetch& fetch) {
       out.insert(out.end(), {newest_sequence - fetch.l2_sequence, fetch.dram_read_bytes,
                              fetch.late_dram_read_bytes});
     };
     fetches.append_items(state, append_fetch);
-    append_fetch(state, current_);
+    append_fetch(state, prefetch_.current);
     state.push_back(slots.free());
     state.push_back(newest_sequence - tiles_ready);
-    state.push_back(newest_sequence - tiles_released_);
-    state.push_back(newest_sequence - tiles_ended_);
-    activity_.append(state, now);
-    drains_.append_items(state,
-                         [](std::vector<int64_t>& out, int64_t bytes) { out.push_back(bytes); });
-    state.push_back(draining_bytes_);
-    drain_activity_.append(state, now);
+    state.push_back(newest_sequence - tiles_released);
+    state.push_back(newest_sequence - tiles_ended);
+    prefetch_.append(state, now);
+    drains.append_items(state,
+                        [](std::vector<int64_t>& out, int64_t bytes) { out.push_back(bytes); });
+    drain_.append(state, now);
   }
 
   Queue<TileFetch> fetches;
+  Queue<int64_t> drains;
   SlotPool slots;
   int64_t tiles_ready = 0;
+  int64_t tiles_released = 0;
+  int64_t tiles_ended = 0;
+  Condition tile_ready;
+  Condition tile_released;
 
  private:
-  enum Phase { kIdle, kWaitSlot, kFetch, kWaitRelease, kLateFetch };
-  void prefetch() {
-    while (true) {
-      activity_.set(kIdle);
-      current_ = fetches.pop();
-      const TileFetch& fetch = current_;
-      activity_.set(kWaitSlot);
-      slots.acquire();
-      activity_.set(kFetch);
-      if (fetch.dram_read_bytes > 0) dram_.read_into_l2("fetch L2 tile", fetch.dram_read_bytes);
-      if (fetch.late_dram_read_bytes > 0) {
-        // Single-buffered tensors overwrite the previous tile's, so they wait for its release.
-        activity_.set(kWaitRelease);
-        wait_released(fetch.l2_sequence);
-        activity_.set(kLateFetch);
-        dram_.read_into_l2("fetch L2 tile (single-buffered)", fetch.late_dram_read_bytes);
+  class Prefetch : public Process {
+   public:
+    Prefetch(sc_module_name name, GlobalBuffer& l2, DramChannel& dram, TransferChannel& l2_port)
+        : Process(name), l2_(l2), dram_(dram), l2_port_(l2_port) {}
+    void append(std::vector<int64_t>& state, int64_t now) const {
+      append_activity(state, now);
+      transfer_.append(state, now);
+    }
+    TileFetch current;
+
+   private:
+    enum Phase { kIdle, kWaitSlot, kFetchDram, kFetchPort, kWaitRelease, kLateDram, kLatePort };
+    void run() override {
+      while (true) {
+        switch (phase_) {
+          case kIdle:
+            if (l2_.fetches.empty()) return l2_.fetches.changed.wait(*this);
+            current = l2_.fetches.pop();
+            phase_ = kWaitSlot;
+            [[fallthrough]];
+          case kWaitSlot:
+            if (!l2_.slots.acquire(*this)) return;
+            phase_ = current.dram_read_bytes > 0 ? kFetchDram : kWaitRelease;
+            continue;
+          case kFetchDram:
+            if (!dram_.access(transfer_, *this, "fetch L2 tile", current.dram_read_bytes, false))
+              return;
+            phase_ = kFetchPort;
+            [[fallthrough]];
+          case kFetchPort:
+            if (!l2_port_.serve(transfer_, *this, "fetch L2 tile",
+                                transfer_cycles(current.dram_read_bytes, l2_bandwidth())))
+              return;
+            phase_ = kWaitRelease;
+            [[fallthrough]];
+          case kWaitRelease:
+            // Single-buffered tensors overwrite the previous tile's, so they wait for its release.
+            if (current.late_dram_read_bytes > 0) {
+              if (l2_.tiles_released < current.l2_sequence) return l2_.tile_released.wait(*this);
+              phase_ = kLateDram;
+              continue;
+            }
+            break;
+          case kLateDram:
+            if (!dram_.access(transfer_, *this, "fetch L2 tile (single-buffered)",
+                              current.late_dram_read_bytes, false))
+              return;
+            phase_ = kLatePort;
+            [[fallthrough]];
+          case kLatePort:
+            if (!l2_port_.serve(transfer_, *this, "fetch L2 tile (single-buffered)",
+                                transfer_cycles(current.late_dram_read_bytes, l2_bandwidth())))
+              return;
+            break;
+        }
+        ++l2_.tiles_ready;
+        l2_.tile_ready.notify();
+        phase_ = kIdle;
       }
-      ++tiles_ready;
-      tile_ready_.notify();
     }
-  }
-  void drain() {
-    while (true) {
-      drain_activity_.set(0);
-      draining_bytes_ = drains_.pop();
-      drain_activity_.set(1);
-      if (draining_bytes_ > 0) dram_.write_from_l2("outputs to DRAM", draining_bytes_);
-      draining_bytes_ = 0;
-      slots.release();
-      ++tiles_released_;
-      tile_released_.notify();
+    double l2_bandwidth() const { return l2_.job_.arch->l2_bandwidth; }
+    GlobalBuffer& l2_;
+    DramChannel& dram_;
+    TransferChannel& l2_port_;
+    Transfer transfer_;
+  };
+
+  class Drain : public Process {
+   public:
+    Drain(sc_module_name name, GlobalBuffer& l2, DramChannel& dram, TransferChannel& l2_port)
+        : Process(name), l2_(l2), dram_(dram), l2_port_(l2_port) {}
+    void append(std::vector<int64_t>& state, int64_t now) const {
+      state.push_back(phase_ == kIdle ? 0 : bytes_);
+      append_activity(state, now);
+      transfer_.append(state, now);
     }
-  }
-  void wait_released(int64_t tiles) {
-    while (tiles_released_ < tiles) tile_released_.wait();
-  }
+
+   private:
+    enum Phase { kIdle, kPort, kDram };
+    void run() override {
+      while (true) {
+        switch (phase_) {
+          case kIdle:
+            if (l2_.drains.empty()) return l2_.drains.changed.wait(*this);
+            bytes_ = l2_.drains.pop();
+            if (bytes_ == 0) break;
+            phase_ = kPort;
+            [[fallthrough]];
+          case kPort:
+            if (!l2_port_.serve(transfer_, *this, "outputs to DRAM",
+                                transfer_cycles(bytes_, l2_.job_.arch->l2_bandwidth)))
+              return;
+            phase_ = kDram;
+            [[fallthrough]];
+          case kDram:
+            if (!dram_.access(transfer_, *this, "outputs to DRAM", bytes_, true)) return;
+            break;
+        }
+        l2_.slots.release();
+        ++l2_.tiles_released;
+        l2_.tile_released.notify();
+        phase_ = kIdle;
+      }
+    }
+    GlobalBuffer& l2_;
+    DramChannel& dram_;
+    TransferChannel& l2_port_;
+    Transfer transfer_;
+    int64_t bytes_ = 0;
+  };
+
   Job& job_;
-  DramChannel& dram_;
-  Queue<int64_t> drains_;
-  Activity activity_, drain_activity_;
-  int64_t draining_bytes_ = 0;
-  int64_t tiles_ended_ = 0;
-  TileFetch current_;
-  Condition tile_ready_;
-  int64_t tiles_released_ = 0;
-  Condition tile_released_;
+  Prefetch prefetch_;
+  Drain drain_;
 };
 
 // PEs with L0 and the MAC pipeline, run as one burst per L1 step (the busiest cluster's time).
-class PeArray : public sc_module {
+class PeArray : public Process {
  public:
-  SC_HAS_PROCESS(PeArray);
-  PeArray(sc_module_name name, Job& job) : sc_module(name), steps(2), done(2), job_(job) {
-    SC_THREAD(compute);
-  }
+  PeArray(sc_module_name name, Job& job) : Process(name), steps(2), done(2), job_(job) {}
   // Until the first step arrives the PEs wait for the first tile from DRAM.
   void reset() {
     wait_start_ = last_busy_end = now_cycles();
@@ -435,53 +574,14 @@ class PeArray : public sc_module {
     steps.append_items(state, append);
     done.append_items(state, append);
     append(state, current_);
-    activity_.append(state, now);
+    append_activity(state, now);
     // A stall is booked when it ends, so how long the current one has lasted is state too.
-    state.push_back(activity_.phase == kWaitStep ? now - wait_start_ : 0);
+    state.push_back(phase_ == kWaitStep ? now - wait_start_ : 0);
   }
   Queue<StepTiming> steps;
   Queue<StepTiming> done;
   // Set by the cluster array: why the next step is not here yet.
   StallCause waiting_for = StallCause::Noc;
-
- private:
-  enum Phase { kWaitStep, kCompute, kHandOver };
-  // Every cycle of the run is either a MAC cycle or a stall with one cause: waiting for a step
-  // (its cause set by the cluster array), L1 fills inside a burst, or handing a finished step to
-  // a write-back that is still busy.
-  void compute() {
-    while (true) {
-      activity_.set(kWaitStep);
-      wait_start_ = now_cycles();
-      stall_cause_ = waiting_for;
-      current_ = steps.pop();
-      const StepTiming& step = current_;
-      // Read the members after the wait: a new job resets them while this thread is parked.
-      book_stall(stall_cause_, wait_start_, now_cycles() - wait_start_);
-      activity_.set(kCompute, step.compute_cycles);
-      const int64_t start = now_cycles();
-      wait_cycles(step.compute_cycles);
-      const int64_t mac_cycles = step.compute_cycles - step.fill_stall_cycles;
-      ++computed;
-      step_computed.notify();
-      if (job_.timeline != nullptr)
-        job_.record("PE array", "step " + std::to_string(step.index), start, mac_cycles);
-      job_.totals.busy.compute = saturating_add(job_.totals.busy.compute, mac_cycles);
-      book_stall(StallCause::L1Fill, start + mac_cycles, step.fill_stall_cycles);
-      activity_.set(kHandOver);
-      const int64_t hand_over = now_cycles();
-      done.push(step);
-      book_stall(StallCause::Writeback, hand_over, now_cycles() - hand_over);
-      last_busy_end = now_cycles();
-    }
-  }
-  void book_stall(StallCause cause, int64_t start, int64_t cycles) {
-    int64_t& total = job_.totals.stall_cycles[static_cast<int>(cause)];
-    total = saturating_add(total, cycles);
-    job_.record("stall", stall_cause_name(cause), start, cycles);
-  }
-
- public:
   // When the PEs last finished a step: what follows until the run ends is draining.
   int64_t last_busy_end = 0;
   // Steps whose MACs are done: their operands' space may be refilled.
@@ -493,10 +593,56 @@ class PeArray : public sc_module {
   }
 
  private:
+  enum Phase { kWaitStep, kCompute, kHandOver };
+  // Every cycle of the run is either a MAC cycle or a stall with one cause: waiting for a step
+  // (its cause set by the cluster array when the wait began), L1 fills inside a burst, or
+  // handing a finished step to a write-back that is still busy.
+  void run() override {
+    while (true) {
+      switch (phase_) {
+        case kWaitStep:
+          if (steps.empty()) return steps.changed.wait(*this);
+          current_ = steps.pop();
+          book_stall(stall_cause_, wait_start_, now_cycles() - wait_start_);
+          phase_ = kCompute;
+          compute_start_ = now_cycles();
+          if (current_.compute_cycles > 0) return sleep(current_.compute_cycles);
+          [[fallthrough]];
+        case kCompute: {
+          const int64_t mac_cycles = current_.compute_cycles - current_.fill_stall_cycles;
+          ++computed;
+          step_computed.notify();
+          if (job_.timeline != nullptr)
+            job_.record("PE array", "step " + std::to_string(current_.index), compute_start_,
+                        mac_cycles);
+          job_.totals.busy.compute = saturating_add(job_.totals.busy.compute, mac_cycles);
+          book_stall(StallCause::L1Fill, compute_start_ + mac_cycles, current_.fill_stall_cycles);
+          phase_ = kHandOver;
+          hand_over_start_ = now_cycles();
+          [[fallthrough]];
+        }
+        case kHandOver:
+          if (done.full()) return done.changed.wait(*this);
+          done.push(current_);
+          book_stall(StallCause::Writeback, hand_over_start_, now_cycles() - hand_over_start_);
+          last_busy_end = now_cycles();
+          phase_ = kWaitStep;
+          wait_start_ = now_cycles();
+          stall_cause_ = waiting_for;
+          break;
+      }
+    }
+  }
+  void book_stall(StallCause cause, int64_t start, int64_t cycles) {
+    int64_t& total = job_.totals.stall_cycles[static_cast<int>(cause)];
+    total = saturating_add(total, cycles);
+    job_.record("stall", stall_cause_name(cause), start, cycles);
+  }
   Job& job_;
-  Activity activity_;
   StepTiming current_;
   int64_t wait_start_ = 0;
+  int64_t compute_start_ = 0;
+  int64_t hand_over_start_ = 0;
   StallCause stall_cause_ = StallCause::Dram;
 };
 
@@ -504,29 +650,24 @@ class PeArray : public sc_module {
 // an L1 slot is free; after the PEs are done, send partial sums back and release the slots.
 class ClusterArray : public sc_module {
  public:
-  SC_HAS_PROCESS(ClusterArray);
   ClusterArray(sc_module_name name, Job& job, GlobalBuffer& l2, Noc& noc, DramChannel& dram,
                PeArray& pes)
-      : sc_module(name), steps(2), job_(job), l2_(l2), noc_(noc), dram_(dram), pes_(pes) {
-    SC_THREAD(fill);
-    SC_THREAD(writeback);
-  }
+      : sc_module(name),
+        steps(2),
+        job_(job),
+        fill_("fill", *this, l2, noc, dram, pes),
+        writeback_("writeback", *this, l2, noc, dram, pes) {}
   void reset() {
     slots.reset(buffer_slots(*job_.arch));
     drained = 0;
   }
   void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-    auto append = [newest_sequence](std::vector<int64_t>& out, const StepTiming& step) {
+    steps.append_items(state, [newest_sequence](std::vector<int64_t>& out, const StepTiming& step) {
       append_step(out, step, newest_sequence);
-    };
-    steps.append_items(state, append);
-    append(state, filling_);
-    append(state, writing_back_);
+    });
     state.push_back(slots.free());
-    state.push_back(fill_activity_.phase == kWaitDrain ? filling_.index - drained : 0);
-    state.push_back(fill_activity_.phase == kWaitCompute ? filling_.index - pes_.computed : 0);
-    fill_activity_.append(state, now);
-    writeback_activity_.append(state, now);
+    fill_.append(state, now, newest_sequence);
+    writeback_.append(state, now, newest_sequence);
   }
 
   Queue<StepTiming> steps;
@@ -535,85 +676,199 @@ class ClusterArray : public sc_module {
   Condition step_drained;
 
  private:
-  enum FillPhase {
-    kIdle,
-    kWaitTile,
-    kWaitSlot,
-    kTransfer,
-    kWaitDrain,
-    kWaitCompute,
-    kBypassRead,
-    kHandOver
-  };
-  void set_fill(FillPhase phase) {
-    fill_activity_.set(phase);
-    pes_.waiting_for = phase == kWaitTile || phase == kBypassRead  ? StallCause::Dram
-                       : phase == kWaitSlot || phase == kWaitDrain ? StallCause::Writeback
-                                                                   : StallCause::Noc;
-  }
-  void fill_phase(const char* what, const FillBytes& bytes) {
-    if (bytes.from_dram > 0) {
-      set_fill(kBypassRead);
-      dram_.read_bypassing_l2(what, bytes.from_dram);
+  class Fill : public Process {
+   public:
+    Fill(sc_module_name name, ClusterArray& clusters, GlobalBuffer& l2, Noc& noc, DramChannel& dram,
+         PeArray& pes)
+        : Process(name), clusters_(clusters), l2_(l2), noc_(noc), dram_(dram), pes_(pes) {}
+    void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
+      append_step(state, step_, newest_sequence);
+      state.push_back(phase_ == kWaitDrain ? step_.index - clusters_.drained : 0);
+      state.push_back(phase_ == kWaitCompute ? step_.index - pes_.computed : 0);
+      append_activity(state, now);
+      transfer_.append(state, now);
     }
-    set_fill(kTransfer);
-    if (bytes.noc > 0) noc_.transfer(what, bytes.noc, bytes.noc - bytes.from_dram);
-  }
-  void fill() {
-    while (true) {
-      set_fill(kIdle);
-      filling_ = steps.pop();
-      const StepTiming& step = filling_;
-      set_fill(kWaitTile);
-      l2_.wait_ready(step.l2_sequence);
-      set_fill(kWaitSlot);
-      slots.acquire();
-      fill_phase("fill L1", step.fill);
-      if (step.late_fill.noc > 0) {
-        // Single-buffered tensors overwrite the previous step's: operands once its MACs are
-        // done, partial sums once it has drained.
-        if (step.late_fill_has_outputs) {
-          set_fill(kWaitDrain);
-          while (drained < step.index) step_drained.wait();
-        } else {
-          set_fill(kWaitCompute);
-          while (pes_.computed < step.index) pes_.step_computed.wait();
+
+   private:
+    enum Phase {
+      kIdle,
+      kWaitTile,
+      kWaitSlot,
+      kBypassRead,
+      kTransfer,
+      kWaitDrain,
+      kWaitCompute,
+      kLateBypassRead,
+      kLateTransfer,
+      kHandOver
+    };
+    // Each phase tells the PEs why a step they wait for is not there yet.
+    void enter(Phase phase) {
+      phase_ = phase;
+      pes_.waiting_for = phase == kWaitTile || phase == kBypassRead || phase == kLateBypassRead
+                             ? StallCause::Dram
+                         : phase == kWaitSlot || phase == kWaitDrain ? StallCause::Writeback
+                                                                     : StallCause::Noc;
+    }
+    // The first phase of a fill: its DRAM read when a tensor bypasses L2, else its NoC transfer.
+    void start_fill(const FillBytes& bytes, Phase bypass_read, Phase transfer) {
+      enter(bytes.from_dram > 0 ? bypass_read : transfer);
+    }
+    bool bypass_read(const char* what, const FillBytes& bytes) {
+      return dram_.access(transfer_, *this, what, bytes.from_dram, false);
+    }
+    bool noc_transfer(const char* what, const FillBytes& bytes) {
+      return bytes.noc == 0 ||
+             noc_.transfer(transfer_, *this, what, bytes.noc, bytes.noc - bytes.from_dram);
+    }
+    void run() override {
+      static constexpr const char* kFill = "fill L1";
+      static constexpr const char* kLateFill = "fill L1 (single-buffered)";
+      while (true) {
+        switch (static_cast<Phase>(phase_)) {
+          case kIdle:
+            if (clusters_.steps.empty()) return clusters_.steps.changed.wait(*this);
+            step_ = clusters_.steps.pop();
+            enter(kWaitTile);
+            [[fallthrough]];
+          case kWaitTile:
+            if (l2_.tiles_ready <= step_.l2_sequence) return l2_.tile_ready.wait(*this);
+            enter(kWaitSlot);
+            [[fallthrough]];
+          case kWaitSlot:
+            if (!clusters_.slots.acquire(*this)) return;
+            start_fill(step_.fill, kBypassRead, kTransfer);
+            continue;
+          case kBypassRead:
+            if (!bypass_read(kFill, step_.fill)) return;
+            enter(kTransfer);
+            [[fallthrough]];
+          case kTransfer:
+            if (!noc_transfer(kFill, step_.fill)) return;
+            // Single-buffered tensors overwrite the previous step's: operands once its MACs are
+            // done, partial sums once it has drained.
+            if (step_.late_fill.noc == 0)
+              enter(kHandOver);
+            else
+              enter(step_.late_fill_has_outputs ? kWaitDrain : kWaitCompute);
+            continue;
+          case kWaitDrain:
+            if (clusters_.drained < step_.index) return clusters_.step_drained.wait(*this);
+            start_fill(step_.late_fill, kLateBypassRead, kLateTransfer);
+            continue;
+          case kWaitCompute:
+            if (pes_.computed < step_.index) return pes_.step_computed.wait(*this);
+            start_fill(step_.late_fill, kLateBypassRead, kLateTransfer);
+            continue;
+          case kLateBypassRead:
+            if (!bypass_read(kLateFill, step_.late_fill)) return;
+            enter(kLateTransfer);
+            [[fallthrough]];
+          case kLateTransfer:
+            if (!noc_transfer(kLateFill, step_.late_fill)) return;
+            enter(kHandOver);
+            [[fallthrough]];
+          case kHandOver:
+            if (pes_.steps.full()) return pes_.steps.changed.wait(*this);
+            pes_.steps.push(step_);
+            enter(kIdle);
+            break;
         }
-        fill_phase("fill L1 (single-buffered)", step.late_fill);
       }
-      set_fill(kHandOver);
-      pes_.steps.push(step);
     }
-  }
-  void writeback() {
-    while (true) {
-      writeback_activity_.set(0);
-      writing_back_ = pes_.done.pop();
-      const StepTiming& step = writing_back_;
-      writeback_activity_.set(1);
-      if (step.noc_out_bytes > 0) {
-        const bool to_dram = flag_of(job_.arch->l2_bypass, Tensor::Output);
-        noc_.transfer(to_dram ? "partial sums to DRAM" : "partial sums to L2", step.noc_out_bytes,
-                      to_dram ? 0 : step.noc_out_bytes);
-        // The last reduced word leaves the adder tree this much after the NoC sent it; the NoC
-        // itself is free meanwhile.
-        writeback_activity_.set(2, step.output_tree_cycles);
-        wait_cycles(step.output_tree_cycles);
-        if (to_dram) dram_.write_bypassing_l2("partial sums to DRAM", step.noc_out_bytes);
+    ClusterArray& clusters_;
+    GlobalBuffer& l2_;
+    Noc& noc_;
+    DramChannel& dram_;
+    PeArray& pes_;
+    Transfer transfer_;
+    StepTiming step_;
+  };
+
+  class WriteBack : public Process {
+   public:
+    WriteBack(sc_module_name name, ClusterArray& clusters, GlobalBuffer& l2, Noc& noc,
+              DramChannel& dram, PeArray& pes)
+        : Process(name), clusters_(clusters), l2_(l2), noc_(noc), dram_(dram), pes_(pes) {}
+    void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
+      append_step(state, step_, newest_sequence);
+      append_activity(state, now);
+      transfer_.append(state, now);
+    }
+
+   private:
+    enum Phase { kIdle, kTransfer, kTree, kToDram, kWaitRelease };
+    bool to_dram() const { return flag_of(clusters_.job_.arch->l2_bypass, Tensor::Output); }
+    void run() override {
+      while (true) {
+        switch (phase_) {
+          case kIdle:
+            if (pes_.done.empty()) return pes_.done.changed.wait(*this);
+            step_ = pes_.done.pop();
+            if (step_.noc_out_bytes == 0) {
+              finish_step();
+              continue;
+            }
+            phase_ = kTransfer;
+            [[fallthrough]];
+          case kTransfer:
+            if (!noc_.transfer(transfer_, *this,
+                               to_dram() ? "partial sums to DRAM" : "partial sums to L2",
+                               step_.noc_out_bytes, to_dram() ? 0 : step_.noc_out_bytes))
+              return;
+            // The last reduced word leaves the adder tree this much after the NoC sent it; the
+            // NoC itself is free meanwhile.
+            phase_ = kTree;
+            if (step_.output_tree_cycles > 0) return sleep(step_.output_tree_cycles);
+            [[fallthrough]];
+          case kTree:
+            if (!to_dram()) {
+              finish_step();
+              continue;
+            }
+            phase_ = kToDram;
+            [[fallthrough]];
+          case kToDram:
+            if (!dram_.access(transfer_, *this, "partial sums to DRAM", step_.noc_out_bytes, true))
+              return;
+            finish_step();
+            continue;
+          case kWaitRelease:
+            if (l2_.tiles_released < l2_.tiles_ended) return l2_.tile_released.wait(*this);
+            step_done();
+            continue;
+        }
       }
-      slots.release();
-      if (step.ends_l2_tile) l2_.end_tile(step.dram_write_bytes);
-      ++drained;
-      step_drained.notify();
     }
-  }
+    // The step's partial sums have left: its L1 slot is free, and its L2 tile may end.
+    void finish_step() {
+      clusters_.slots.release();
+      if (step_.ends_l2_tile) {
+        l2_.end_tile(step_.dram_write_bytes);
+        if (l2_.outputs_single_buffered()) {
+          phase_ = kWaitRelease;
+          return;
+        }
+      }
+      step_done();
+    }
+    void step_done() {
+      ++clusters_.drained;
+      clusters_.step_drained.notify();
+      phase_ = kIdle;
+    }
+    ClusterArray& clusters_;
+    GlobalBuffer& l2_;
+    Noc& noc_;
+    DramChannel& dram_;
+    PeArray& pes_;
+    Transfer transfer_;
+    StepTiming step_;
+  };
+
   Job& job_;
-  GlobalBuffer& l2_;
-  Noc& noc_;
-  DramChannel& dram_;
-  PeArray& pes_;
-  Activity fill_activity_, writeback_activity_;
-  StepTiming filling_, writing_back_;
+  Fill fill_;
+  WriteBack writeback_;
 };
 
 // Walks the compiled schedule and feeds the step stream to the hardware; also the StepSink that
@@ -642,12 +897,12 @@ class Controller : public sc_module, public StepSink {
 
   void prefetch(const TileFetch& fetch) override {
     newest_sequence_ = fetch.l2_sequence;
-    l2_.fetches.push(fetch);
+    l2_.fetches.push_from_thread(fetch);
   }
   void consume(const StepRecord& step) override {
     ++job_.totals.walked_steps;
     ++consumed_;
-    clusters_.steps.push(StepTiming(step));
+    clusters_.steps.push_from_thread(StepTiming(step));
   }
   SinkSnapshot snapshot() override {
     SinkSnapshot snapshot;
@@ -712,8 +967,9 @@ class Controller : public sc_module, public StepSink {
     while (true) {
       wait(start_);
       compiler_->walk(*this, skip_);
-      while (clusters_.drained < consumed_) clusters_.step_drained.wait();
-      l2_.wait_drained();
+      while (clusters_.drained < consumed_) clusters_.step_drained.wait_in_thread();
+      // Until every ended tile's outputs are in DRAM: the run is not over before.
+      while (l2_.tiles_released < l2_.tiles_ended) l2_.tile_released.wait_in_thread();
       end_time = now_cycles();
       pes_.book_drain(end_time);
     }
@@ -736,10 +992,10 @@ class Accelerator : public sc_module {
  public:
   explicit Accelerator(sc_module_name name)
       : sc_module(name),
-        l2_port("l2_port", job, "L2 port"),
-        dram("dram", job, l2_port),
-        noc("noc", job, l2_port),
-        l2("l2", job, dram),
+        l2_port(job, "L2 port"),
+        dram(job),
+        noc(job, l2_port),
+        l2("l2", job, dram, l2_port),
         pes("pes", job),
         clusters("clusters", job, l2, noc, dram, pes),
         controller("controller", job, l2, l2_port, noc, dram, clusters, pes) {}
