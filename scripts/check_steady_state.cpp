@@ -1,8 +1,9 @@
 // Steady-state skipping against simulating every iteration, on random legal dataflows: several
 // dims unrolled per level, batches of 1-3, every preset. Prints how many agree on cycles, every
 // access count and every stall, and exits 1 on any difference. Too long for the test suite,
-// which checks 40 cases; this is the wider sweep.
-// Usage: build/scripts/check_steady_state [CASES] [SEED]
+// which checks 40 cases; this is the wider sweep. With a model file the layers are the model's
+// (deeper loop nests, where replayed iterations matter most) on the eyeriss preset.
+// Usage: build/scripts/check_steady_state [CASES] [SEED] [MODEL.yaml]
 #include <cstdio>
 #include <random>
 #include <string>
@@ -10,24 +11,30 @@
 #include "arch/arch_spec.hpp"
 #include "dataflow/random_dataflow.hpp"
 #include "sim/evaluate.hpp"
+#include "workloads/layer.hpp"
 
 int main(int argc, char** argv) {
   const int cases = argc > 1 ? std::stoi(argv[1]) : 200;
   std::mt19937_64 rng(argc > 2 ? std::stoull(argv[2]) : 2026);
   const char* const presets[] = {"eyeriss", "edge", "cloud", "tpu"};
+  const std::vector<dcp::Layer> model_layers =
+      argc > 3 ? dcp::load_network(argv[3]).layers : std::vector<dcp::Layer>{};
   int equal = 0, skipped = 0, multi_dim_levels = 0, batched = 0;
   dcp::EvalOptions every_iteration;
   every_iteration.skip_steady_state = false;
   for (int which = 0; which < cases; ++which) {
     const dcp::ArchSpec arch =
-        dcp::load_arch(std::string("arch/presets/") + presets[which % 4] + ".yaml");
+        dcp::load_arch(std::string("arch/presets/") +
+                       (model_layers.empty() ? presets[which % 4] : "eyeriss") + ".yaml");
     const auto pick = [&rng](int low, int high) {
       return std::uniform_int_distribution<int>(low, high)(rng);
     };
     const int kernel = 2 * pick(0, 2) + 1;
-    dcp::Layer layer = dcp::make_conv("check", "layer" + std::to_string(which), pick(1, 32),
-                                      pick(1, 64), pick(4, 20) + kernel, pick(4, 20) + kernel,
-                                      kernel, kernel, pick(1, 2), kernel / 2, 1);
+    dcp::Layer layer = !model_layers.empty()
+                           ? model_layers[which % model_layers.size()]
+                           : dcp::make_conv("check", "layer" + std::to_string(which), pick(1, 32),
+                                            pick(1, 64), pick(4, 20) + kernel, pick(4, 20) + kernel,
+                                            kernel, kernel, pick(1, 2), kernel / 2, 1);
     layer.N = 1 + which % 3;
     const dcp::Dataflow dataflow = dcp::random_legal_dataflow(layer, arch, rng);
     for (const dcp::LevelMapping& level : dataflow.levels)

@@ -93,4 +93,19 @@ void DramModel::append_state(std::vector<int64_t>& out, int64_t now, int64_t bas
   out.push_back(from_now(next_write_data_, timing_.t_cas));
 }
 
+void DramModel::load_state(const std::vector<int64_t>& in, std::size_t& position, int64_t now,
+                           int64_t base_row) {
+  const auto next = [&] { return in.at(position++); };
+  for (Bank& bank : banks_) {
+    const bool open = next() != 0;
+    const int64_t row = next();
+    // An open row older than the base is any row the next requests miss.
+    bank.open_row = open ? base_row + row : -1;
+    bank.row_ready = now + next();
+    bank.precharge_ready = now + next();
+  }
+  next_read_data_ = now + next();
+  next_write_data_ = now + next();
+}
+
 }  // namespace dcp::sim

@@ -54,6 +54,11 @@ class DramModel {
   // identical timings (shifted by the gap) for the same future requests at addresses shifted by the
   // base.
   void append_state(std::vector<int64_t>& out, int64_t now, int64_t base_row = 0) const;
+  // Loads a state append_state wrote, read from in[position] on (position moves past it), as
+  // the state at `now` with rows counted from `base_row`: the timings that follow are the
+  // written moment's, shifted.
+  void load_state(const std::vector<int64_t>& in, std::size_t& position, int64_t now,
+                  int64_t base_row);
 
   // Cycles the data bus has carried data since reset(); never more than the cycles elapsed
   // between the first request and the last completion.

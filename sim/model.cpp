@@ -86,22 +86,125 @@ struct StepTiming {
         output_tree_cycles(step.output_tree_cycles) {}
 };
 
-// The parts of a step that decide its timing, relative to the newest L2 tile posted, so that two
-// moments whose in-flight steps match compare equal.
-void append_step(std::vector<int64_t>& state, const StepTiming& step, int64_t newest_sequence) {
-  state.insert(state.end(), {newest_sequence - step.l2_sequence, step.fill.noc, step.fill.from_dram,
-                             step.late_fill.noc, step.late_fill.from_dram, step.noc_out_bytes,
-                             step.output_tree_cycles, step.dram_write_bytes, step.compute_cycles,
-                             step.fill_stall_cycles, step.ends_l2_tile ? 1 : 0,
-                             step.late_fill_has_outputs ? 1 : 0});
+// Writes a model's state to a flat vector, or loads it back: sequence numbers relative to the
+// stream's position, times relative to now. Two moments whose futures repeat give equal vectors,
+// and a vector written at one moment can be loaded at another.
+class StateCodec {
+ public:
+  struct Bases {
+    int64_t now = 0;
+    int64_t newest_sequence = 0;  // the newest L2 tile posted
+    int64_t steps_consumed = 0;   // the index the next step will have
+  };
+  StateCodec(std::vector<int64_t>& out, Bases bases) : out_(&out), bases_(bases) {}
+  StateCodec(const std::vector<int64_t>& in, Bases bases) : in_(&in), bases_(bases) {}
+  bool loading() const { return in_ != nullptr; }
+  int64_t now() const { return bases_.now; }
+  // A phase, a flag, a size or a byte count, stored as is.
+  template <typename Field>
+  void value(Field& field) {
+    if (loading())
+      field = static_cast<Field>((*in_)[cursor_++]);
+    else
+      out_->push_back(static_cast<int64_t>(field));
+  }
+  void relative(int64_t& field, int64_t base) {
+    int64_t offset = field - base;
+    value(offset);
+    field = base + offset;
+  }
+  void sequence(int64_t& l2_sequence) { relative(l2_sequence, bases_.newest_sequence); }
+  void step_index(int64_t& index) { relative(index, bases_.steps_consumed); }
+  // A moment that has passed (when a stall began), exactly.
+  void since(int64_t& time) { relative(time, bases_.now); }
+  // When a wait ends: one already over acts as now.
+  void until(int64_t& time) {
+    int64_t remaining = std::max<int64_t>(time - bases_.now, 0);
+    value(remaining);
+    if (loading()) time = bases_.now + remaining;
+  }
+  template <typename Item, typename Visit>
+  void items(std::deque<Item>& items, Visit&& visit) {
+    int64_t count = static_cast<int64_t>(items.size());
+    value(count);
+    if (loading()) items.assign(static_cast<std::size_t>(count), Item{});
+    for (Item& item : items) visit(*this, item);
+  }
+  std::vector<int64_t>* output() { return out_; }
+  const std::vector<int64_t>* input() const { return in_; }
+  std::size_t& cursor() { return cursor_; }
+
+ private:
+  std::vector<int64_t>* out_ = nullptr;
+  const std::vector<int64_t>* in_ = nullptr;
+  Bases bases_;
+  std::size_t cursor_ = 0;
+};
+
+void visit_fill(StateCodec& codec, FillBytes& bytes) {
+  codec.value(bytes.noc);
+  codec.value(bytes.from_dram);
 }
 
-class Condition;
+// Everything of a step that decides its timing.
+void visit_step(StateCodec& codec, StepTiming& step) {
+  codec.step_index(step.index);
+  codec.sequence(step.l2_sequence);
+  codec.value(step.ends_l2_tile);
+  codec.value(step.late_fill_has_outputs);
+  codec.value(step.dram_write_bytes);
+  visit_fill(codec, step.fill);
+  visit_fill(codec, step.late_fill);
+  codec.value(step.noc_out_bytes);
+  codec.value(step.compute_cycles);
+  codec.value(step.fill_stall_cycles);
+  codec.value(step.output_tree_cycles);
+}
+
+void visit_fetch(StateCodec& codec, TileFetch& fetch) {
+  codec.sequence(fetch.l2_sequence);
+  codec.value(fetch.dram_read_bytes);
+  codec.value(fetch.late_dram_read_bytes);
+}
+
+class Process;
+
+// A condition that processes wait on and re-check when it changes (a queue, a slot count, a
+// channel's turn). The controller's thread may wait on it too. Only waiters are woken, each in the
+// next delta cycle, as an event notified then would wake them.
+class Condition {
+ public:
+  Condition() : id_(static_cast<int>(registry().size())) { registry().push_back(this); }
+  Condition(const Condition&) = delete;
+  Condition& operator=(const Condition&) = delete;
+  void wait(Process& process);
+  void wait_in_thread() {
+    ++thread_waiters_;
+    sc_core::wait(thread_event_);
+    --thread_waiters_;
+  }
+  void notify();
+  // Every condition of the model, by id: a process's state names the one it waits on.
+  static std::vector<Condition*>& registry() {
+    static std::vector<Condition*> conditions;
+    return conditions;
+  }
+  // Before a state is loaded: the processes' states say who waits where.
+  static void forget_waiters() {
+    for (Condition* condition : registry()) condition->waiters_.clear();
+  }
+
+ private:
+  int id_;
+  std::vector<Process*> waiters_;
+  sc_event thread_event_;
+  int thread_waiters_ = 0;
+};
 
 // A hardware process whose whole state is data: an SC_METHOD that runs as far as it can each time
 // it is woken, then either sleeps for a timed wait or waits on a condition. Its phase, its
 // wake-up time and its members say exactly where it stands, with no thread stack behind them,
-// so a snapshot of the data is a snapshot of the process.
+// so its state can be written, compared and loaded.
 class Process : public sc_module {
  public:
   SC_HAS_PROCESS(Process);
@@ -114,15 +217,30 @@ class Process : public sc_module {
   void sleep(int64_t cycles) {
     const int64_t waited = std::min(cycles, kMaxWaitCycles);
     wake_at_ = now_cycles() + waited;
-    wake_.notify(sc_time::from_value(static_cast<sc_dt::uint64>(waited) * cycle_time().value()));
+    wake_.notify(cycles_time(waited));
   }
-  // Runs again in the next delta cycle: a condition it waits on has changed.
-  void wake() { wake_.notify(sc_core::SC_ZERO_TIME); }
-  int phase() const { return phase_; }
-  // The phase and how long the current timed wait still lasts.
-  void append_activity(std::vector<int64_t>& state, int64_t now) const {
-    state.push_back(phase_);
-    state.push_back(wake_at_ > now ? wake_at_ - now : 0);
+  // Runs again in the next delta cycle: the condition it waited on has changed.
+  void wake() {
+    waiting_on_ = -1;
+    wake_.notify(sc_core::SC_ZERO_TIME);
+  }
+  void wait_on(int condition) { waiting_on_ = condition; }
+  // The phase, the condition waited on and how long the current timed wait still lasts.
+  void visit_process(StateCodec& codec) {
+    codec.value(phase_);
+    codec.value(waiting_on_);
+    codec.until(wake_at_);
+  }
+  // After a load, at a moment when no process is runnable: wait again as the state says.
+  void rearm() {
+    wake_.cancel();
+    const int64_t now = now_cycles();
+    if (waiting_on_ >= 0)
+      Condition::registry()[static_cast<std::size_t>(waiting_on_)]->wait(*this);
+    else if (wake_at_ > now)
+      wake_.notify(cycles_time(wake_at_ - now));
+    else
+      throw std::logic_error(std::string(name()) + ": loaded state neither waits nor sleeps");
   }
 
  protected:
@@ -130,33 +248,25 @@ class Process : public sc_module {
   int phase_ = 0;
 
  private:
+  static sc_time cycles_time(int64_t cycles) {
+    return sc_time::from_value(static_cast<sc_dt::uint64>(cycles) * cycle_time().value());
+  }
   void resume() { run(); }
   sc_event wake_;
   int64_t wake_at_ = 0;
+  int waiting_on_ = -1;
 };
 
-// A condition that processes wait on and re-check when it changes (a queue, a slot count, a
-// channel's turn). The controller's thread may wait on it too. Only waiters are woken, each in the
-// next delta cycle, as an event notified then would wake them.
-class Condition {
- public:
-  void wait(Process& process) { waiters_.push_back(&process); }
-  void wait_in_thread() {
-    ++thread_waiters_;
-    sc_core::wait(thread_event_);
-    --thread_waiters_;
-  }
-  void notify() {
-    for (Process* waiter : waiters_) waiter->wake();
-    waiters_.clear();
-    if (thread_waiters_ > 0) thread_event_.notify(sc_core::SC_ZERO_TIME);
-  }
+void Condition::wait(Process& process) {
+  process.wait_on(id_);
+  waiters_.push_back(&process);
+}
 
- private:
-  std::vector<Process*> waiters_;
-  sc_event thread_event_;
-  int thread_waiters_ = 0;
-};
+void Condition::notify() {
+  for (Process* waiter : waiters_) waiter->wake();
+  waiters_.clear();
+  if (thread_waiters_ > 0) thread_event_.notify(sc_core::SC_ZERO_TIME);
+}
 
 // Single-producer single-consumer queue with back-pressure: a process checks `full()` or
 // `empty()` and waits on `changed` when it cannot go on.
@@ -181,11 +291,9 @@ class Queue {
     while (full()) changed.wait_in_thread();
     push(std::move(item));
   }
-  int64_t size() const { return static_cast<int64_t>(items_.size()); }
-  template <typename Append>
-  void append_items(std::vector<int64_t>& state, Append&& append) const {
-    state.push_back(size());
-    for (const Item& item : items_) append(state, item);
+  template <typename Visit>
+  void visit(StateCodec& codec, Visit&& visit_item) {
+    codec.items(items_, visit_item);
   }
   Condition changed;
 
@@ -211,7 +319,7 @@ class SlotPool {
     ++free_;
     released_.notify();
   }
-  int64_t free() const { return free_; }
+  void visit(StateCodec& codec) { codec.value(free_); }
 
  private:
   int64_t free_ = 0;
@@ -228,7 +336,7 @@ class Transfer {
   // channels when both are free and returns how long they are held.
   template <typename Begin>
   bool advance(Process& process, TransferChannel& first, TransferChannel* second, Begin&& begin);
-  void append(std::vector<int64_t>& state, int64_t now) const;
+  void visit(StateCodec& codec);
 
  private:
   enum State { kNone, kQueued, kHeld };
@@ -245,8 +353,19 @@ class Transfer {
 // never exceed the run. Each service is one box on the resource's timeline track.
 class TransferChannel {
  public:
-  TransferChannel(Job& job, const char* track) : job_(job), track_(track) {}
+  TransferChannel(Job& job, const char* track)
+      : job_(job), track_(track), id_(static_cast<int>(registry().size())) {
+    registry().push_back(this);
+  }
+  TransferChannel(const TransferChannel&) = delete;
+  TransferChannel& operator=(const TransferChannel&) = delete;
   virtual ~TransferChannel() = default;
+  // Every channel of the model, by id: a transfer's state names the ones it uses.
+  static std::vector<TransferChannel*>& registry() {
+    static std::vector<TransferChannel*> channels;
+    return channels;
+  }
+  int id() const { return id_; }
   void reset() { busy_cycles = 0; }
   // Serves `cycles` of work for `process` through `transfer`; true once done.
   bool serve(Transfer& transfer, Process& process, const char* what, int64_t cycles) {
@@ -255,9 +374,10 @@ class TransferChannel {
       return cycles;
     });
   }
-  virtual void append(std::vector<int64_t>& state, int64_t now) const {
-    state.push_back(next_ticket_ - serving_);
-    state.push_back(held_until_ > now ? held_until_ - now : 0);
+  // Tickets count from the one being served, which stays where it is when a state is loaded.
+  virtual void visit(StateCodec& codec) {
+    codec.relative(next_ticket_, serving_);
+    codec.until(held_until_);
   }
   const char* track() const { return track_; }
   // This turn holds the channel `hold` cycles from `start`, `busy` of them doing work.
@@ -281,6 +401,7 @@ class TransferChannel {
 
  private:
   const char* track_;
+  int id_;
   int64_t next_ticket_ = 0;
   int64_t serving_ = 0;
   int64_t held_until_ = 0;
@@ -321,12 +442,21 @@ bool Transfer::advance(Process& process, TransferChannel& first, TransferChannel
   return true;
 }
 
-void Transfer::append(std::vector<int64_t>& state, int64_t now) const {
-  state.push_back(state_);
+void Transfer::visit(StateCodec& codec) {
+  codec.value(state_);
   if (state_ == kNone) return;
-  state.push_back(first_ticket_ - first_->serving_);
-  state.push_back(second_ != nullptr ? second_ticket_ - second_->serving_ : -1);
-  state.push_back(state_ == kHeld && done_at_ > now ? done_at_ - now : 0);
+  int first_id = codec.loading() ? 0 : first_->id();
+  int second_id = codec.loading() || second_ == nullptr ? -1 : second_->id();
+  codec.value(first_id);
+  codec.value(second_id);
+  if (codec.loading()) {
+    first_ = TransferChannel::registry()[static_cast<std::size_t>(first_id)];
+    second_ =
+        second_id < 0 ? nullptr : TransferChannel::registry()[static_cast<std::size_t>(second_id)];
+  }
+  codec.relative(first_ticket_, first_->serving_);
+  if (second_ != nullptr) codec.relative(second_ticket_, second_->serving_);
+  if (state_ == kHeld) codec.until(done_at_);
 }
 
 // Moves data between DRAM and the global buffer: the DRAM channel, timed by the bank and
@@ -355,9 +485,13 @@ class DramChannel : public TransferChannel {
       return done - start;
     });
   }
-  void append(std::vector<int64_t>& state, int64_t now) const override {
-    TransferChannel::append(state, now);
-    model_->append_state(state, now, next_stream_row_);
+  // DRAM rows count from the next stream's, which stays where it is when a state is loaded.
+  void visit(StateCodec& codec) override {
+    TransferChannel::visit(codec);
+    if (codec.loading())
+      model_->load_state(*codec.input(), codec.cursor(), codec.now(), next_stream_row_);
+    else
+      model_->append_state(*codec.output(), codec.now(), next_stream_row_);
   }
 
  private:
@@ -414,21 +548,19 @@ class GlobalBuffer : public sc_module {
   bool outputs_single_buffered() const {
     return !flag_of(job_.arch->double_buffered, Tensor::Output);
   }
-  void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-    auto append_fetch = [newest_sequence](std::vector<int64_t>& out, const TileFetch& fetch) {
-      out.insert(out.end(), {newest_sequence - fetch.l2_sequence, fetch.dram_read_bytes,
-                             fetch.late_dram_read_bytes});
-    };
-    fetches.append_items(state, append_fetch);
-    append_fetch(state, prefetch_.current);
-    state.push_back(slots.free());
-    state.push_back(newest_sequence - tiles_ready);
-    state.push_back(newest_sequence - tiles_released);
-    state.push_back(newest_sequence - tiles_ended);
-    prefetch_.append(state, now);
-    drains.append_items(state,
-                        [](std::vector<int64_t>& out, int64_t bytes) { out.push_back(bytes); });
-    drain_.append(state, now);
+  void visit(StateCodec& codec) {
+    fetches.visit(codec, visit_fetch);
+    slots.visit(codec);
+    codec.sequence(tiles_ready);
+    codec.sequence(tiles_released);
+    codec.sequence(tiles_ended);
+    prefetch_.visit(codec);
+    drains.visit(codec, [](StateCodec& items, int64_t& bytes) { items.value(bytes); });
+    drain_.visit(codec);
+  }
+  void rearm() {
+    prefetch_.rearm();
+    drain_.rearm();
   }
 
   Queue<TileFetch> fetches;
@@ -445,11 +577,11 @@ class GlobalBuffer : public sc_module {
    public:
     Prefetch(sc_module_name name, GlobalBuffer& l2, DramChannel& dram, TransferChannel& l2_port)
         : Process(name), l2_(l2), dram_(dram), l2_port_(l2_port) {}
-    void append(std::vector<int64_t>& state, int64_t now) const {
-      append_activity(state, now);
-      transfer_.append(state, now);
+    void visit(StateCodec& codec) {
+      visit_process(codec);
+      if (phase_ != kIdle) visit_fetch(codec, current_);
+      transfer_.visit(codec);
     }
-    TileFetch current;
 
    private:
     enum Phase { kIdle, kWaitSlot, kFetchDram, kFetchPort, kWaitRelease, kLateDram, kLatePort };
@@ -458,41 +590,41 @@ class GlobalBuffer : public sc_module {
         switch (phase_) {
           case kIdle:
             if (l2_.fetches.empty()) return l2_.fetches.changed.wait(*this);
-            current = l2_.fetches.pop();
+            current_ = l2_.fetches.pop();
             phase_ = kWaitSlot;
             [[fallthrough]];
           case kWaitSlot:
             if (!l2_.slots.acquire(*this)) return;
-            phase_ = current.dram_read_bytes > 0 ? kFetchDram : kWaitRelease;
+            phase_ = current_.dram_read_bytes > 0 ? kFetchDram : kWaitRelease;
             continue;
           case kFetchDram:
-            if (!dram_.access(transfer_, *this, "fetch L2 tile", current.dram_read_bytes, false))
+            if (!dram_.access(transfer_, *this, "fetch L2 tile", current_.dram_read_bytes, false))
               return;
             phase_ = kFetchPort;
             [[fallthrough]];
           case kFetchPort:
             if (!l2_port_.serve(transfer_, *this, "fetch L2 tile",
-                                transfer_cycles(current.dram_read_bytes, l2_bandwidth())))
+                                transfer_cycles(current_.dram_read_bytes, l2_bandwidth())))
               return;
             phase_ = kWaitRelease;
             [[fallthrough]];
           case kWaitRelease:
             // Single-buffered tensors overwrite the previous tile's, so they wait for its release.
-            if (current.late_dram_read_bytes > 0) {
-              if (l2_.tiles_released < current.l2_sequence) return l2_.tile_released.wait(*this);
+            if (current_.late_dram_read_bytes > 0) {
+              if (l2_.tiles_released < current_.l2_sequence) return l2_.tile_released.wait(*this);
               phase_ = kLateDram;
               continue;
             }
             break;
           case kLateDram:
             if (!dram_.access(transfer_, *this, "fetch L2 tile (single-buffered)",
-                              current.late_dram_read_bytes, false))
+                              current_.late_dram_read_bytes, false))
               return;
             phase_ = kLatePort;
             [[fallthrough]];
           case kLatePort:
             if (!l2_port_.serve(transfer_, *this, "fetch L2 tile (single-buffered)",
-                                transfer_cycles(current.late_dram_read_bytes, l2_bandwidth())))
+                                transfer_cycles(current_.late_dram_read_bytes, l2_bandwidth())))
               return;
             break;
         }
@@ -506,16 +638,17 @@ class GlobalBuffer : public sc_module {
     DramChannel& dram_;
     TransferChannel& l2_port_;
     Transfer transfer_;
+    TileFetch current_;
   };
 
   class Drain : public Process {
    public:
     Drain(sc_module_name name, GlobalBuffer& l2, DramChannel& dram, TransferChannel& l2_port)
         : Process(name), l2_(l2), dram_(dram), l2_port_(l2_port) {}
-    void append(std::vector<int64_t>& state, int64_t now) const {
-      state.push_back(phase_ == kIdle ? 0 : bytes_);
-      append_activity(state, now);
-      transfer_.append(state, now);
+    void visit(StateCodec& codec) {
+      visit_process(codec);
+      if (phase_ != kIdle) codec.value(bytes_);
+      transfer_.visit(codec);
     }
 
    private:
@@ -567,16 +700,22 @@ class PeArray : public Process {
     computed = 0;
     stall_cause_ = waiting_for = StallCause::Dram;
   }
-  void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-    auto append = [newest_sequence](std::vector<int64_t>& out, const StepTiming& step) {
-      append_step(out, step, newest_sequence);
-    };
-    steps.append_items(state, append);
-    done.append_items(state, append);
-    append(state, current_);
-    append_activity(state, now);
-    // A stall is booked when it ends, so how long the current one has lasted is state too.
-    state.push_back(phase_ == kWaitStep ? now - wait_start_ : 0);
+  void visit(StateCodec& codec) {
+    steps.visit(codec, visit_step);
+    done.visit(codec, visit_step);
+    visit_process(codec);
+    codec.value(waiting_for);
+    codec.step_index(computed);
+    if (phase_ == kWaitStep) {
+      // A stall is booked when it ends, so when the current one began is state too; the PEs
+      // last finished a step when it began.
+      codec.since(wait_start_);
+      codec.value(stall_cause_);
+      last_busy_end = wait_start_;
+      return;
+    }
+    visit_step(codec, current_);
+    codec.since(phase_ == kCompute ? compute_start_ : hand_over_start_);
   }
   Queue<StepTiming> steps;
   Queue<StepTiming> done;
@@ -661,13 +800,16 @@ class ClusterArray : public sc_module {
     slots.reset(buffer_slots(*job_.arch));
     drained = 0;
   }
-  void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-    steps.append_items(state, [newest_sequence](std::vector<int64_t>& out, const StepTiming& step) {
-      append_step(out, step, newest_sequence);
-    });
-    state.push_back(slots.free());
-    fill_.append(state, now, newest_sequence);
-    writeback_.append(state, now, newest_sequence);
+  void visit(StateCodec& codec) {
+    steps.visit(codec, visit_step);
+    slots.visit(codec);
+    codec.step_index(drained);
+    fill_.visit(codec);
+    writeback_.visit(codec);
+  }
+  void rearm() {
+    fill_.rearm();
+    writeback_.rearm();
   }
 
   Queue<StepTiming> steps;
@@ -681,12 +823,10 @@ class ClusterArray : public sc_module {
     Fill(sc_module_name name, ClusterArray& clusters, GlobalBuffer& l2, Noc& noc, DramChannel& dram,
          PeArray& pes)
         : Process(name), clusters_(clusters), l2_(l2), noc_(noc), dram_(dram), pes_(pes) {}
-    void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-      append_step(state, step_, newest_sequence);
-      state.push_back(phase_ == kWaitDrain ? step_.index - clusters_.drained : 0);
-      state.push_back(phase_ == kWaitCompute ? step_.index - pes_.computed : 0);
-      append_activity(state, now);
-      transfer_.append(state, now);
+    void visit(StateCodec& codec) {
+      visit_process(codec);
+      if (phase_ != kIdle) visit_step(codec, step_);
+      transfer_.visit(codec);
     }
 
    private:
@@ -790,10 +930,10 @@ class ClusterArray : public sc_module {
     WriteBack(sc_module_name name, ClusterArray& clusters, GlobalBuffer& l2, Noc& noc,
               DramChannel& dram, PeArray& pes)
         : Process(name), clusters_(clusters), l2_(l2), noc_(noc), dram_(dram), pes_(pes) {}
-    void append(std::vector<int64_t>& state, int64_t now, int64_t newest_sequence) const {
-      append_step(state, step_, newest_sequence);
-      append_activity(state, now);
-      transfer_.append(state, now);
+    void visit(StateCodec& codec) {
+      visit_process(codec);
+      if (phase_ != kIdle) visit_step(codec, step_);
+      transfer_.visit(codec);
     }
 
    private:
@@ -904,21 +1044,33 @@ class Controller : public sc_module, public StepSink {
     ++consumed_;
     clusters_.steps.push_from_thread(StepTiming(step));
   }
+  void settle() override {
+    while (sc_core::sc_pending_activity_at_current_time()) sc_core::wait(sc_core::SC_ZERO_TIME);
+  }
   SinkSnapshot snapshot() override {
     SinkSnapshot snapshot;
     // Snapshots of one run have about the same size: one allocation instead of a growing vector.
     snapshot.state.reserve(state_size_);
-    const int64_t now = now_cycles();
     // Include time advanced by inner loops, so an outer iteration's period covers all of it.
-    snapshot.time = now + job_.time_offset;
-    l2_.append(snapshot.state, now, newest_sequence_);
-    clusters_.append(snapshot.state, now, newest_sequence_);
-    pes_.append(snapshot.state, now, newest_sequence_);
-    for (const TransferChannel* channel : channels_) channel->append(snapshot.state, now);
-    snapshot.state.push_back(static_cast<int64_t>(pes_.waiting_for));
+    snapshot.time = now_cycles() + job_.time_offset;
+    StateCodec codec(snapshot.state, bases());
+    visit(codec);
     snapshot.totals = counters();
+    snapshot.steps_received = consumed_;
+    snapshot.tiles_received = newest_sequence_;
     state_size_ = snapshot.state.size();
     return snapshot;
+  }
+  void replay(const SinkSnapshot& before, const SinkSnapshot& after) override {
+    advance(before, after, 1);
+    consumed_ += after.steps_received - before.steps_received;
+    newest_sequence_ += after.tiles_received - before.tiles_received;
+    Condition::forget_waiters();
+    StateCodec codec(after.state, bases());
+    visit(codec);
+    l2_.rearm();
+    clusters_.rearm();
+    pes_.rearm();
   }
   void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
     // The skipped iterations fill the gap the time offset opens on the timeline; each track gets
@@ -956,6 +1108,13 @@ class Controller : public sc_module, public StepSink {
     std::vector<int64_t> values(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i) values[i] = *slots[i];
     return values;
+  }
+  StateCodec::Bases bases() const { return {now_cycles(), newest_sequence_, consumed_}; }
+  void visit(StateCodec& codec) {
+    l2_.visit(codec);
+    clusters_.visit(codec);
+    pes_.visit(codec);
+    for (TransferChannel* channel : channels_) channel->visit(codec);
   }
   const char* counter_track(std::size_t slot) const {
     if (slot < static_cast<std::size_t>(kNumStallCauses)) return "stall";

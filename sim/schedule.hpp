@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "arch/arch_spec.hpp"
@@ -133,23 +134,35 @@ struct StepRecord {
 };
 
 // The sink's state at a loop-iteration boundary. `state` is everything that decides its future
-// timing, relative to `time`; `totals` are its cumulative counters.
+// timing, relative to `time` and to how many steps and L2 tiles it had received; `totals` are
+// its cumulative counters.
 struct SinkSnapshot {
   int64_t time = 0;
   std::vector<int64_t> state;
   std::vector<int64_t> totals;
+  int64_t steps_received = 0;
+  int64_t tiles_received = 0;
 };
 
 // Receives the step stream. snapshot/advance let the walker skip repeating loop iterations: when
 // two consecutive iterations start in the same state, advance() accounts `times` more iterations,
-// each costing what happened between the two snapshots.
+// each costing what happened between the two snapshots. settle/replay let it reuse an iteration
+// it has seen: one that starts in a state seen before, with the same steps to come, ends as that
+// one did, and replay() puts the sink in that end state.
 class StepSink {
  public:
   virtual ~StepSink() = default;
   virtual void prefetch(const TileFetch& fetch) = 0;
   virtual void consume(const StepRecord& step) = 0;
+  // Lets everything due at the current moment happen, so that the state a snapshot then records
+  // can be loaded back. Called at every iteration boundary, whether or not iterations are
+  // skipped, so that both walks see the same moments.
+  virtual void settle() = 0;
   virtual SinkSnapshot snapshot() = 0;
   virtual void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) = 0;
+  // From a state equal to `before`'s: accounts what happened between `before` and `after` and
+  // loads `after`'s state.
+  virtual void replay(const SinkSnapshot& before, const SinkSnapshot& after) = 0;
 };
 
 // Bytes a buffer has free beside the dataflow's tiles: one pool, or one per tensor for a split
@@ -180,6 +193,31 @@ class ScheduleCompiler {
     Dim dim;
   };
   void walk_loop(std::size_t loop_position, StepSink& sink);
+  // An iteration seen before: how the sink and the walk stood after it, relative to where they
+  // stood before it.
+  struct Replay {
+    SinkSnapshot before;  // time, counters and stream position only
+    SinkSnapshot after;
+    AccessCounts counts;
+    int64_t steps = 0;
+    int64_t l2_tiles = 0;
+    bool has_pending = false;
+    StepRecord
+        pending;  // coordinates from the iteration's first tile, sequence numbers from its end
+  };
+  struct KeyHash {
+    std::size_t operator()(const std::vector<int64_t>& key) const;
+  };
+  // What decides an iteration's steps and their timing: where it stands in every loop up to its
+  // own (first, second, middle, last but one, last), the step still pending relative to the
+  // iteration's first tile, and the sink's state.
+  std::vector<int64_t> replay_key(std::size_t loop_position, const DimArray& origin,
+                                  const SinkSnapshot& entry) const;
+  // Steps in one iteration of the loop at `loop_position` (full tiles).
+  int64_t iteration_steps(std::size_t loop_position) const;
+  // Where the iteration about to start begins: its first tile's origin.
+  DimArray iteration_origin() const;
+  void append_pending(std::vector<int64_t>& key, const DimArray& origin) const;
   void emit(StepSink& sink);
   void finish(StepSink& sink);
   // The pending step's partial sums go back to L2 (its L1 outputs are done with), and its L2
@@ -248,6 +286,7 @@ class ScheduleCompiler {
   int64_t emitted_ = 0;
   AccessCounts counts_;
   std::map<std::tuple<DimArray, bool, int>, BurstCost> burst_memo_;
+  std::unordered_map<std::vector<int64_t>, Replay, KeyHash> replays_;
 };
 
 }  // namespace dcp::sim
