@@ -413,9 +413,10 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
 }
 
 std::size_t ScheduleCompiler::KeyHash::operator()(const std::vector<int64_t>& key) const {
-  std::size_t hash = key.size();
-  for (int64_t value : key) boost::hash_combine(hash, value);
-  return hash;
+  // One multiply per word: keys are a few hundred words and are looked up once per iteration.
+  uint64_t hash = key.size();
+  for (int64_t value : key) hash = (hash ^ static_cast<uint64_t>(value)) * 0x9E3779B97F4A7C15ull;
+  return static_cast<std::size_t>(hash ^ (hash >> 32));
 }
 
 int64_t ScheduleCompiler::iteration_steps(std::size_t loop_position) const {
