@@ -372,44 +372,49 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     const DimArray origin = iteration_origin();
     std::vector<int64_t> key = replay_key(loop_position, origin, entry);
     if (const auto seen = replays_.find(key); seen != replays_.end()) {
-      const Replay& replay = seen->second;
-      sink.replay(replay.before, replay.after);
-      counts_ += replay.counts;
-      emitted_ += replay.steps;
-      l2_sequence_ += replay.l2_tiles;
-      has_pending_ = replay.has_pending;
-      pending_ = replay.pending;
-      pending_.index += emitted_;
-      pending_.l2_sequence += l2_sequence_;
-      for (TileRange* range : {&pending_.l2_tile, &pending_.l1_union, &pending_.cluster_tile})
-        for (int dim = 0; dim < kNumDims; ++dim) range->origin[dim] += origin[dim];
+      replay(seen->second, origin, sink);
       continue;
     }
+    Replay recorded;
+    recorded.before.time = entry.time;
+    recorded.before.totals = std::move(entry.totals);
+    recorded.before.steps_received = entry.steps_received;
+    recorded.before.tiles_received = entry.tiles_received;
     const AccessCounts counts_before = counts_;
     const int64_t emitted_before = emitted_, l2_sequence_before = l2_sequence_;
     walk_loop(loop_position + 1, sink);
     sink.settle();
-    Replay replay;
-    replay.after = sink.snapshot();
-    replay.before.time = entry.time;
-    replay.before.totals = std::move(entry.totals);
-    replay.before.steps_received = entry.steps_received;
-    replay.before.tiles_received = entry.tiles_received;
-    replay.counts = counts_;
-    replay.counts -= counts_before;
-    replay.steps = emitted_ - emitted_before;
-    replay.l2_tiles = l2_sequence_ - l2_sequence_before;
-    replay.has_pending = has_pending_;
-    replay.pending = pending_;
-    replay.pending.index -= emitted_;
-    replay.pending.l2_sequence -= l2_sequence_;
-    for (TileRange* range :
-         {&replay.pending.l2_tile, &replay.pending.l1_union, &replay.pending.cluster_tile})
-      for (int dim = 0; dim < kNumDims; ++dim) range->origin[dim] -= origin[dim];
+    recorded.after = sink.snapshot();
+    // The walk's side: differences for the counters, and the pending step relative to the
+    // iteration's first tile and to the stream's position after it.
+    recorded.counts = counts_;
+    recorded.counts -= counts_before;
+    recorded.steps = emitted_ - emitted_before;
+    recorded.l2_tiles = l2_sequence_ - l2_sequence_before;
+    recorded.has_pending = has_pending_;
+    recorded.pending = pending_;
+    move_pending(recorded.pending, origin, -1);
     // Bounds the memory a long walk takes; the iterations seen first are the most reused.
-    if (replays_.size() < kMaxReplays) replays_.emplace(std::move(key), std::move(replay));
+    if (replays_.size() < kMaxReplays) replays_.emplace(std::move(key), std::move(recorded));
   }
   index[d] = 0;
+}
+
+void ScheduleCompiler::replay(const Replay& replay, const DimArray& origin, StepSink& sink) {
+  sink.replay(replay.before, replay.after);
+  counts_ += replay.counts;
+  emitted_ += replay.steps;
+  l2_sequence_ += replay.l2_tiles;
+  has_pending_ = replay.has_pending;
+  pending_ = replay.pending;
+  move_pending(pending_, origin, 1);
+}
+
+void ScheduleCompiler::move_pending(StepRecord& step, const DimArray& origin, int direction) const {
+  step.index += direction * emitted_;
+  step.l2_sequence += direction * l2_sequence_;
+  for (TileRange* range : {&step.l2_tile, &step.l1_union, &step.cluster_tile})
+    for (int d = 0; d < kNumDims; ++d) range->origin[d] += direction * origin[d];
 }
 
 std::size_t ScheduleCompiler::KeyHash::operator()(const std::vector<int64_t>& key) const {

@@ -215,6 +215,11 @@ class ScheduleCompiler {
                                   const SinkSnapshot& entry) const;
   // Steps in one iteration of the loop at `loop_position` (full tiles).
   int64_t iteration_steps(std::size_t loop_position) const;
+  // Puts the walk where `replay`'s iteration, started at `origin`, ends.
+  void replay(const Replay& replay, const DimArray& origin, StepSink& sink);
+  // `direction` -1: makes `step`'s position relative to `origin` and the stream's position;
+  // +1: absolute again.
+  void move_pending(StepRecord& step, const DimArray& origin, int direction) const;
   // Where the iteration about to start begins: its first tile's origin.
   DimArray iteration_origin() const;
   void append_pending(std::vector<int64_t>& key, const DimArray& origin) const;
