@@ -46,6 +46,20 @@ AccessCounts& AccessCounts::operator-=(const AccessCounts& other) {
   return *this;
 }
 
+AccessCounts& AccessCounts::add_scaled(const AccessCounts& other, int64_t factor) {
+  for (int level = 0; level < kNumCostLevels; ++level)
+    for (int tensor = 0; tensor < kNumTensors; ++tensor) {
+      reads[level][tensor] =
+          saturating_add(reads[level][tensor], saturating_mul(other.reads[level][tensor], factor));
+      writes[level][tensor] = saturating_add(writes[level][tensor],
+                                             saturating_mul(other.writes[level][tensor], factor));
+    }
+  for (int tensor = 0; tensor < kNumTensors; ++tensor)
+    noc_link_words[tensor] = saturating_add(noc_link_words[tensor],
+                                            saturating_mul(other.noc_link_words[tensor], factor));
+  return *this;
+}
+
 AccessCounts AccessCounts::scaled(int64_t factor) const {
   AccessCounts result = *this;
   for (int level = 0; level < kNumCostLevels; ++level)

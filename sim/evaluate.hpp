@@ -45,6 +45,8 @@ struct AccessCounts {
   AccessCounts& operator+=(const AccessCounts& other);
   AccessCounts& operator-=(const AccessCounts& other);
   AccessCounts scaled(int64_t factor) const;
+  // *this += other.scaled(factor), without building the scaled copy.
+  AccessCounts& add_scaled(const AccessCounts& other, int64_t factor);
   bool operator==(const AccessCounts& other) const;
 };
 

@@ -15,12 +15,10 @@ int64_t ceil_log2(int64_t value) {
 }
 
 bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, const TileRange& b) {
-  for (Dim dim : kAllDims) {
-    const int d = dim_index(dim);
-    if (tensor_uses_dim(layer, tensor, dim) &&
-        (a.origin[d] != b.origin[d] || a.size[d] != b.size[d]))
+  const DimMask dims = tensor_dim_mask(layer, tensor);
+  for (int d = 0; d < kNumDims; ++d)
+    if (((dims >> d) & 1u) != 0 && (a.origin[d] != b.origin[d] || a.size[d] != b.size[d]))
       return false;
-  }
   return true;
 }
 
@@ -106,6 +104,14 @@ DimArray LevelSplit::trips(const DimArray& parent_size) const {
   return result;
 }
 
+DimArray LevelSplit::last_index(const DimArray& parent_size) const {
+  // trips - 1 with one division: ceil(ceil(s / c) / f) = ceil(s / (c f)), and for s >= 1
+  // ceil(s / m) - 1 = floor((s - 1) / m).
+  DimArray result;
+  for (int d = 0; d < kNumDims; ++d) result[d] = (parent_size[d] - 1) / (child_tile[d] * fanout[d]);
+  return result;
+}
+
 bool LevelSplit::range_at(const TileRange& parent, const DimArray& index,
                           const DimArray& coordinates, TileRange& range) const {
   for (int d = 0; d < kNumDims; ++d) {
@@ -151,6 +157,12 @@ int64_t LevelSplit::active_units(const TileRange& parent, const DimArray& index)
   return product(active_per_dim(parent, index));
 }
 
+TileRange LevelSplit::first_unit(const TileRange& parent, const DimArray& index) const {
+  TileRange range;
+  range_at(parent, index, DimArray{}, range);
+  return range;
+}
+
 StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index) const {
   StepUnits units;
   units.active_per_dim = active_per_dim(parent, index);
@@ -160,6 +172,14 @@ StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index)
   range_at(parent, index, DimArray{}, units.first);
   range_at(parent, index, last_coordinates, units.last);
   return units;
+}
+
+TileRange StepUnits::span() const {
+  TileRange range;
+  range.origin = first.origin;
+  for (int d = 0; d < kNumDims; ++d)
+    range.size[d] = last.origin[d] + last.size[d] - first.origin[d];
+  return range;
 }
 
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor) {
@@ -216,6 +236,9 @@ void add_link_words(AccessCounts& counts, Tensor tensor, int64_t words, int64_t 
 }
 
 constexpr std::array<Tensor, 2> kOperands = {Tensor::Input, Tensor::Weight};
+// kOperands as tensor bits (bit t for tensor t).
+constexpr int kOperandBits =
+    (1 << static_cast<int>(Tensor::Input)) | (1 << static_cast<int>(Tensor::Weight));
 
 }  // namespace
 
@@ -314,9 +337,19 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   }
   const Loop loop = loops_[loop_position];
   const int d = dim_index(loop.dim);
-  if (loop_position == kNumDims) l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile_);
+  if (loop_position == kNumDims) {
+    l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile_);
+    l1_trips_ = l1_split_.trips(l2_tile_.size);
+  }
   DimArray& index = loop.level == 0 ? l2_index_ : l1_index_;
-  const int64_t trips = loop.level == 0 ? l2_trips_[d] : l1_split_.trips(l2_tile_.size)[d];
+  const int64_t trips = loop.level == 0 ? l2_trips_[d] : l1_trips_[d];
+  if (trips == 1) {
+    // Nothing repeats: walk the one iteration without the steady-state bookkeeping.
+    index[d] = 0;
+    if (loop.level == 0) l1_index_ = {};
+    walk_loop(loop_position + 1, sink);
+    return;
+  }
   // Iterations 1 .. trips-2 see identical step records (same tile sizes, same reuse pattern),
   // and so does the last one when the dim divides evenly. Once the state at the start of two
   // consecutive such iterations matches, all remaining ones repeat with the same period.
@@ -352,7 +385,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
         sink.advance(previous, entry, skipped);
         AccessCounts per_iteration = counts_;
         per_iteration -= previous_counts;
-        counts_ += per_iteration.scaled(skipped);
+        counts_.add_scaled(per_iteration, skipped);
         shift_pending(loop.level, loop.dim, skipped);
         i += skipped;
         if (i >= trips) break;
@@ -506,8 +539,8 @@ void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
 void ScheduleCompiler::emit(StepSink& sink) {
   StepRecord step;
   step.l2_tile = l2_tile_;
-  step.l1_union = l1_split_.step_union(l2_tile_, l1_index_);
   const StepUnits clusters = l1_split_.step_units(l2_tile_, l1_index_);
+  step.l1_union = clusters.span();
   const int64_t active_clusters = clusters.active;
   const TileRange& cluster_tile = clusters.first;
   auto per_cluster = [&](Tensor tensor) { return units_footprint(layer_, clusters, tensor); };
@@ -552,7 +585,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
       if (into_pes) {
-        add_l0_deliveries(tensor, clusters, delivery);
+        add_l0_deliveries(tensor, clusters, delivery, unit_words);
       } else {
         add_access(counts_, CostLevel::L1, tensor, 0,
                    std::max<int64_t>(0, per_cluster(tensor) - active_clusters * cluster_held));
@@ -576,7 +609,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
   step.output_tree_cycles = reduction_tree_cycles(clusters);
   step.cluster_tile = cluster_tile;
   const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile) | l1_bypass_bits_);
-  counts_ += cost.counts.scaled(active_clusters);
+  counts_.add_scaled(cost.counts, active_clusters);
   if (arch_.systolic) {
     // Each row stream is one pass of the step's folds: its MACs and its skews.
     step.compute_cycles = saturating_mul(
@@ -711,10 +744,10 @@ int64_t ScheduleCompiler::reduction_tree_cycles(const StepUnits& units) const {
 }
 
 int64_t ScheduleCompiler::sharing_clusters(const StepUnits& clusters, Tensor tensor) const {
+  const DimMask dims = tensor_dim_mask(layer_, tensor);
   int64_t sharing = 1;
-  for (Dim dim : kAllDims)
-    if (!tensor_uses_dim(layer_, tensor, dim))
-      sharing = saturating_mul(sharing, clusters.active_per_dim[dim_index(dim)]);
+  for (int d = 0; d < kNumDims; ++d)
+    if (((dims >> d) & 1u) == 0) sharing = saturating_mul(sharing, clusters.active_per_dim[d]);
   return sharing;
 }
 
@@ -729,7 +762,7 @@ ScheduleCompiler::PeDelivery ScheduleCompiler::pe_delivery(const TileRange& clus
   delivery.pes = l0_split_.step_units(cluster_tile, DimArray{});
   delivery.has_previous = has_pending_;
   if (has_pending_)
-    delivery.previous_first = l0_split_.step_units(pending_.cluster_tile, DimArray{}).first;
+    delivery.previous_first = l0_split_.first_unit(pending_.cluster_tile, DimArray{});
   return delivery;
 }
 
@@ -741,36 +774,42 @@ int64_t ScheduleCompiler::pe_new_words(Tensor tensor, const PeDelivery& delivery
 }
 
 void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& clusters,
-                                         const PeDelivery& delivery) {
+                                         const PeDelivery& delivery, int64_t pe_new) {
   // A PE keeps what its previous tile shares with this one.
   const StepUnits& pes = delivery.pes;
-  const int64_t pe_held =
-      footprint_elements(layer_, pes.first.size, tensor) - pe_new_words(tensor, delivery);
+  const int64_t pe_held = footprint_elements(layer_, pes.first.size, tensor) - pe_new;
   const int64_t per_cluster =
       std::max<int64_t>(0, units_footprint(layer_, pes, tensor) - pes.active * pe_held);
   add_access(counts_, CostLevel::L0, tensor, 0, saturating_mul(clusters.active, per_cluster));
 }
 
 int ScheduleCompiler::operands_kept_in_l0(const TileRange& cluster_tile) const {
-  if (!has_pending_) return 0;
+  // An operand that bypasses L1 is never filled by a burst, so whether it is kept is moot (the
+  // caller sets its bit anyway): when both bypass there is nothing to find out.
+  const int filled_operands = kOperandBits & ~l1_bypass_bits_;
+  if (!has_pending_ || filled_operands == 0) return 0;
   const TileRange& previous_tile = pending_.cluster_tile;
-  DimArray last_index = l0_split_.trips(previous_tile.size);
-  for (int64_t& index : last_index) --index;
-  const TileRange last_union = l0_split_.step_union(previous_tile, last_index);
+  const TileRange last_union =
+      l0_split_.step_union(previous_tile, l0_split_.last_index(previous_tile.size));
   const TileRange first_union = l0_split_.step_union(cluster_tile, DimArray{});
   int kept = 0;
-  for (Tensor tensor : kOperands)
-    if (same_tensor_tile(layer_, tensor, last_union, first_union))
-      kept |= 1 << static_cast<int>(tensor);
+  for (Tensor tensor : kOperands) {
+    const int bit = 1 << static_cast<int>(tensor);
+    if ((filled_operands & bit) != 0 && same_tensor_tile(layer_, tensor, last_union, first_union))
+      kept |= bit;
+  }
   return kept;
 }
 
 const BurstCost& ScheduleCompiler::burst(const TileRange& cluster_tile, int kept_in_l0) {
   const auto key =
       std::make_tuple(cluster_tile.size, first_reduction_visit(cluster_tile), kept_in_l0);
+  // Consecutive steps mostly share their burst: try the last one before searching the memo.
+  if (last_burst_ != burst_memo_.end() && last_burst_->first == key) return last_burst_->second;
   auto found = burst_memo_.find(key);
   if (found == burst_memo_.end())
     found = burst_memo_.emplace(key, compute_burst(cluster_tile, kept_in_l0)).first;
+  last_burst_ = found;
   return found->second;
 }
 
@@ -788,8 +827,8 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
   bool first = true;
   int64_t fill_done = 0, compute_done = 0, compute_done_before = 0;
   do {
-    const TileRange step_union = l0_split_.step_union(cluster_tile, index);
     const StepUnits pes = l0_split_.step_units(cluster_tile, index);
+    const TileRange step_union = pes.span();
     const TileRange& pe_tile = pes.first;
     auto per_pe = [&](Tensor tensor) { return units_footprint(layer_, pes, tensor); };
     // Bus words per phase: [0] double-buffered tensors, [1] single-buffered ones.

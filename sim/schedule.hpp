@@ -46,6 +46,9 @@ struct StepUnits {
   TileRange last;
   DimArray active_per_dim = kUnitDims;
   int64_t active = 0;
+  // The tile they cover together, LevelSplit::step_union without recomputing it: from the first
+  // unit's origin to the last one's end along every dim.
+  TileRange span() const;
 };
 // Elements of `tensor` that all active units of a step hold together (each its own copy).
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor);
@@ -66,6 +69,8 @@ struct LevelSplit {
   int64_t units() const;
   // Temporal trip count per dim over a parent of `parent_size`.
   DimArray trips(const DimArray& parent_size) const;
+  // The index of the last step over a parent of `parent_size`: trips - 1 per dim.
+  DimArray last_index(const DimArray& parent_size) const;
   // Tile of spatial unit `unit` (mixed radix over the fan-outs, K fastest) at temporal index
   // `index`; false if that unit idles.
   bool unit_range(const TileRange& parent, const DimArray& index, int64_t unit,
@@ -75,6 +80,8 @@ struct LevelSplit {
   DimArray active_per_dim(const TileRange& parent, const DimArray& index) const;
   int64_t active_units(const TileRange& parent, const DimArray& index) const;
   StepUnits step_units(const TileRange& parent, const DimArray& index) const;
+  // The first unit's tile of a step (StepUnits::first, without the other units).
+  TileRange first_unit(const TileRange& parent, const DimArray& index) const;
   // Advances `index` in loop order (innermost fastest); returns false after the last step.
   bool next_index(const DimArray& trips, DimArray& index) const;
 
@@ -253,8 +260,10 @@ class ScheduleCompiler {
   PeDelivery pe_delivery(const TileRange& cluster_tile) const;
   // Words of `tensor` the first PE receives that its previous tile lacked.
   int64_t pe_new_words(Tensor tensor, const PeDelivery& delivery) const;
-  // L0 writes of an operand that bypasses L1: the NoC delivers each PE its share of the step.
-  void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const PeDelivery& delivery);
+  // L0 writes of an operand that bypasses L1: the NoC delivers each PE its share of the step,
+  // `pe_new` words of it new to the first PE (pe_new_words).
+  void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const PeDelivery& delivery,
+                         int64_t pe_new);
   // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
@@ -285,12 +294,15 @@ class ScheduleCompiler {
   DimArray l2_index_{}, l1_index_{};
   TileRange layer_range_, l2_tile_;
   DimArray l2_trips_{};  // L2 loop trips over the whole layer
+  DimArray l1_trips_{};  // L1 loop trips over the current L2 tile
   int64_t l2_sequence_ = -1;
   bool has_pending_ = false;
   StepRecord pending_;
   int64_t emitted_ = 0;
   AccessCounts counts_;
-  std::map<std::tuple<DimArray, bool, int>, BurstCost> burst_memo_;
+  using BurstMemo = std::map<std::tuple<DimArray, bool, int>, BurstCost>;
+  BurstMemo burst_memo_;
+  BurstMemo::const_iterator last_burst_ = burst_memo_.end();  // the latest burst() answer
   std::unordered_map<std::vector<int64_t>, Replay, KeyHash> replays_;
 };
 

@@ -220,17 +220,24 @@ bool parse_timeloop_dim(char letter, Dim& dim) {
 }
 
 bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim) {
+  return ((tensor_dim_mask(layer, tensor) >> dim_index(dim)) & 1u) != 0;
+}
+
+DimMask tensor_dim_mask(const Layer& layer, Tensor tensor) {
+  const auto bit = [](Dim dim) { return DimMask{1} << dim_index(dim); };
   switch (tensor) {
     case Tensor::Input:
-      return dim != Dim::K || layer.groups > 1;
+      // Every dim but K, and K too for grouped layers (it picks the group's channels).
+      return bit(Dim::C) | bit(Dim::Y) | bit(Dim::X) | bit(Dim::R) | bit(Dim::S) | bit(Dim::N) |
+             (layer.groups > 1 ? bit(Dim::K) : 0);
     case Tensor::Weight:
       // A matmul's second operand is an activation, one per sample.
-      return dim == Dim::K || dim == Dim::C || dim == Dim::R || dim == Dim::S ||
-             (dim == Dim::N && layer.type == LayerType::Matmul);
+      return bit(Dim::K) | bit(Dim::C) | bit(Dim::R) | bit(Dim::S) |
+             (layer.type == LayerType::Matmul ? bit(Dim::N) : 0);
     case Tensor::Output:
-      return dim == Dim::K || dim == Dim::Y || dim == Dim::X || dim == Dim::N;
+      return bit(Dim::K) | bit(Dim::Y) | bit(Dim::X) | bit(Dim::N);
   }
-  return true;
+  return (DimMask{1} << kNumDims) - 1;
 }
 
 const char* layer_type_name(LayerType type) {

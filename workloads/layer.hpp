@@ -70,6 +70,10 @@ struct Layer {
 
 // Whether `tensor` depends on loop dim `dim` (input depends on K only for grouped layers).
 bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim);
+// The dims `tensor` depends on, bit dim_index(d) set for each: tensor_uses_dim for every dim at
+// once, for loops that test many dims per step.
+using DimMask = uint32_t;
+DimMask tensor_dim_mask(const Layer& layer, Tensor tensor);
 
 // Builds a conv/dwconv layer from its input size, computing Y and X. Throws InputError (naming
 // `source` and the layer) if the output would be empty or the channel/group counts don't divide.
