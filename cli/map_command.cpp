@@ -34,7 +34,7 @@ struct MapCommandOptions {
   std::string out_dir;
   std::string trace_steps_path;
   MapOptions map;
-  int threads = 1;
+  int threads = 0;  // 0: OMP_NUM_THREADS if set, else 1
   bool json = false;
   bool quiet = false;
 };
@@ -176,7 +176,7 @@ void write_trace_steps(const std::string& path, const NetworkMapping& network) {
 
 void run_map(const MapCommandOptions& options) {
   // First: a build without the predictor refuses before reading anything.
-  learned_model_library().set_threads(options.threads);
+  set_learned_model_threads(options.threads, 1);
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.layers.arch_path);
   const std::vector<Layer> layers = load_layers("dcp map", options.layers);
@@ -247,7 +247,10 @@ void add_map_command(CLI::App& app) {
                    "Walks from the best simulated dataflows, ranked by the predictor, added to "
                    "each round's candidates")
       ->check(in_range(0, 100000));
-  command->add_option("--threads", options->threads, "Torch threads")->check(in_range(1, 1024));
+  command
+      ->add_option("--threads", options->threads,
+                   "Torch threads (default: OMP_NUM_THREADS if set, else 1)")
+      ->check(in_range(1, 1024));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
   command->callback([options] { run_map(*options); });

@@ -22,7 +22,7 @@ struct TrainOptions {
   std::vector<std::string> traces_paths;
   std::string out_path;
   TrainingOptions training;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = 0;  // 0: OMP_NUM_THREADS if set, else every core
   bool quiet = false;
   bool json = false;
 };
@@ -68,7 +68,8 @@ std::string joined(const std::vector<std::string>& paths) {
 }
 
 void run_train(const TrainOptions& options) {
-  learned_model_library().set_threads(options.threads);
+  set_learned_model_threads(options.threads,
+                            static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const std::vector<TraceRecord> records = read_nonempty_traces(options.traces_paths);
   int64_t train_rows = 0;
   for (const TraceRecord& record : records) {
@@ -165,8 +166,9 @@ void add_train_commands(CLI::App& app) {
                    "Share of layers held out for evaluation")
       ->capture_default_str()
       ->check(in_range(0.01, 0.9));
-  train_command->add_option("--threads", train->threads, "Torch threads")
-      ->capture_default_str()
+  train_command
+      ->add_option("--threads", train->threads,
+                   "Torch threads (default: OMP_NUM_THREADS if set, else every core)")
       ->check(in_range(1, 1024));
   train_command->add_flag("--quiet", train->quiet, "No progress line");
   train_command->add_flag("--json", train->json, "Machine-readable output");

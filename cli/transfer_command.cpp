@@ -23,7 +23,7 @@ struct TransferCommandOptions {
   std::string objective = "edp";
   std::string out_path;
   TransferOptions transfer;
-  int threads = 1;
+  int threads = 0;  // 0: OMP_NUM_THREADS if set, else 1
   bool json = false;
   bool quiet = false;
 };
@@ -54,7 +54,7 @@ void print_report(const TransferCommandOptions& options, const ArchSpec& arch,
 
 void run_transfer(const TransferCommandOptions& options) {
   // First: a build without the predictor refuses before reading anything.
-  learned_model_library().set_threads(options.threads);
+  set_learned_model_threads(options.threads, 1);
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.layers.arch_path);
   const std::vector<Layer> layers = unique_layers(load_layers("dcp transfer", options.layers));
@@ -128,7 +128,10 @@ void add_transfer_command(CLI::App& app) {
                    "Pull toward the predictor's own earlier predictions on unsimulated draws")
       ->check(in_range(0.0, 1000.0));
   command->add_option("--seed", transfer.seed, "Seed of the shot choice and the eval rows");
-  command->add_option("--threads", options->threads, "Torch threads")->check(in_range(1, 1024));
+  command
+      ->add_option("--threads", options->threads,
+                   "Torch threads (default: OMP_NUM_THREADS if set, else 1)")
+      ->check(in_range(1, 1024));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
   command->callback([options] { run_transfer(*options); });

@@ -1,14 +1,42 @@
 #include <dlfcn.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "common/input_error.hpp"
 #include "mapper/learned_model.hpp"
 
 namespace dcp {
 
+void prepare_openmp_environment() {
+  // GOMP_SPINCOUNT, when set, decides the spinning whatever the policy says.
+  if (std::getenv("GOMP_SPINCOUNT") == nullptr) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+}
+
+int resolve_threads(int requested, const char* omp_num_threads, int fallback) {
+  if (requested > 0) return requested;
+  if (omp_num_threads != nullptr && *omp_num_threads != '\0') {
+    char* end = nullptr;
+    errno = 0;
+    const long threads = std::strtol(omp_num_threads, &end, 10);
+    if ((*end == '\0' || *end == ',') && errno == 0 && threads > 0 && threads <= 1 << 16)
+      return static_cast<int>(threads);
+  }
+  return fallback;
+}
+
+void set_learned_model_threads(int requested, int fallback) {
+  learned_model_library().set_threads(
+      resolve_threads(requested, std::getenv("OMP_NUM_THREADS"), fallback));
+}
+
 const LearnedModelLibrary& learned_model_library() {
 #ifdef DCP_LEARNED_LIBRARY
   // Opened once and never closed: models it made may live until exit.
   static const LearnedModelLibrary* library = [] {
+    // Before libtorch brings in libgomp, which reads the environment only then; the dcp binary
+    // does not link it itself.
+    prepare_openmp_environment();
     void* handle = dlopen(DCP_LEARNED_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr)
       throw InputError(DCP_LEARNED_LIBRARY, "",

@@ -12,10 +12,13 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arch/arch_spec.hpp"
@@ -104,6 +107,46 @@ std::string load_error(const std::string& path) {
 }
 
 }  // namespace
+
+TEST_CASE("torch threads: the command's choice, else OMP_NUM_THREADS, else the fallback") {
+  CHECK(resolve_threads(3, "5", 2) == 3);
+  CHECK(resolve_threads(0, "5", 2) == 5);
+  CHECK(resolve_threads(0, "4,2", 2) == 4);  // nested parallelism: the outer level's count
+  CHECK(resolve_threads(0, nullptr, 2) == 2);
+  for (const char* ignored : {"", "0", "-4", "four", "2x"})
+    CHECK(resolve_threads(0, ignored, 2) == 2);
+}
+
+TEST_CASE("OpenMP waits passively unless the user chose a wait policy or spin count") {
+  // The environment as the test found it comes back at the end.
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"}) {
+    const char* value = std::getenv(name);
+    saved.emplace_back(name, value == nullptr ? std::nullopt : std::optional<std::string>(value));
+  }
+  const auto policy_after = [](const char* policy, const char* spin_count) {
+    for (const auto& [name, value] :
+         {std::pair{"OMP_WAIT_POLICY", policy}, std::pair{"GOMP_SPINCOUNT", spin_count}}) {
+      if (value == nullptr)
+        unsetenv(name);
+      else
+        setenv(name, value, 1);
+    }
+    prepare_openmp_environment();
+    const char* result = std::getenv("OMP_WAIT_POLICY");
+    return std::string(result == nullptr ? "(unset)" : result);
+  };
+  CHECK(policy_after(nullptr, nullptr) == "PASSIVE");
+  CHECK(policy_after("active", nullptr) == "active");
+  CHECK(policy_after("passive", nullptr) == "passive");
+  CHECK(policy_after(nullptr, "10000") == "(unset)");
+  for (const auto& [name, value] : saved) {
+    if (value)
+      setenv(name.c_str(), value->c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+}
 
 TEST_CASE("context features name every column") {
   const Layer layer = make_conv("test", "c", 16, 32, 8, 8, 3, 3, 1, 1, 1);
