@@ -598,14 +598,8 @@ class GlobalBuffer : public sc_module {
             phase_ = current_.dram_read_bytes > 0 ? kFetchDram : kWaitRelease;
             continue;
           case kFetchDram:
-            if (!dram_.access(transfer_, *this, "fetch L2 tile", current_.dram_read_bytes, false))
-              return;
-            phase_ = kFetchPort;
-            [[fallthrough]];
           case kFetchPort:
-            if (!l2_port_.serve(transfer_, *this, "fetch L2 tile",
-                                transfer_cycles(current_.dram_read_bytes, l2_bandwidth())))
-              return;
+            if (!read_into_l2("fetch L2 tile", current_.dram_read_bytes, kFetchPort)) return;
             phase_ = kWaitRelease;
             [[fallthrough]];
           case kWaitRelease:
@@ -617,14 +611,9 @@ class GlobalBuffer : public sc_module {
             }
             break;
           case kLateDram:
-            if (!dram_.access(transfer_, *this, "fetch L2 tile (single-buffered)",
-                              current_.late_dram_read_bytes, false))
-              return;
-            phase_ = kLatePort;
-            [[fallthrough]];
           case kLatePort:
-            if (!l2_port_.serve(transfer_, *this, "fetch L2 tile (single-buffered)",
-                                transfer_cycles(current_.late_dram_read_bytes, l2_bandwidth())))
+            if (!read_into_l2("fetch L2 tile (single-buffered)", current_.late_dram_read_bytes,
+                              kLatePort))
               return;
             break;
         }
@@ -633,7 +622,17 @@ class GlobalBuffer : public sc_module {
         phase_ = kIdle;
       }
     }
-    double l2_bandwidth() const { return l2_.job_.arch->l2_bandwidth; }
+    // The DRAM channel, then the buffer's port (the data waits in the port's staging FIFO, so the
+    // port is not held while DRAM is slow); true once both are done. `port_phase` marks the
+    // second leg.
+    bool read_into_l2(const char* what, int64_t bytes, Phase port_phase) {
+      if (phase_ != port_phase) {
+        if (!dram_.access(transfer_, *this, what, bytes, false)) return false;
+        phase_ = port_phase;
+      }
+      return l2_port_.serve(transfer_, *this, what,
+                            transfer_cycles(bytes, l2_.job_.arch->l2_bandwidth));
+    }
     GlobalBuffer& l2_;
     DramChannel& dram_;
     TransferChannel& l2_port_;
@@ -696,7 +695,7 @@ class PeArray : public Process {
   PeArray(sc_module_name name, Job& job) : Process(name), steps(2), done(2), job_(job) {}
   // Until the first step arrives the PEs wait for the first tile from DRAM.
   void reset() {
-    wait_start_ = last_busy_end = now_cycles();
+    wait_start_ = now_cycles();
     computed = 0;
     stall_cause_ = waiting_for = StallCause::Dram;
   }
@@ -707,11 +706,9 @@ class PeArray : public Process {
     codec.value(waiting_for);
     codec.step_index(computed);
     if (phase_ == kWaitStep) {
-      // A stall is booked when it ends, so when the current one began is state too; the PEs
-      // last finished a step when it began.
+      // A stall is booked when it ends, so when the current one began is state too.
       codec.since(wait_start_);
       codec.value(stall_cause_);
-      last_busy_end = wait_start_;
       return;
     }
     visit_step(codec, current_);
@@ -721,14 +718,13 @@ class PeArray : public Process {
   Queue<StepTiming> done;
   // Set by the cluster array: why the next step is not here yet.
   StallCause waiting_for = StallCause::Noc;
-  // When the PEs last finished a step: what follows until the run ends is draining.
-  int64_t last_busy_end = 0;
   // Steps whose MACs are done: their operands' space may be refilled.
   int64_t computed = 0;
   Condition step_computed;
-  // The drain after the last step (partial sums and outputs still leaving) is a write-back stall.
+  // The drain after the last step (partial sums and outputs still leaving) is a write-back stall:
+  // the PEs have waited since they handed over the last step (or since the run began).
   void book_drain(int64_t end) {
-    book_stall(StallCause::Writeback, last_busy_end, end - last_busy_end);
+    book_stall(StallCause::Writeback, wait_start_, end - wait_start_);
   }
 
  private:
@@ -764,7 +760,6 @@ class PeArray : public Process {
           if (done.full()) return done.changed.wait(*this);
           done.push(current_);
           book_stall(StallCause::Writeback, hand_over_start_, now_cycles() - hand_over_start_);
-          last_busy_end = now_cycles();
           phase_ = kWaitStep;
           wait_start_ = now_cycles();
           stall_cause_ = waiting_for;

@@ -1,7 +1,6 @@
 #include "sim/schedule.hpp"
 
 #include <algorithm>
-#include <boost/container_hash/hash.hpp>
 #include <cmath>
 
 #include "common/saturating.hpp"
@@ -353,10 +352,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   // Iterations 1 .. trips-2 see identical step records (same tile sizes, same reuse pattern),
   // and so does the last one when the dim divides evenly. Once the state at the start of two
   // consecutive such iterations matches, all remaining ones repeat with the same period.
-  const DimArray& split_tile = loop.level == 0 ? l2_split_.child_tile : l1_split_.child_tile;
-  const DimArray& parent_size = loop.level == 0 ? layer_range_.size : l2_tile_.size;
-  const int64_t step_extent = split_tile[d] * (loop.level == 1 ? l1_split_.fanout[d] : 1);
-  const bool last_is_full = parent_size[d] % step_extent == 0;
+  const bool last_is_full = !ends_in_edge(loop);
   // At L2 loops each tile posts the fetch of the tile after it, so the last iteration (whose
   // successor lies in the next outer iteration) and the one before an edge iteration differ too.
   const int64_t lookahead = loop.level == 0 ? 1 : 0;
@@ -367,17 +363,16 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   // kMinReplaySteps steps are reused (scripts/bench_sim, random dataflows: 8 beat 2, 4 and 32).
   constexpr int64_t kMinReplaySteps = 8;
   constexpr std::size_t kMaxReplays = 1 << 16;
-  const bool boundaries = trips > 1;
-  const bool reuse = skip_ && boundaries && iteration_steps(loop_position) >= kMinReplaySteps;
+  const bool reuse = skip_ && iteration_steps(loop_position) >= kMinReplaySteps;
   SinkSnapshot previous;
   AccessCounts previous_counts;
   for (int64_t i = 0; i < trips; ++i) {
     index[d] = i;
     if (loop.level == 0) l1_index_ = {};
-    if (boundaries) sink.settle();
+    sink.settle();
     SinkSnapshot entry;
     bool has_entry = false;
-    if (skip_ && boundaries && i >= 1 && i <= last_repeating) {
+    if (skip_ && i >= 1 && i <= last_repeating) {
       entry = sink.snapshot();
       has_entry = true;
       if (i >= 2 && entry.state == previous.state) {
@@ -398,7 +393,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     }
     if (!reuse) {
       walk_loop(loop_position + 1, sink);
-      if (boundaries) sink.settle();
+      sink.settle();
       continue;
     }
     if (!has_entry) entry = sink.snapshot();
@@ -457,6 +452,14 @@ std::size_t ScheduleCompiler::KeyHash::operator()(const std::vector<int64_t>& ke
   return static_cast<std::size_t>(hash ^ (hash >> 32));
 }
 
+bool ScheduleCompiler::ends_in_edge(const Loop& loop) const {
+  const int d = dim_index(loop.dim);
+  const int64_t step_extent =
+      loop.level == 0 ? l2_split_.child_tile[d] : l1_split_.child_tile[d] * l1_split_.fanout[d];
+  const DimArray& parent_size = loop.level == 0 ? layer_range_.size : l2_tile_.size;
+  return parent_size[d] % step_extent != 0;
+}
+
 int64_t ScheduleCompiler::iteration_steps(std::size_t loop_position) const {
   // Full tiles' trip counts: edges only make an iteration shorter.
   const DimArray l1_trips = l1_split_.trips(l2_split_.child_tile);
@@ -491,11 +494,8 @@ std::vector<int64_t> ScheduleCompiler::replay_key(std::size_t loop_position, con
     const Loop& loop = loops_[position];
     const int d = dim_index(loop.dim);
     const int64_t index = (loop.level == 0 ? l2_index_ : l1_index_)[d];
-    const DimArray& parent_size = loop.level == 0 ? layer_range_.size : l2_tile_.size;
-    const DimArray& split_tile = loop.level == 0 ? l2_split_.child_tile : l1_split_.child_tile;
-    const int64_t step_extent = split_tile[d] * (loop.level == 1 ? l1_split_.fanout[d] : 1);
-    const int64_t trips = ceil_div(parent_size[d], step_extent);
-    const bool has_edge = parent_size[d] % step_extent != 0;
+    const int64_t trips = (loop.level == 0 ? l2_trips_ : l1_trips_)[d];
+    const bool has_edge = ends_in_edge(loop);
     const bool reduction = loop.dim == Dim::C || loop.dim == Dim::R || loop.dim == Dim::S;
     key.push_back((has_edge && index == trips - 1 ? 1 : 0) | (reduction && index == 0 ? 2 : 0));
     if (loop.level == 0 && index < trips - 1) {

@@ -216,10 +216,12 @@ class ScheduleCompiler {
     std::size_t operator()(const std::vector<int64_t>& key) const;
   };
   // What decides an iteration's steps and their timing: where it stands in every loop up to its
-  // own (first, second, middle, last but one, last), the step still pending relative to the
-  // iteration's first tile, and the sink's state.
+  // own (an edge, a first reduction visit, the L2 tile fetched ahead), the step still pending
+  // relative to the iteration's first tile, and the sink's state.
   std::vector<int64_t> replay_key(std::size_t loop_position, const DimArray& origin,
                                   const SinkSnapshot& entry) const;
+  // Whether `loop`'s last iteration walks edge tiles: its dim does not divide into its steps.
+  bool ends_in_edge(const Loop& loop) const;
   // Steps in one iteration of the loop at `loop_position` (full tiles).
   int64_t iteration_steps(std::size_t loop_position) const;
   // Puts the walk where `replay`'s iteration, started at `origin`, ends.
