@@ -6,6 +6,7 @@
 // Usage: build/scripts/check_steady_state [CASES] [SEED] [MODEL.yaml]
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 #include "arch/arch_spec.hpp"
@@ -13,7 +14,9 @@
 #include "sim/evaluate.hpp"
 #include "workloads/layer.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int check(int argc, char** argv) {
   const int cases = argc > 1 ? std::stoi(argv[1]) : 200;
   std::mt19937_64 rng(argc > 2 ? std::stoull(argv[2]) : 2026);
   const char* const presets[] = {"eyeriss", "edge", "cloud", "tpu"};
@@ -57,4 +60,20 @@ int main(int argc, char** argv) {
       "stalls); %d skipped iterations, %d levels unroll several dims, %d layers have N > 1\n",
       equal, cases, skipped, multi_dim_levels, batched);
   return equal == cases ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return check(argc, argv);
+  } catch (const std::logic_error&) {  // std::stoi's invalid_argument and out_of_range
+    std::fprintf(stderr,
+                 "check_steady_state: CASES and SEED must be whole numbers (usage: [CASES] [SEED] "
+                 "[MODEL.yaml])\n");
+    return 2;
+  } catch (const std::exception& error) {  // a model file that does not load
+    std::fprintf(stderr, "check_steady_state: %s\n", error.what());
+    return 2;
+  }
 }
