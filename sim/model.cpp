@@ -7,6 +7,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
+#include <string_view>
 #include <systemc>
 
 #include "common/input_error.hpp"
@@ -1026,9 +1028,11 @@ class Controller : public sc_module, public StepSink {
     skip_ = skip;
     consumed_ = 0;
     newest_sequence_ = 0;
+    finished = false;
     start_.notify(sc_core::SC_ZERO_TIME);
   }
   int64_t end_time = 0;
+  bool finished = false;
 
   void prefetch(const TileFetch& fetch) override {
     newest_sequence_ = fetch.l2_sequence;
@@ -1042,22 +1046,23 @@ class Controller : public sc_module, public StepSink {
   void settle() override {
     while (sc_core::sc_pending_activity_at_current_time()) sc_core::wait(sc_core::SC_ZERO_TIME);
   }
-  SinkSnapshot snapshot() override {
-    SinkSnapshot snapshot;
+  void snapshot(SinkSnapshot& snapshot) override {
+    snapshot.state.clear();
     // Snapshots of one run have about the same size: one allocation instead of a growing vector.
     snapshot.state.reserve(state_size_);
     // Include time advanced by inner loops, so an outer iteration's period covers all of it.
     snapshot.time = now_cycles() + job_.time_offset;
     StateCodec codec(snapshot.state, bases());
     visit(codec);
-    snapshot.totals = counters();
+    const CounterSlots slots = counter_slots();
+    snapshot.totals.resize(slots.size());
+    for (std::size_t i = 0; i < slots.size(); ++i) snapshot.totals[i] = *slots[i];
     snapshot.steps_received = consumed_;
     snapshot.tiles_received = newest_sequence_;
     state_size_ = snapshot.state.size();
-    return snapshot;
   }
   void replay(const SinkSnapshot& before, const SinkSnapshot& after) override {
-    advance(before, after, 1);
+    account(before, after, 1, "replay of an iteration seen before");
     consumed_ += after.steps_received - before.steps_received;
     newest_sequence_ += after.tiles_received - before.tiles_received;
     Condition::forget_waiters();
@@ -1068,23 +1073,30 @@ class Controller : public sc_module, public StepSink {
     pes_.rearm();
   }
   void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
-    // The skipped iterations fill the gap the time offset opens on the timeline; each track gets
-    // one box as long as its busy (or stall) cycles grew, so the tracks still sum to the totals.
+    account(before, after, times,
+            job_.timeline != nullptr ? "steady state: " + std::to_string(times) +
+                                           (times == 1 ? " iteration" : " iterations")
+                                     : "");
+  }
+
+ private:
+  // Adds `times` the counters' growth from `before` to `after`, and their time. The iterations
+  // not simulated fill the gap the time offset opens on the timeline; each track gets one box
+  // (`label`) as long as its busy (or stall) cycles grew, so the tracks still sum to the totals.
+  void account(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times,
+               std::string_view label) {
     const int64_t gap_start = now_cycles() - job_.start_time + job_.time_offset;
     job_.time_offset =
         saturating_add(job_.time_offset, saturating_mul(times, after.time - before.time));
     const CounterSlots totals = counter_slots();
-    const std::string label =
-        job_.timeline != nullptr ? "steady state: " + std::to_string(times) + " iterations" : "";
     for (std::size_t i = 0; i < totals.size(); ++i) {
       const int64_t delta = saturating_mul(times, after.totals[i] - before.totals[i]);
       *totals[i] = saturating_add(*totals[i], delta);
       if (job_.timeline != nullptr && delta > 0)
-        job_.timeline->push_back({counter_track(i), label, gap_start, delta});
+        job_.timeline->push_back({counter_track(i), std::string(label), gap_start, delta});
     }
   }
 
- private:
   // Every cumulative counter, in a fixed order, so that snapshots can be subtracted: the stalls
   // by cause, the MAC cycles, then each channel's busy cycles. Walked steps stay the steps that
   // really went through the model.
@@ -1097,12 +1109,6 @@ class Controller : public sc_module, public StepSink {
     slots[next++] = &job_.totals.busy.compute;
     for (TransferChannel* channel : channels_) slots[next++] = &channel->busy_cycles;
     return slots;
-  }
-  std::vector<int64_t> counters() {
-    const CounterSlots slots = counter_slots();
-    std::vector<int64_t> values(slots.size());
-    for (std::size_t i = 0; i < slots.size(); ++i) values[i] = *slots[i];
-    return values;
   }
   StateCodec::Bases bases() const { return {now_cycles(), newest_sequence_, consumed_}; }
   void visit(StateCodec& codec) {
@@ -1126,6 +1132,7 @@ class Controller : public sc_module, public StepSink {
       while (l2_.tiles_released < l2_.tiles_ended) l2_.tile_released.wait_in_thread();
       end_time = now_cycles();
       pes_.book_drain(end_time);
+      finished = true;
     }
   }
 
@@ -1196,6 +1203,10 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   model.pes.reset();
   model.controller.start(compiler, skip_steady_state);
   sc_core::sc_start();  // returns when the job has drained and nothing is left to happen
+  // Nothing left to happen before the end means a process waits for what never comes: a model
+  // bug, never a property of the input. Its numbers would be wrong, so none are reported.
+  if (!model.controller.finished)
+    throw std::logic_error("the simulation stopped before its last step (a deadlock in the model)");
   PipelineResult result = job.totals;
   result.cycles = saturating_add(model.controller.end_time - job.start_time, job.time_offset);
   result.busy.noc = model.noc.busy_cycles;

@@ -325,6 +325,7 @@ void ScheduleCompiler::walk(StepSink& sink, bool skip_steady_state) {
   l2_index_ = {};
   l1_index_ = {};
   replays_.clear();
+  snapshots_.resize(loops_.size());
   walk_loop(0, sink);
   finish(sink);
 }
@@ -364,16 +365,17 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   constexpr int64_t kMinReplaySteps = 8;
   constexpr std::size_t kMaxReplays = 1 << 16;
   const bool reuse = skip_ && iteration_steps(loop_position) >= kMinReplaySteps;
-  SinkSnapshot previous;
+  // Per loop position, so their room is reused by every walk of the loop.
+  SinkSnapshot& previous = snapshots_[loop_position].previous;
+  SinkSnapshot& entry = snapshots_[loop_position].entry;
   AccessCounts previous_counts;
   for (int64_t i = 0; i < trips; ++i) {
     index[d] = i;
     if (loop.level == 0) l1_index_ = {};
     sink.settle();
-    SinkSnapshot entry;
     bool has_entry = false;
     if (skip_ && i >= 1 && i <= last_repeating) {
-      entry = sink.snapshot();
+      sink.snapshot(entry);
       has_entry = true;
       if (i >= 2 && entry.state == previous.state) {
         const int64_t skipped = last_repeating - i + 1;
@@ -396,23 +398,24 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
       sink.settle();
       continue;
     }
-    if (!has_entry) entry = sink.snapshot();
-    const DimArray origin = iteration_origin();
-    std::vector<int64_t> key = replay_key(loop_position, origin, entry);
-    if (const auto seen = replays_.find(key); seen != replays_.end()) {
+    if (!has_entry) sink.snapshot(entry);
+    const IterationOrigin origin = iteration_origin();
+    replay_key(loop_position, entry, key_);
+    if (const auto seen = replays_.find(key_); seen != replays_.end()) {
       replay(seen->second, origin, sink);
       continue;
     }
     Replay recorded;
     recorded.before.time = entry.time;
-    recorded.before.totals = std::move(entry.totals);
+    recorded.before.totals = entry.totals;
     recorded.before.steps_received = entry.steps_received;
     recorded.before.tiles_received = entry.tiles_received;
+    std::vector<int64_t> key = key_;  // the inner iterations reuse key_
     const AccessCounts counts_before = counts_;
     const int64_t emitted_before = emitted_, l2_sequence_before = l2_sequence_;
     walk_loop(loop_position + 1, sink);
     sink.settle();
-    recorded.after = sink.snapshot();
+    sink.snapshot(recorded.after);
     // The walk's side: differences for the counters, and the pending step relative to the
     // iteration's first tile and to the stream's position after it.
     recorded.counts = counts_;
@@ -428,7 +431,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   index[d] = 0;
 }
 
-void ScheduleCompiler::replay(const Replay& replay, const DimArray& origin, StepSink& sink) {
+void ScheduleCompiler::replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink) {
   sink.replay(replay.before, replay.after);
   counts_ += replay.counts;
   emitted_ += replay.steps;
@@ -438,11 +441,15 @@ void ScheduleCompiler::replay(const Replay& replay, const DimArray& origin, Step
   move_pending(pending_, origin, 1);
 }
 
-void ScheduleCompiler::move_pending(StepRecord& step, const DimArray& origin, int direction) const {
+void ScheduleCompiler::move_pending(StepRecord& step, const IterationOrigin& origin,
+                                    int direction) const {
   step.index += direction * emitted_;
   step.l2_sequence += direction * l2_sequence_;
-  for (TileRange* range : {&step.l2_tile, &step.l1_union, &step.cluster_tile})
-    for (int d = 0; d < kNumDims; ++d) range->origin[d] += direction * origin[d];
+  for (int d = 0; d < kNumDims; ++d) {
+    step.l2_tile.origin[d] += direction * origin.l2_tile[d];
+    step.l1_union.origin[d] += direction * origin.step[d];
+    step.cluster_tile.origin[d] += direction * origin.step[d];
+  }
 }
 
 std::size_t ScheduleCompiler::KeyHash::operator()(const std::vector<int64_t>& key) const {
@@ -471,18 +478,19 @@ int64_t ScheduleCompiler::iteration_steps(std::size_t loop_position) const {
   return steps;
 }
 
-DimArray ScheduleCompiler::iteration_origin() const {
-  DimArray origin{};
-  for (int d = 0; d < kNumDims; ++d)
-    origin[d] = l2_index_[d] * l2_split_.child_tile[d] +
-                l1_index_[d] * l1_split_.child_tile[d] * l1_split_.fanout[d];
+ScheduleCompiler::IterationOrigin ScheduleCompiler::iteration_origin() const {
+  IterationOrigin origin;
+  for (int d = 0; d < kNumDims; ++d) {
+    origin.l2_tile[d] = l2_index_[d] * l2_split_.child_tile[d];
+    origin.step[d] =
+        origin.l2_tile[d] + l1_index_[d] * l1_split_.child_tile[d] * l1_split_.fanout[d];
+  }
   return origin;
 }
 
-std::vector<int64_t> ScheduleCompiler::replay_key(std::size_t loop_position, const DimArray& origin,
-                                                  const SinkSnapshot& entry) const {
-  std::vector<int64_t> key;
-  key.reserve(entry.state.size() + 128);
+void ScheduleCompiler::replay_key(std::size_t loop_position, const SinkSnapshot& entry,
+                                  std::vector<int64_t>& key) const {
+  key.clear();
   key.push_back(static_cast<int64_t>(loop_position));
   // What the enclosing loops' positions change inside an iteration: along a loop at its last
   // index with an edge, the tiles are edge tiles; at index zero of a reduction dim no partial
@@ -507,12 +515,11 @@ std::vector<int64_t> ScheduleCompiler::replay_key(std::size_t loop_position, con
   if (loop_position >= static_cast<std::size_t>(kNumDims))
     key.insert(key.end(), l2_tile_.size.begin(), l2_tile_.size.end());
   key.push_back(has_pending_ ? 1 : 0);
-  if (has_pending_) append_pending(key, origin);
+  if (has_pending_) append_pending(key, loop_position);
   key.insert(key.end(), entry.state.begin(), entry.state.end());
-  return key;
 }
 
-void ScheduleCompiler::append_pending(std::vector<int64_t>& key, const DimArray& origin) const {
+void ScheduleCompiler::append_pending(std::vector<int64_t>& key, std::size_t loop_position) const {
   const StepRecord& step = pending_;
   key.insert(key.end(),
              {step.index - emitted_, step.l2_sequence - l2_sequence_, step.ends_l2_tile ? 1 : 0,
@@ -521,8 +528,21 @@ void ScheduleCompiler::append_pending(std::vector<int64_t>& key, const DimArray&
               step.compute_cycles, step.fill_stall_cycles, step.cluster_output_words,
               step.output_tree_links, step.output_tree_cycles});
   for (const TileRange* range : {&step.l2_tile, &step.l1_union, &step.cluster_tile})
-    for (int d = 0; d < kNumDims; ++d)
-      key.insert(key.end(), {range->origin[d] - origin[d], range->size[d]});
+    key.insert(key.end(), range->size.begin(), range->size.end());
+  // The iteration's first step: inner loops at index zero.
+  TileRange l2_tile = l2_tile_;
+  if (loop_position < static_cast<std::size_t>(kNumDims))
+    l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile);
+  const StepUnits clusters = l1_split_.step_units(l2_tile, l1_index_);
+  const StepUnits pes =
+      l1_bypass_bits_ != 0 ? l0_split_.step_units(clusters.first, DimArray{}) : StepUnits{};
+  const PendingRelation relation =
+      relate_pending(l2_tile, clusters, l1_bypass_bits_ != 0 ? &pes.first : nullptr);
+  key.insert(key.end(), {relation.new_l2_tile ? 1 : 0, relation.outputs_leave_l1 ? 1 : 0,
+                         relation.outputs_leave_l2 ? 1 : 0, relation.stationary_held ? 1 : 0,
+                         relation.kept_in_l0});
+  for (const auto* held : {&relation.l1_union_held, &relation.cluster_held, &relation.pe_held})
+    key.insert(key.end(), held->begin(), held->end());
 }
 
 void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
@@ -545,7 +565,12 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const TileRange& cluster_tile = clusters.first;
   auto per_cluster = [&](Tensor tensor) { return units_footprint(layer_, clusters, tensor); };
 
-  const bool new_l2_tile = !has_pending_ || pending_.l2_tile.origin != step.l2_tile.origin;
+  // Where an operand that bypasses L1 lands: the PEs of the first cluster.
+  const StepUnits pes =
+      l1_bypass_bits_ != 0 ? l0_split_.step_units(cluster_tile, DimArray{}) : StepUnits{};
+  const PendingRelation relation =
+      relate_pending(l2_tile_, clusters, l1_bypass_bits_ != 0 ? &pes.first : nullptr);
+  const bool new_l2_tile = relation.new_l2_tile;
   if (new_l2_tile) {
     ++l2_sequence_;
     if (!has_pending_) sink.prefetch(l2_fetch(l2_sequence_, nullptr, l2_tile_, counts_));
@@ -560,19 +585,18 @@ void ScheduleCompiler::emit(StepSink& sink) {
   step.l2_sequence = l2_sequence_;
   // Where each tensor lands: the PEs' L0s when it bypasses L1, else the cluster's L1.
   std::array<SpareSpace, 2> spare = {spare_[1], spare_[2]};
-  const PeDelivery delivery = l1_bypass_bits_ != 0 ? pe_delivery(cluster_tile) : PeDelivery{};
   for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
     // L2 -> L1 over the NoC, once per step for data the clusters share; what the clusters still
     // hold from the previous step (the same tile, or a sliding window's shared rows) stays.
+    const int t = static_cast<int>(tensor);
     const int64_t words =
-        footprint_elements(layer_, step.l1_union.size, tensor) -
-        (has_pending_ ? held_elements(layer_, tensor, pending_.l1_union, step.l1_union) : 0);
+        footprint_elements(layer_, step.l1_union.size, tensor) - relation.l1_union_held[t];
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
-      const int64_t cluster_held =
-          has_pending_ ? held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile) : 0;
+      const int64_t cluster_held = relation.cluster_held[t];
       const bool into_pes = flag_of(arch_.l1_bypass, tensor);
+      // A PE keeps what its previous tile shares with this one.
       const int64_t unit_words =
-          into_pes ? pe_new_words(tensor, delivery)
+          into_pes ? footprint_elements(layer_, pes.first.size, tensor) - relation.pe_held[t]
                    : footprint_elements(layer_, cluster_tile.size, tensor) - cluster_held;
       const bool early = flag_of(arch_.double_buffered, tensor) ||
                          spare[into_pes ? 1 : 0].claim(tensor, bytes(unit_words));
@@ -585,7 +609,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
       add_access(counts_, CostLevel::Noc, tensor, words, 0);
       add_link_words(counts_, tensor, words, tree_links(sharing_clusters(clusters, tensor)));
       if (into_pes) {
-        add_l0_deliveries(tensor, clusters, delivery, unit_words);
+        add_l0_deliveries(tensor, clusters, pes, unit_words);
       } else {
         add_access(counts_, CostLevel::L1, tensor, 0,
                    std::max<int64_t>(0, per_cluster(tensor) - active_clusters * cluster_held));
@@ -594,12 +618,10 @@ void ScheduleCompiler::emit(StepSink& sink) {
   }
   if (has_pending_) {
     // The previous step's outputs leave L1 (and L2) once this step works on other outputs.
-    if (!same_tensor_tile(layer_, Tensor::Output, pending_.l1_union, step.l1_union))
-      evict_l1_outputs();
+    if (relation.outputs_leave_l1) evict_l1_outputs();
     if (new_l2_tile) {
       pending_.ends_l2_tile = true;
-      if (!same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, step.l2_tile))
-        evict_l2_outputs();
+      if (relation.outputs_leave_l2) evict_l2_outputs();
     }
     sink.consume(pending_);
   }
@@ -608,13 +630,14 @@ void ScheduleCompiler::emit(StepSink& sink) {
   step.output_tree_links = tree_links(sharing_clusters(clusters, Tensor::Output));
   step.output_tree_cycles = reduction_tree_cycles(clusters);
   step.cluster_tile = cluster_tile;
-  const BurstCost& cost = burst(cluster_tile, operands_kept_in_l0(cluster_tile) | l1_bypass_bits_);
+  const BurstCost& cost = burst(cluster_tile, relation.kept_in_l0 | l1_bypass_bits_);
   counts_.add_scaled(cost.counts, active_clusters);
   if (arch_.systolic) {
     // Each row stream is one pass of the step's folds: its MACs and its skews.
     step.compute_cycles = saturating_mul(
         column_streams(clusters, step.l1_union),
-        saturating_add(cost.mac_cycles, systolic_skew_cycles(cluster_tile, step.l1_union)));
+        saturating_add(cost.mac_cycles,
+                       systolic_skew_cycles(cluster_tile, relation.stationary_held)));
   } else {
     step.compute_cycles = cost.cycles;
     step.fill_stall_cycles = cost.fill_stall_cycles;
@@ -673,7 +696,7 @@ Tensor ScheduleCompiler::stationary_tensor() const {
 }
 
 int64_t ScheduleCompiler::systolic_skew_cycles(const TileRange& cluster_tile,
-                                               const TileRange& l1_union) const {
+                                               bool stationary_held) const {
   // SCALE-Sim's fold (Samajdar et al., arXiv 1811.02883): every block of stationary data the
   // cells hold costs its load plus the skewed fill and drain, 2 x rows + cols - 2 cycles, on top
   // of the streamed MACs. Rows and cols are the physical array's, however few of them a fold
@@ -687,8 +710,7 @@ int64_t ScheduleCompiler::systolic_skew_cycles(const TileRange& cluster_tile,
     pe_share[d] = ceil_div(cluster_tile.size[d], l0_split_.fanout[d]);
   const int64_t folds = footprint_elements(layer_, pe_share, stationary_);
   // The first fold is free when the cells already hold it from the previous step.
-  const bool held = folds == 1 && has_pending_ &&
-                    same_tensor_tile(layer_, stationary_, pending_.l1_union, l1_union);
+  const bool held = folds == 1 && stationary_held;
   const int64_t skew = 2 * arch_.array_rows + arch_.array_cols - 2;
   return held ? 0 : saturating_mul(folds, skew);
 }
@@ -755,28 +777,37 @@ int64_t ScheduleCompiler::bytes(int64_t elements) const {
   return saturating_mul(elements, arch_.word_bytes);
 }
 
-ScheduleCompiler::PeDelivery ScheduleCompiler::pe_delivery(const TileRange& cluster_tile) const {
+ScheduleCompiler::PendingRelation ScheduleCompiler::relate_pending(const TileRange& l2_tile,
+                                                                   const StepUnits& clusters,
+                                                                   const TileRange* pe_tile) const {
+  PendingRelation relation;
+  if (!has_pending_) return relation;
+  const TileRange l1_union = clusters.span();
+  const TileRange& cluster_tile = clusters.first;
+  relation.new_l2_tile = pending_.l2_tile.origin != l2_tile.origin;
+  relation.outputs_leave_l1 =
+      !same_tensor_tile(layer_, Tensor::Output, pending_.l1_union, l1_union);
+  relation.outputs_leave_l2 = !same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, l2_tile);
+  if (arch_.systolic)
+    relation.stationary_held = same_tensor_tile(layer_, stationary_, pending_.l1_union, l1_union);
+  relation.kept_in_l0 = operands_kept_in_l0(cluster_tile);
   // The PEs' L0 tiles hold their whole share of the step (the legality check ties them), so the
-  // first L0 step's PEs show what every cluster receives.
-  PeDelivery delivery;
-  delivery.pes = l0_split_.step_units(cluster_tile, DimArray{});
-  delivery.has_previous = has_pending_;
-  if (has_pending_)
-    delivery.previous_first = l0_split_.first_unit(pending_.cluster_tile, DimArray{});
-  return delivery;
-}
-
-int64_t ScheduleCompiler::pe_new_words(Tensor tensor, const PeDelivery& delivery) const {
-  const TileRange& pe_tile = delivery.pes.first;
-  const int64_t words = footprint_elements(layer_, pe_tile.size, tensor);
-  if (!delivery.has_previous) return words;
-  return words - held_elements(layer_, tensor, delivery.previous_first, pe_tile);
+  // first PE's previous tile shows what every PE keeps.
+  TileRange previous_pe_tile;
+  if (pe_tile != nullptr)
+    previous_pe_tile = l0_split_.first_unit(pending_.cluster_tile, DimArray{});
+  for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
+    const int t = static_cast<int>(tensor);
+    relation.l1_union_held[t] = held_elements(layer_, tensor, pending_.l1_union, l1_union);
+    relation.cluster_held[t] = held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile);
+    if (pe_tile != nullptr)
+      relation.pe_held[t] = held_elements(layer_, tensor, previous_pe_tile, *pe_tile);
+  }
+  return relation;
 }
 
 void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& clusters,
-                                         const PeDelivery& delivery, int64_t pe_new) {
-  // A PE keeps what its previous tile shares with this one.
-  const StepUnits& pes = delivery.pes;
+                                         const StepUnits& pes, int64_t pe_new) {
   const int64_t pe_held = footprint_elements(layer_, pes.first.size, tensor) - pe_new;
   const int64_t per_cluster =
       std::max<int64_t>(0, units_footprint(layer_, pes, tensor) - pes.active * pe_held);

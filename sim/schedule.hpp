@@ -165,7 +165,8 @@ class StepSink {
   // can be loaded back. Called at every iteration boundary, whether or not iterations are
   // skipped, so that both walks see the same moments.
   virtual void settle() = 0;
-  virtual SinkSnapshot snapshot() = 0;
+  // Fills `snapshot` (reusing its vectors' room).
+  virtual void snapshot(SinkSnapshot& snapshot) = 0;
   virtual void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) = 0;
   // From a state equal to `before`'s: accounts what happened between `before` and `after` and
   // loads `after`'s state.
@@ -218,20 +219,43 @@ class ScheduleCompiler {
   // What decides an iteration's steps and their timing: where it stands in every loop up to its
   // own (an edge, a first reduction visit, the L2 tile fetched ahead), the step still pending
   // relative to the iteration's first tile, and the sink's state.
-  std::vector<int64_t> replay_key(std::size_t loop_position, const DimArray& origin,
-                                  const SinkSnapshot& entry) const;
+  // Into `key` (reusing its room).
+  void replay_key(std::size_t loop_position, const SinkSnapshot& entry,
+                  std::vector<int64_t>& key) const;
   // Whether `loop`'s last iteration walks edge tiles: its dim does not divide into its steps.
   bool ends_in_edge(const Loop& loop) const;
   // Steps in one iteration of the loop at `loop_position` (full tiles).
   int64_t iteration_steps(std::size_t loop_position) const;
+  // Where the iteration about to start begins: its first L2 tile's origin and its first step's.
+  struct IterationOrigin {
+    DimArray l2_tile{};
+    DimArray step{};
+  };
+  IterationOrigin iteration_origin() const;
   // Puts the walk where `replay`'s iteration, started at `origin`, ends.
-  void replay(const Replay& replay, const DimArray& origin, StepSink& sink);
-  // `direction` -1: makes `step`'s position relative to `origin` and the stream's position;
-  // +1: absolute again.
-  void move_pending(StepRecord& step, const DimArray& origin, int direction) const;
-  // Where the iteration about to start begins: its first tile's origin.
-  DimArray iteration_origin() const;
-  void append_pending(std::vector<int64_t>& key, const DimArray& origin) const;
+  void replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink);
+  // `direction` -1: makes `step`'s position relative to `origin` (its L2 tile to the L2 tile's,
+  // its step tiles to the step's) and the stream's position; +1: absolute again.
+  void move_pending(StepRecord& step, const IterationOrigin& origin, int direction) const;
+  // Everything a step takes from the pending step's tiles: whether it starts a new L2 tile,
+  // what each level still holds of each tensor, whether outputs leave L1 and L2, what the cells
+  // and the PEs keep. Two pending steps with equal relations (and equal sizes and timing) lead
+  // to the same step, wherever their tiles lie, so the replay key holds this, not coordinates.
+  struct PendingRelation {
+    bool new_l2_tile = true;
+    bool outputs_leave_l1 = false;
+    bool outputs_leave_l2 = false;
+    bool stationary_held = false;  // systolic: the cells hold the step's first fold already
+    int kept_in_l0 = 0;            // operands_kept_in_l0's bits
+    std::array<int64_t, kNumTensors> l1_union_held{}, cluster_held{}, pe_held{};
+  };
+  // The relation of the pending step (if any) to a step with these tiles; `pe_tile` is the
+  // first PE's tile, needed only when an operand bypasses L1.
+  PendingRelation relate_pending(const TileRange& l2_tile, const StepUnits& clusters,
+                                 const TileRange* pe_tile) const;
+  // The pending step as the iteration at `loop_position` about to start sees it: its timing,
+  // its sizes and its relation to the iteration's first step.
+  void append_pending(std::vector<int64_t>& key, std::size_t loop_position) const;
   void emit(StepSink& sink);
   void finish(StepSink& sink);
   // The pending step's partial sums go back to L2 (its L1 outputs are done with), and its L2
@@ -252,24 +276,14 @@ class ScheduleCompiler {
   const BurstCost& burst(const TileRange& cluster_tile, int kept_in_l0);
   BurstCost compute_burst(const TileRange& cluster_tile, int kept_in_l0) const;
   int operands_kept_in_l0(const TileRange& cluster_tile) const;
-  // Where an operand that bypasses L1 lands: the PEs of a step's first cluster, and the first
-  // PE's tile in the previous step. Built once per step, for every such operand.
-  struct PeDelivery {
-    StepUnits pes;
-    TileRange previous_first;
-    bool has_previous = false;
-  };
-  PeDelivery pe_delivery(const TileRange& cluster_tile) const;
-  // Words of `tensor` the first PE receives that its previous tile lacked.
-  int64_t pe_new_words(Tensor tensor, const PeDelivery& delivery) const;
-  // L0 writes of an operand that bypasses L1: the NoC delivers each PE its share of the step,
-  // `pe_new` words of it new to the first PE (pe_new_words).
-  void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const PeDelivery& delivery,
+  // L0 writes of an operand that bypasses L1: the NoC delivers each PE of the step's first
+  // cluster (`pes`) its share of the step, `pe_new` words of it new to the first PE.
+  void add_l0_deliveries(Tensor tensor, const StepUnits& clusters, const StepUnits& pes,
                          int64_t pe_new);
   // Systolic arrays: the tensor the cells hold while the others stream, and the load, fill and
   // drain cycles a step adds to its MACs.
   Tensor stationary_tensor() const;
-  int64_t systolic_skew_cycles(const TileRange& cluster_tile, const TileRange& l1_union) const;
+  int64_t systolic_skew_cycles(const TileRange& cluster_tile, bool stationary_held) const;
   // Systolic arrays: the distinct row streams the columns of a step need at once, which take
   // turns (one per group of a grouped layer the columns' filters belong to; 1 otherwise).
   int64_t column_streams(const StepUnits& clusters, const TileRange& l1_union) const;
@@ -306,6 +320,11 @@ class ScheduleCompiler {
   BurstMemo burst_memo_;
   BurstMemo::const_iterator last_burst_ = burst_memo_.end();  // the latest burst() answer
   std::unordered_map<std::vector<int64_t>, Replay, KeyHash> replays_;
+  std::vector<int64_t> key_;  // the latest replay key, kept to reuse its room
+  struct LoopSnapshots {
+    SinkSnapshot previous, entry;
+  };
+  std::vector<LoopSnapshots> snapshots_;  // per loop position, kept to reuse their room
 };
 
 }  // namespace dcp::sim
