@@ -16,6 +16,28 @@
 
 namespace {
 
+// Which counts and stalls differ, skipping first, every iteration second.
+void print_differences(const dcp::Result& fast, const dcp::Result& full) {
+  const auto compare = [](const std::string& what, int64_t a, int64_t b) {
+    if (a != b)
+      std::printf("  %s: %lld vs %lld\n", what.c_str(), static_cast<long long>(a),
+                  static_cast<long long>(b));
+  };
+  for (int level = 0; level < dcp::kNumCostLevels; ++level) {
+    for (int tensor = 0; tensor < dcp::kNumTensors; ++tensor) {
+      const std::string where =
+          std::string(dcp::cost_level_name(static_cast<dcp::CostLevel>(level))) + " " +
+          dcp::tensor_name(static_cast<dcp::Tensor>(tensor));
+      compare(where + " reads", fast.counts.reads[level][tensor], full.counts.reads[level][tensor]);
+      compare(where + " writes", fast.counts.writes[level][tensor],
+              full.counts.writes[level][tensor]);
+    }
+  }
+  for (int cause = 0; cause < dcp::kNumStallCauses; ++cause)
+    compare(std::string("stall ") + dcp::stall_cause_name(static_cast<dcp::StallCause>(cause)),
+            fast.stall_cycles[cause], full.stall_cycles[cause]);
+}
+
 int check(int argc, char** argv) {
   const int cases = argc > 1 ? std::stoi(argv[1]) : 200;
   std::mt19937_64 rng(argc > 2 ? std::stoull(argv[2]) : 2026);
@@ -50,9 +72,17 @@ int check(int argc, char** argv) {
         fast.stall_cycles == full.stall_cycles) {
       ++equal;
     } else {
-      std::printf("differs: case %d on %s: %lld vs %lld cycles\n%s", which, arch.name.c_str(),
-                  static_cast<long long>(fast.cycles), static_cast<long long>(full.cycles),
-                  dcp::dataflow_to_yaml(dataflow).c_str());
+      std::printf(
+          "differs: case %d on %s, layer K%lld C%lld Y%lld X%lld R%lld S%lld N%lld stride %lld "
+          "groups %lld: %lld vs %lld cycles\n",
+          which, arch.name.c_str(), static_cast<long long>(layer.K),
+          static_cast<long long>(layer.C), static_cast<long long>(layer.Y),
+          static_cast<long long>(layer.X), static_cast<long long>(layer.R),
+          static_cast<long long>(layer.S), static_cast<long long>(layer.N),
+          static_cast<long long>(layer.stride), static_cast<long long>(layer.groups),
+          static_cast<long long>(fast.cycles), static_cast<long long>(full.cycles));
+      print_differences(fast, full);
+      std::printf("%s", dcp::dataflow_to_yaml(dataflow).c_str());
     }
   }
   std::printf(

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -203,6 +204,48 @@ class Condition {
   int thread_waiters_ = 0;
 };
 
+sc_time cycles_time(int64_t cycles) {
+  return sc_time::from_value(static_cast<sc_dt::uint64>(cycles) * cycle_time().value());
+}
+
+// Wakes the processes whose timed waits end, those due at one moment in the order the processes
+// were built. The kernel orders events due at one moment as it likes, and differently after a
+// state is loaded; with this order a loaded state runs on exactly as it ran the first time.
+class Agenda : public sc_module {
+ public:
+  SC_HAS_PROCESS(Agenda);
+  explicit Agenda(sc_module_name name) : sc_module(name) {
+    instance() = this;
+    SC_METHOD(wake_due);
+    sensitive << tick_;
+    dont_initialize();
+  }
+  static Agenda*& instance() {
+    static Agenda* agenda = nullptr;
+    return agenda;
+  }
+  void add(int64_t at, Process& process) {
+    sleepers_.push_back({at, &process});
+    // A pending notification that comes sooner wins, so this keeps the earliest.
+    tick_.notify(cycles_time(at - now_cycles()));
+  }
+  // Before a state is loaded: the processes' states say who sleeps until when.
+  void clear() {
+    sleepers_.clear();
+    tick_.cancel();
+  }
+
+ private:
+  struct Sleeper {
+    int64_t wake_at;
+    Process* process;
+  };
+  void wake_due();
+  sc_event tick_;
+  std::vector<Sleeper> sleepers_;  // a handful: one per process at most
+  std::vector<Process*> due_;      // those woken now, kept to reuse its room
+};
+
 // A hardware process whose whole state is data: an SC_METHOD that runs as far as it can each time
 // it is woken, then either sleeps for a timed wait or waits on a condition. Its phase, its
 // wake-up time and its members say exactly where it stands, with no thread stack behind them,
@@ -210,22 +253,25 @@ class Condition {
 class Process : public sc_module {
  public:
   SC_HAS_PROCESS(Process);
-  explicit Process(sc_module_name name) : sc_module(name) {
+  explicit Process(sc_module_name name) : sc_module(name), id_(next_id()++) {
     // Not dont_initialize(): the first run parks each process on its input queue.
     SC_METHOD(resume);
     sensitive << wake_;
   }
   // Runs again after `cycles` (a positive number).
   void sleep(int64_t cycles) {
-    const int64_t waited = std::min(cycles, kMaxWaitCycles);
-    wake_at_ = now_cycles() + waited;
-    wake_.notify(cycles_time(waited));
+    wake_at_ = now_cycles() + std::min(cycles, kMaxWaitCycles);
+    Agenda::instance()->add(wake_at_, *this);
   }
   // Runs again in the next delta cycle: the condition it waited on has changed.
   void wake() {
     waiting_on_ = -1;
     wake_.notify(sc_core::SC_ZERO_TIME);
   }
+  // Runs now, inside the caller's activation (the agenda's: a timed wait has ended).
+  void run_now() { run(); }
+  // The order processes due at one moment run in (Agenda, Condition).
+  int id() const { return id_; }
   void wait_on(int condition) { waiting_on_ = condition; }
   // The phase, the condition waited on and how long the current timed wait still lasts.
   void visit_process(StateCodec& codec) {
@@ -235,12 +281,11 @@ class Process : public sc_module {
   }
   // After a load, at a moment when no process is runnable: wait again as the state says.
   void rearm() {
-    wake_.cancel();
     const int64_t now = now_cycles();
     if (waiting_on_ >= 0)
       Condition::registry()[static_cast<std::size_t>(waiting_on_)]->wait(*this);
     else if (wake_at_ > now)
-      wake_.notify(cycles_time(wake_at_ - now));
+      Agenda::instance()->add(wake_at_, *this);
     else
       throw std::logic_error(std::string(name()) + ": loaded state neither waits nor sleeps");
   }
@@ -250,10 +295,12 @@ class Process : public sc_module {
   int phase_ = 0;
 
  private:
-  static sc_time cycles_time(int64_t cycles) {
-    return sc_time::from_value(static_cast<sc_dt::uint64>(cycles) * cycle_time().value());
+  static int& next_id() {
+    static int id = 0;
+    return id;
   }
   void resume() { run(); }
+  const int id_;
   sc_event wake_;
   int64_t wake_at_ = 0;
   int waiting_on_ = -1;
@@ -264,7 +311,31 @@ void Condition::wait(Process& process) {
   waiters_.push_back(&process);
 }
 
+void Agenda::wake_due() {
+  const int64_t now = now_cycles();
+  // Taken out first: a process that runs may sleep again, which adds to the sleepers.
+  const auto due_later =
+      std::partition(sleepers_.begin(), sleepers_.end(),
+                     [now](const Sleeper& sleeper) { return sleeper.wake_at <= now; });
+  due_.clear();
+  for (auto sleeper = sleepers_.begin(); sleeper != due_later; ++sleeper)
+    due_.push_back(sleeper->process);
+  sleepers_.erase(sleepers_.begin(), due_later);
+  std::sort(due_.begin(), due_.end(),
+            [](const Process* a, const Process* b) { return a->id() < b->id(); });
+  for (Process* process : due_) process->run_now();
+  if (sleepers_.empty()) return;
+  const auto next =
+      std::min_element(sleepers_.begin(), sleepers_.end(),
+                       [](const Sleeper& a, const Sleeper& b) { return a.wake_at < b.wake_at; });
+  tick_.notify(cycles_time(next->wake_at - now));
+}
+
 void Condition::notify() {
+  // In the order the processes were built, not the order they began to wait in.
+  if (waiters_.size() > 1)
+    std::sort(waiters_.begin(), waiters_.end(),
+              [](const Process* a, const Process* b) { return a->id() < b->id(); });
   for (Process* waiter : waiters_) waiter->wake();
   waiters_.clear();
   if (thread_waiters_ > 0) thread_event_.notify(sc_core::SC_ZERO_TIME);
@@ -718,7 +789,13 @@ class PeArray : public Process {
   }
   Queue<StepTiming> steps;
   Queue<StepTiming> done;
-  // Set by the cluster array: why the next step is not here yet.
+  // Set by the cluster array: why the next step is not here yet. A wait that begins at the
+  // moment the reason changes is booked to the reason that moment ends with, whichever of the
+  // two processes ran first at it.
+  void set_waiting_for(StallCause cause) {
+    waiting_for = cause;
+    if (phase_ == kWaitStep && wait_start_ == now_cycles()) stall_cause_ = cause;
+  }
   StallCause waiting_for = StallCause::Noc;
   // Steps whose MACs are done: their operands' space may be refilled.
   int64_t computed = 0;
@@ -842,10 +919,10 @@ class ClusterArray : public sc_module {
     // Each phase tells the PEs why a step they wait for is not there yet.
     void enter(Phase phase) {
       phase_ = phase;
-      pes_.waiting_for = phase == kWaitTile || phase == kBypassRead || phase == kLateBypassRead
-                             ? StallCause::Dram
-                         : phase == kWaitSlot || phase == kWaitDrain ? StallCause::Writeback
-                                                                     : StallCause::Noc;
+      pes_.set_waiting_for(phase == kWaitTile || phase == kBypassRead || phase == kLateBypassRead
+                               ? StallCause::Dram
+                           : phase == kWaitSlot || phase == kWaitDrain ? StallCause::Writeback
+                                                                       : StallCause::Noc);
     }
     // The first phase of a fill: its DRAM read when a tensor bypasses L2, else its NoC transfer.
     void start_fill(const FillBytes& bytes, Phase bypass_read, Phase transfer) {
@@ -1066,6 +1143,7 @@ class Controller : public sc_module, public StepSink {
     consumed_ += after.steps_received - before.steps_received;
     newest_sequence_ += after.tiles_received - before.tiles_received;
     Condition::forget_waiters();
+    Agenda::instance()->clear();
     StateCodec codec(after.state, bases());
     visit(codec);
     l2_.rearm();
@@ -1153,6 +1231,7 @@ class Accelerator : public sc_module {
  public:
   explicit Accelerator(sc_module_name name)
       : sc_module(name),
+        agenda("agenda"),
         l2_port(job, "L2 port"),
         dram(job),
         noc(job, l2_port),
@@ -1162,6 +1241,7 @@ class Accelerator : public sc_module {
         controller("controller", job, l2, l2_port, noc, dram, clusters, pes) {}
 
   Job job;
+  Agenda agenda;  // before the processes, which sleep through it
   TransferChannel l2_port;
   DramChannel dram;
   Noc noc;
@@ -1195,6 +1275,7 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   job.arch = &arch;
   job.timeline = timeline;
   job.start_time = now_cycles();
+  model.agenda.clear();
   model.dram.reset(arch);
   model.noc.reset();
   model.l2_port.reset();

@@ -493,25 +493,20 @@ void ScheduleCompiler::replay_key(std::size_t loop_position, const SinkSnapshot&
   key.clear();
   key.push_back(static_cast<int64_t>(loop_position));
   // What the enclosing loops' positions change inside an iteration: along a loop at its last
-  // index with an edge, the tiles are edge tiles; at index zero of a reduction dim no partial
-  // sums exist yet; and the L2 tile fetched ahead of the iteration's last one lies one step
-  // along the innermost L2 loop that has a next index (the loops inside it start from zero).
-  int64_t lookahead_position = -1;
-  bool lookahead_edge = false;
+  // index with an edge, the tiles are edge tiles; while every reduction loop of a level is at
+  // index zero no partial sums exist yet (only that conjunction matters: first_reduction_visit).
+  std::array<bool, 2> reduction_at_zero = {true, true};  // per level: L2 loops, L1 loops
   for (std::size_t position = 0; position <= loop_position; ++position) {
     const Loop& loop = loops_[position];
     const int d = dim_index(loop.dim);
     const int64_t index = (loop.level == 0 ? l2_index_ : l1_index_)[d];
     const int64_t trips = (loop.level == 0 ? l2_trips_ : l1_trips_)[d];
-    const bool has_edge = ends_in_edge(loop);
+    key.push_back(ends_in_edge(loop) && index == trips - 1 ? 1 : 0);
     const bool reduction = loop.dim == Dim::C || loop.dim == Dim::R || loop.dim == Dim::S;
-    key.push_back((has_edge && index == trips - 1 ? 1 : 0) | (reduction && index == 0 ? 2 : 0));
-    if (loop.level == 0 && index < trips - 1) {
-      lookahead_position = static_cast<int64_t>(position);
-      lookahead_edge = has_edge && index + 1 == trips - 1;
-    }
+    if (reduction && index != 0) reduction_at_zero[loop.level] = false;
   }
-  key.insert(key.end(), {lookahead_position, lookahead_edge ? 1 : 0});
+  key.insert(key.end(), {reduction_at_zero[0] ? 1 : 0, reduction_at_zero[1] ? 1 : 0});
+  append_lookahead(key, loop_position);
   if (loop_position >= static_cast<std::size_t>(kNumDims))
     key.insert(key.end(), l2_tile_.size.begin(), l2_tile_.size.end());
   key.push_back(has_pending_ ? 1 : 0);
@@ -519,16 +514,38 @@ void ScheduleCompiler::replay_key(std::size_t loop_position, const SinkSnapshot&
   key.insert(key.end(), entry.state.begin(), entry.state.end());
 }
 
+void ScheduleCompiler::append_lookahead(std::vector<int64_t>& key,
+                                        std::size_t loop_position) const {
+  // Only a step that starts an L2 tile posts a fetch: at an L1 loop, only the iteration that
+  // holds the L2 tile's first step (every L1 index zero) posts one.
+  const bool l1_loop = loop_position >= static_cast<std::size_t>(kNumDims);
+  if (l1_loop && l1_index_ != DimArray{}) {
+    key.push_back(-1);
+    return;
+  }
+  // The iteration's last L2 tile: the L2 loops inside it at their last index.
+  DimArray last_index = l2_index_;
+  for (std::size_t position = loop_position + 1; position < static_cast<std::size_t>(kNumDims);
+       ++position) {
+    const int d = dim_index(loops_[position].dim);
+    last_index[d] = l2_trips_[d] - 1;
+  }
+  DimArray next_index = last_index;
+  if (!l2_split_.next_index(l2_trips_, next_index)) {
+    key.push_back(-2);
+    return;
+  }
+  TileRange last_tile, next_tile;
+  l2_split_.unit_range(layer_range_, last_index, 0, last_tile);
+  l2_split_.unit_range(layer_range_, next_index, 0, next_tile);
+  AccessCounts counts;
+  const TileFetch fetch = l2_fetch(0, &last_tile, next_tile, counts);
+  key.insert(key.end(), {fetch.dram_read_bytes, fetch.late_dram_read_bytes});
+  const int dram = static_cast<int>(CostLevel::Dram);
+  key.insert(key.end(), counts.reads[dram].begin(), counts.reads[dram].end());
+}
+
 void ScheduleCompiler::append_pending(std::vector<int64_t>& key, std::size_t loop_position) const {
-  const StepRecord& step = pending_;
-  key.insert(key.end(),
-             {step.index - emitted_, step.l2_sequence - l2_sequence_, step.ends_l2_tile ? 1 : 0,
-              step.dram_write_bytes, step.fill.noc, step.fill.from_dram, step.late_fill.noc,
-              step.late_fill.from_dram, step.late_fill_has_outputs ? 1 : 0, step.noc_out_bytes,
-              step.compute_cycles, step.fill_stall_cycles, step.cluster_output_words,
-              step.output_tree_links, step.output_tree_cycles});
-  for (const TileRange* range : {&step.l2_tile, &step.l1_union, &step.cluster_tile})
-    key.insert(key.end(), range->size.begin(), range->size.end());
   // The iteration's first step: inner loops at index zero.
   TileRange l2_tile = l2_tile_;
   if (loop_position < static_cast<std::size_t>(kNumDims))
@@ -543,6 +560,21 @@ void ScheduleCompiler::append_pending(std::vector<int64_t>& key, std::size_t loo
                          relation.kept_in_l0});
   for (const auto* held : {&relation.l1_union_held, &relation.cluster_held, &relation.pe_held})
     key.insert(key.end(), held->begin(), held->end());
+  // What the first step does with the pending one: evicts its outputs (so the sizes of its
+  // output tiles and the reduction they go through count, as far as they are evicted) and
+  // hands it to the sink (its timing).
+  const StepRecord& step = pending_;
+  if (relation.outputs_leave_l1) {
+    key.insert(key.end(), {footprint_elements(layer_, step.l1_union.size, Tensor::Output),
+                           step.cluster_output_words, step.output_tree_links});
+  }
+  if (relation.new_l2_tile && relation.outputs_leave_l2)
+    key.push_back(footprint_elements(layer_, step.l2_tile.size, Tensor::Output));
+  key.insert(key.end(),
+             {step.index - emitted_, step.l2_sequence - l2_sequence_, step.ends_l2_tile ? 1 : 0,
+              step.dram_write_bytes, step.fill.noc, step.fill.from_dram, step.late_fill.noc,
+              step.late_fill.from_dram, step.late_fill_has_outputs ? 1 : 0, step.noc_out_bytes,
+              step.compute_cycles, step.fill_stall_cycles, step.output_tree_cycles});
 }
 
 void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {

@@ -253,6 +253,9 @@ class ScheduleCompiler {
   // first PE's tile, needed only when an operand bypasses L1.
   PendingRelation relate_pending(const TileRange& l2_tile, const StepUnits& clusters,
                                  const TileRange* pe_tile) const;
+  // The fetch of the L2 tile after the iteration's last one, which the iteration posts: its
+  // bytes and DRAM words, not where that tile lies.
+  void append_lookahead(std::vector<int64_t>& key, std::size_t loop_position) const;
   // The pending step as the iteration at `loop_position` about to start sees it: its timing,
   // its sizes and its relation to the iteration's first step.
   void append_pending(std::vector<int64_t>& key, std::size_t loop_position) const;
