@@ -3,7 +3,9 @@
 // access count and every stall, and exits 1 on any difference. Too long for the test suite,
 // which checks 40 cases; this is the wider sweep. With a model file the layers are the model's
 // (deeper loop nests, where replayed iterations matter most) on the eyeriss preset.
-// Usage: build/scripts/check_steady_state [CASES] [SEED] [MODEL.yaml]
+// With --reload it checks instead that writing the model's state and loading it back at every
+// iteration boundary changes nothing (what a replay relies on).
+// Usage: build/scripts/check_steady_state [--reload] [CASES] [SEED] [MODEL.yaml]
 #include <cstdio>
 #include <random>
 #include <stdexcept>
@@ -39,6 +41,11 @@ void print_differences(const dcp::Result& fast, const dcp::Result& full) {
 }
 
 int check(int argc, char** argv) {
+  const bool reload = argc > 1 && std::string(argv[1]) == "--reload";
+  if (reload) {
+    --argc;
+    ++argv;
+  }
   const int cases = argc > 1 ? std::stoi(argv[1]) : 200;
   std::mt19937_64 rng(argc > 2 ? std::stoull(argv[2]) : 2026);
   const char* const presets[] = {"eyeriss", "edge", "cloud", "tpu"};
@@ -47,6 +54,9 @@ int check(int argc, char** argv) {
   int equal = 0, skipped = 0, multi_dim_levels = 0, batched = 0;
   dcp::EvalOptions every_iteration;
   every_iteration.skip_steady_state = false;
+  dcp::EvalOptions checked;  // skipping, or reloading
+  checked.skip_steady_state = !reload;
+  checked.reload_state = reload;
   for (int which = 0; which < cases; ++which) {
     const dcp::ArchSpec arch =
         dcp::load_arch(std::string("arch/presets/") +
@@ -65,7 +75,7 @@ int check(int argc, char** argv) {
     for (const dcp::LevelMapping& level : dataflow.levels)
       multi_dim_levels += level.spatial_dims().size() > 1 ? 1 : 0;
     batched += layer.N > 1 ? 1 : 0;
-    const dcp::Result fast = dcp::evaluate(layer, arch, dataflow);
+    const dcp::Result fast = dcp::evaluate(layer, arch, dataflow, checked);
     const dcp::Result full = dcp::evaluate(layer, arch, dataflow, every_iteration);
     skipped += fast.simulated_steps < full.simulated_steps ? 1 : 0;
     if (fast.cycles == full.cycles && fast.counts == full.counts &&
@@ -86,9 +96,10 @@ int check(int argc, char** argv) {
     }
   }
   std::printf(
-      "%d of %d random legal dataflows equal with and without skipping (cycles, counts, "
+      "%d of %d random legal dataflows equal with and without %s (cycles, counts, "
       "stalls); %d skipped iterations, %d levels unroll several dims, %d layers have N > 1\n",
-      equal, cases, skipped, multi_dim_levels, batched);
+      equal, cases, reload ? "reloading the state at every iteration" : "skipping", skipped,
+      multi_dim_levels, batched);
   return equal == cases ? 0 : 1;
 }
 

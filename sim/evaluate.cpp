@@ -145,7 +145,7 @@ Result evaluate(const Layer& layer, const ArchSpec& arch, const Dataflow& datafl
   sim::ScheduleCompiler compiler(layer, arch, dataflow);
   std::vector<sim::TimelineEvent> timeline;
   const sim::PipelineResult pipeline =
-      sim::run_pipeline(compiler, arch, options.skip_steady_state,
+      sim::run_pipeline(compiler, arch, {options.skip_steady_state, options.reload_state},
                         options.timeline_path.empty() ? nullptr : &timeline);
   if (!options.timeline_path.empty()) sim::write_timeline(timeline, options.timeline_path);
 

@@ -75,6 +75,9 @@ struct EvalOptions {
   // Advance repeating loop iterations in one step once their timing repeats. Off simulates every
   // iteration (slow, for checking that both agree).
   bool skip_steady_state = true;
+  // With skipping off: writes the model's state and loads it back at every loop-iteration
+  // boundary, which must change no number (a check of the state that replays load).
+  bool reload_state = false;
   // Chrome trace-event JSON of transfers, compute and stalls per unit; empty: none.
   std::string timeline_path;
 };

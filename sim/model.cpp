@@ -1100,9 +1100,9 @@ class Controller : public sc_module, public StepSink {
         pes_(pes) {
     SC_THREAD(run);
   }
-  void start(ScheduleCompiler& compiler, bool skip) {
+  void start(ScheduleCompiler& compiler, const WalkOptions& walk) {
     compiler_ = &compiler;
-    skip_ = skip;
+    walk_ = walk;
     consumed_ = 0;
     newest_sequence_ = 0;
     finished = false;
@@ -1204,7 +1204,7 @@ class Controller : public sc_module, public StepSink {
   void run() {
     while (true) {
       wait(start_);
-      compiler_->walk(*this, skip_);
+      compiler_->walk(*this, walk_);
       while (clusters_.drained < consumed_) clusters_.step_drained.wait_in_thread();
       // Until every ended tile's outputs are in DRAM: the run is not over before.
       while (l2_.tiles_released < l2_.tiles_ended) l2_.tile_released.wait_in_thread();
@@ -1220,7 +1220,7 @@ class Controller : public sc_module, public StepSink {
   ClusterArray& clusters_;
   PeArray& pes_;
   ScheduleCompiler* compiler_ = nullptr;
-  bool skip_ = true;
+  WalkOptions walk_;
   int64_t consumed_ = 0;
   int64_t newest_sequence_ = 0;
   std::size_t state_size_ = 0;
@@ -1268,7 +1268,7 @@ Accelerator& accelerator() {
 }  // namespace
 
 PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
-                            bool skip_steady_state, std::vector<TimelineEvent>* timeline) {
+                            const WalkOptions& walk, std::vector<TimelineEvent>* timeline) {
   Accelerator& model = accelerator();
   Job& job = model.job;
   job = Job{};
@@ -1282,7 +1282,7 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   model.l2.reset();
   model.clusters.reset();
   model.pes.reset();
-  model.controller.start(compiler, skip_steady_state);
+  model.controller.start(compiler, walk);
   sc_core::sc_start();  // returns when the job has drained and nothing is left to happen
   // Nothing left to happen before the end means a process waits for what never comes: a model
   // bug, never a property of the input. Its numbers would be wrong, so none are reported.

@@ -27,7 +27,7 @@ struct PipelineResult {
 
 // Runs the compiled schedule through the event model. `timeline` (may be null) receives events.
 PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
-                            bool skip_steady_state, std::vector<TimelineEvent>* timeline);
+                            const WalkOptions& walk, std::vector<TimelineEvent>* timeline);
 
 // Writes events as Chrome trace-event JSON (one track per unit; 1 µs on screen = 1 cycle).
 void write_timeline(const std::vector<TimelineEvent>& events, const std::string& path);

@@ -316,8 +316,9 @@ int64_t ScheduleCompiler::total_steps() const {
   return total;
 }
 
-void ScheduleCompiler::walk(StepSink& sink, bool skip_steady_state) {
-  skip_ = skip_steady_state;
+void ScheduleCompiler::walk(StepSink& sink, const WalkOptions& options) {
+  skip_ = options.skip_steady_state;
+  reload_ = options.reload_state && !skip_;
   has_pending_ = false;
   emitted_ = 0;
   l2_sequence_ = -1;
@@ -392,6 +393,10 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
         previous = entry;
         previous_counts = counts_;
       }
+    }
+    if (reload_) {
+      sink.snapshot(entry);
+      sink.replay(entry, entry);
     }
     if (!reuse) {
       walk_loop(loop_position + 1, sink);

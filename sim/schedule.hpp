@@ -184,12 +184,21 @@ struct SpareSpace {
   bool claim(Tensor tensor, int64_t wanted);
 };
 
+// How the walker feeds the sink: with `skip_steady_state`, repeating iterations are advanced or
+// replayed instead of simulated; with `reload_state` (and no skipping), the sink's state is
+// written and loaded back at every iteration boundary, which must change nothing: a check that a
+// loaded state runs on exactly as it first ran.
+struct WalkOptions {
+  bool skip_steady_state = true;
+  bool reload_state = false;
+};
+
 class ScheduleCompiler {
  public:
   ScheduleCompiler(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow);
   // Walks every L1 step in order; with `skip_steady_state`, loop iterations whose timing state
   // repeats are advanced in one call to sink.advance().
-  void walk(StepSink& sink, bool skip_steady_state);
+  void walk(StepSink& sink, const WalkOptions& options);
   int64_t total_steps() const;
   // Accesses of the walk so far, all levels: known when a step is compiled, so they never wait
   // on the timing model.
@@ -308,6 +317,7 @@ class ScheduleCompiler {
   std::array<SpareSpace, kNumLevels> spare_;  // per level, beside the dataflow's tiles
   int64_t noc_tree_depth_ = 0;  // levels of the binary tree over the L2 fan-out's clusters
   bool skip_ = true;
+  bool reload_ = false;
   std::vector<Loop> loops_;  // L2 loops outermost, then L1 loops, trivial (1-trip) loops kept
   // Walk state: current L2 tile index/range and L1 index.
   DimArray l2_index_{}, l1_index_{};

@@ -106,16 +106,24 @@ void check_accounting(const Result& result) {
   CHECK(result.busy.compute + stalls == result.cycles);
 }
 
-// Evaluates with steady-state skipping and checks it against simulating every iteration.
+// Evaluates with steady-state skipping and checks it against simulating every iteration, and
+// that simulating every iteration with the model's state written and loaded back at each
+// iteration boundary changes nothing (what replays rely on).
 Result evaluate_checking_skips(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow) {
   EvalOptions every_iteration;
   every_iteration.skip_steady_state = false;
+  EvalOptions reloading = every_iteration;
+  reloading.reload_state = true;
   const Result fast = evaluate(layer, arch, dataflow);
   const Result full = evaluate(layer, arch, dataflow, every_iteration);
+  const Result reloaded = evaluate(layer, arch, dataflow, reloading);
   CHECK(fast.cycles == full.cycles);
   CHECK(fast.counts == full.counts);
   CHECK(fast.stall_cycles == full.stall_cycles);
   CHECK(full.simulated_steps == full.total_steps);
+  CHECK(reloaded.cycles == full.cycles);
+  CHECK(reloaded.stall_cycles == full.stall_cycles);
+  CHECK(reloaded.counts == full.counts);
   return fast;
 }
 
