@@ -13,6 +13,22 @@ void prepare_openmp_environment() {
   if (std::getenv("GOMP_SPINCOUNT") == nullptr) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
 }
 
+const char* openblas_core_for(bool avx512, bool avx2_fma) {
+  if (avx512) return "SkylakeX";
+  if (avx2_fma) return "Haswell";
+  return nullptr;
+}
+
+void prepare_openblas_environment() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (const char* core = openblas_core_for(avx512, avx2_fma)) setenv("OPENBLAS_CORETYPE", core, 0);
+#endif
+}
+
 int resolve_threads(int requested, const char* omp_num_threads, int fallback) {
   if (requested > 0) return requested;
   if (omp_num_threads != nullptr && *omp_num_threads != '\0') {
@@ -37,6 +53,7 @@ const LearnedModelLibrary& learned_model_library() {
     // Before libtorch brings in libgomp, which reads the environment only then; the dcp binary
     // does not link it itself.
     prepare_openmp_environment();
+    prepare_openblas_environment();
     void* handle = dlopen(DCP_LEARNED_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr)
       throw InputError(DCP_LEARNED_LIBRARY, "",

@@ -117,6 +117,22 @@ TEST_CASE("torch threads: the command's choice, else OMP_NUM_THREADS, else the f
     CHECK(resolve_threads(0, ignored, 2) == 2);
 }
 
+TEST_CASE("OpenBLAS gets the widest kernels the CPU runs, and the user's choice stays") {
+  CHECK(std::string(openblas_core_for(true, true)) == "SkylakeX");
+  CHECK(std::string(openblas_core_for(false, true)) == "Haswell");
+  CHECK(openblas_core_for(false, false) == nullptr);
+  const char* before = std::getenv("OPENBLAS_CORETYPE");
+  const std::optional<std::string> saved =
+      before == nullptr ? std::nullopt : std::optional<std::string>(before);
+  setenv("OPENBLAS_CORETYPE", "Sandybridge", 1);
+  prepare_openblas_environment();
+  CHECK(std::string(std::getenv("OPENBLAS_CORETYPE")) == "Sandybridge");
+  if (saved)
+    setenv("OPENBLAS_CORETYPE", saved->c_str(), 1);
+  else
+    unsetenv("OPENBLAS_CORETYPE");
+}
+
 TEST_CASE("OpenMP waits passively unless the user chose a wait policy or spin count") {
   // The environment as the test found it comes back at the end.
   std::vector<std::pair<std::string, std::optional<std::string>>> saved;
