@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -270,8 +269,8 @@ class Process : public sc_module {
   }
   // Runs now, inside the caller's activation (the agenda's: a timed wait has ended).
   void run_now() { run(); }
-  // The order processes due at one moment run in (Agenda, Condition).
-  int id() const { return id_; }
+  // The order processes due at one moment run in (Agenda, Condition): the order they were built.
+  static bool built_before(const Process* a, const Process* b) { return a->id_ < b->id_; }
   void wait_on(int condition) { waiting_on_ = condition; }
   // The phase, the condition waited on and how long the current timed wait still lasts.
   void visit_process(StateCodec& codec) {
@@ -321,8 +320,7 @@ void Agenda::wake_due() {
   for (auto sleeper = sleepers_.begin(); sleeper != due_later; ++sleeper)
     due_.push_back(sleeper->process);
   sleepers_.erase(sleepers_.begin(), due_later);
-  std::sort(due_.begin(), due_.end(),
-            [](const Process* a, const Process* b) { return a->id() < b->id(); });
+  std::sort(due_.begin(), due_.end(), Process::built_before);
   for (Process* process : due_) process->run_now();
   if (sleepers_.empty()) return;
   const auto next =
@@ -333,9 +331,7 @@ void Agenda::wake_due() {
 
 void Condition::notify() {
   // In the order the processes were built, not the order they began to wait in.
-  if (waiters_.size() > 1)
-    std::sort(waiters_.begin(), waiters_.end(),
-              [](const Process* a, const Process* b) { return a->id() < b->id(); });
+  if (waiters_.size() > 1) std::sort(waiters_.begin(), waiters_.end(), Process::built_before);
   for (Process* waiter : waiters_) waiter->wake();
   waiters_.clear();
   if (thread_waiters_ > 0) thread_event_.notify(sc_core::SC_ZERO_TIME);

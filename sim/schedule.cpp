@@ -556,10 +556,7 @@ void ScheduleCompiler::append_pending(std::vector<int64_t>& key, std::size_t loo
   if (loop_position < static_cast<std::size_t>(kNumDims))
     l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile);
   const StepUnits clusters = l1_split_.step_units(l2_tile, l1_index_);
-  const StepUnits pes =
-      l1_bypass_bits_ != 0 ? l0_split_.step_units(clusters.first, DimArray{}) : StepUnits{};
-  const PendingRelation relation =
-      relate_pending(l2_tile, clusters, l1_bypass_bits_ != 0 ? &pes.first : nullptr);
+  const PendingRelation relation = relate_pending(l2_tile, clusters, bypass_pes(clusters.first));
   key.insert(key.end(), {relation.new_l2_tile ? 1 : 0, relation.outputs_leave_l1 ? 1 : 0,
                          relation.outputs_leave_l2 ? 1 : 0, relation.stationary_held ? 1 : 0,
                          relation.kept_in_l0});
@@ -602,11 +599,8 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const TileRange& cluster_tile = clusters.first;
   auto per_cluster = [&](Tensor tensor) { return units_footprint(layer_, clusters, tensor); };
 
-  // Where an operand that bypasses L1 lands: the PEs of the first cluster.
-  const StepUnits pes =
-      l1_bypass_bits_ != 0 ? l0_split_.step_units(cluster_tile, DimArray{}) : StepUnits{};
-  const PendingRelation relation =
-      relate_pending(l2_tile_, clusters, l1_bypass_bits_ != 0 ? &pes.first : nullptr);
+  const StepUnits pes = bypass_pes(cluster_tile);
+  const PendingRelation relation = relate_pending(l2_tile_, clusters, pes);
   const bool new_l2_tile = relation.new_l2_tile;
   if (new_l2_tile) {
     ++l2_sequence_;
@@ -814,9 +808,13 @@ int64_t ScheduleCompiler::bytes(int64_t elements) const {
   return saturating_mul(elements, arch_.word_bytes);
 }
 
+StepUnits ScheduleCompiler::bypass_pes(const TileRange& cluster_tile) const {
+  return l1_bypass_bits_ != 0 ? l0_split_.step_units(cluster_tile, DimArray{}) : StepUnits{};
+}
+
 ScheduleCompiler::PendingRelation ScheduleCompiler::relate_pending(const TileRange& l2_tile,
                                                                    const StepUnits& clusters,
-                                                                   const TileRange* pe_tile) const {
+                                                                   const StepUnits& pes) const {
   PendingRelation relation;
   if (!has_pending_) return relation;
   const TileRange l1_union = clusters.span();
@@ -830,15 +828,14 @@ ScheduleCompiler::PendingRelation ScheduleCompiler::relate_pending(const TileRan
   relation.kept_in_l0 = operands_kept_in_l0(cluster_tile);
   // The PEs' L0 tiles hold their whole share of the step (the legality check ties them), so the
   // first PE's previous tile shows what every PE keeps.
+  const bool into_pes = l1_bypass_bits_ != 0;
   TileRange previous_pe_tile;
-  if (pe_tile != nullptr)
-    previous_pe_tile = l0_split_.first_unit(pending_.cluster_tile, DimArray{});
+  if (into_pes) previous_pe_tile = l0_split_.first_unit(pending_.cluster_tile, DimArray{});
   for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
     const int t = static_cast<int>(tensor);
     relation.l1_union_held[t] = held_elements(layer_, tensor, pending_.l1_union, l1_union);
     relation.cluster_held[t] = held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile);
-    if (pe_tile != nullptr)
-      relation.pe_held[t] = held_elements(layer_, tensor, previous_pe_tile, *pe_tile);
+    if (into_pes) relation.pe_held[t] = held_elements(layer_, tensor, previous_pe_tile, pes.first);
   }
   return relation;
 }

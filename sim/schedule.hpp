@@ -196,8 +196,7 @@ struct WalkOptions {
 class ScheduleCompiler {
  public:
   ScheduleCompiler(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow);
-  // Walks every L1 step in order; with `skip_steady_state`, loop iterations whose timing state
-  // repeats are advanced in one call to sink.advance().
+  // Walks every L1 step in order, skipping, replaying or reloading as `options` say.
   void walk(StepSink& sink, const WalkOptions& options);
   int64_t total_steps() const;
   // Accesses of the walk so far, all levels: known when a step is compiled, so they never wait
@@ -225,10 +224,10 @@ class ScheduleCompiler {
   struct KeyHash {
     std::size_t operator()(const std::vector<int64_t>& key) const;
   };
-  // What decides an iteration's steps and their timing: where it stands in every loop up to its
-  // own (an edge, a first reduction visit, the L2 tile fetched ahead), the step still pending
-  // relative to the iteration's first tile, and the sink's state.
-  // Into `key` (reusing its room).
+  // What decides an iteration's steps and their timing, into `key` (reusing its room): where it
+  // stands in every loop up to its own (an edge, every reduction index of a level at zero, the
+  // fetch of the L2 tile after its last), the step still pending (append_pending), and the
+  // sink's state.
   void replay_key(std::size_t loop_position, const SinkSnapshot& entry,
                   std::vector<int64_t>& key) const;
   // Whether `loop`'s last iteration walks edge tiles: its dim does not divide into its steps.
@@ -258,10 +257,12 @@ class ScheduleCompiler {
     int kept_in_l0 = 0;            // operands_kept_in_l0's bits
     std::array<int64_t, kNumTensors> l1_union_held{}, cluster_held{}, pe_held{};
   };
-  // The relation of the pending step (if any) to a step with these tiles; `pe_tile` is the
-  // first PE's tile, needed only when an operand bypasses L1.
+  // Where an operand that bypasses L1 lands: the PEs of a step's first cluster (none when no
+  // operand bypasses L1).
+  StepUnits bypass_pes(const TileRange& cluster_tile) const;
+  // The relation of the pending step (if any) to a step with these tiles; `pes` from bypass_pes.
   PendingRelation relate_pending(const TileRange& l2_tile, const StepUnits& clusters,
-                                 const TileRange* pe_tile) const;
+                                 const StepUnits& pes) const;
   // The fetch of the L2 tile after the iteration's last one, which the iteration posts: its
   // bytes and DRAM words, not where that tile lies.
   void append_lookahead(std::vector<int64_t>& key, std::size_t loop_position) const;
