@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "arch/arch_spec.hpp"
 #include "cli/flag_context.hpp"
@@ -35,6 +36,8 @@ struct MapCommandOptions {
   std::string trace_steps_path;
   MapOptions map;
   int threads = 0;  // 0: OMP_NUM_THREADS if set, else 1
+  bool pareto = false;
+  int pareto_points = 5;  // latency weights the fronts are mapped with
   bool json = false;
   bool quiet = false;
 };
@@ -42,10 +45,30 @@ struct MapCommandOptions {
 // One row per layer of the network; layers of an already mapped shape share its mapping.
 struct NetworkMapping {
   std::vector<Layer> layers;
-  std::vector<size_t> mapping_of_layer;  // into `mappings`
-  std::vector<LayerMapping> mappings;    // one per distinct shape
+  std::vector<size_t> mapping_of_layer;  // into `mappings` (and `fronts`)
+  // One per distinct shape. With --pareto, each front's least-EDP pick, so that the per-layer
+  // report reads as without it.
+  std::vector<LayerMapping> mappings;
+  // --pareto: the latency weights, a front per distinct shape and the network's front.
+  std::vector<double> latency_weights;
+  std::vector<LayerFront> fronts;
+  std::vector<NetworkFrontPoint> network_front;
   double seconds = 0;
 };
+
+// For each weighting, every layer takes its front's point that the weighting ranks first.
+std::vector<NetworkFrontPoint> network_front_of(const NetworkMapping& network) {
+  std::vector<int64_t> counts;
+  std::vector<std::vector<CostPoint>> chosen;
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const LayerFront& front = network.fronts[network.mapping_of_layer[i]];
+    counts.push_back(network.layers[i].count);
+    chosen.emplace_back();
+    for (const size_t point : front.best_for_weighting)
+      chosen.back().push_back(front.points[point].cost());
+  }
+  return network_front(counts, chosen);
+}
 
 NetworkMapping map_network(const MapCommandOptions& options, Predictor& predictor,
                            const ArchSpec& arch, const Objective& objective,
@@ -59,14 +82,23 @@ NetworkMapping map_network(const MapCommandOptions& options, Predictor& predicto
     if (is_new) distinct.push_back(layer);
     network.mapping_of_layer.push_back(entry->second);
   }
+  const int64_t mappings_per_layer = options.pareto ? options.pareto_points : 1;
   const int64_t planned_calls =
-      static_cast<int64_t>(distinct.size()) *
+      static_cast<int64_t>(distinct.size()) * mappings_per_layer *
       (static_cast<int64_t>(fixed_dataflow_names().size()) + options.map.verify_top_k);
   const auto start = std::chrono::steady_clock::now();
   {
     Progress progress("mapping (simulator calls)", planned_calls, options.quiet || options.json);
-    network.mappings =
-        map_layers(predictor, distinct, arch, objective, options.map, [&] { progress.advance(); });
+    const auto simulated = [&] { progress.advance(); };
+    if (options.pareto) {
+      network.latency_weights = front_latency_weights(options.pareto_points);
+      network.fronts = map_layers_pareto(predictor, distinct, arch, network.latency_weights,
+                                         options.map, simulated);
+      for (const LayerFront& front : network.fronts) network.mappings.push_back(front.pooled);
+      network.network_front = network_front_of(network);
+    } else {
+      network.mappings = map_layers(predictor, distinct, arch, objective, options.map, simulated);
+    }
   }
   network.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (LayerMapping& mapping : network.mappings) mapping.best.name = "dcp_" + mapping.layer.name;
@@ -120,6 +152,135 @@ void print_table(const MapCommandOptions& options, const NetworkMapping& network
   table.print(std::cout);
 }
 
+// "0, 0.25, 0.5" of the listed weightings, "-" for none.
+std::string weights_text(const NetworkMapping& network, const std::vector<size_t>& weightings) {
+  std::string text;
+  for (const size_t weighting : weightings)
+    text += (text.empty() ? "" : ", ") + format_number(network.latency_weights[weighting]);
+  return text.empty() ? "-" : text;
+}
+
+// Per point of the front, the weightings that rank it first.
+std::vector<std::vector<size_t>> weightings_of_points(const LayerFront& front) {
+  std::vector<std::vector<size_t>> weightings(front.points.size());
+  for (size_t weighting = 0; weighting < front.best_for_weighting.size(); ++weighting)
+    weightings[front.best_for_weighting[weighting]].push_back(weighting);
+  return weightings;
+}
+
+std::string found_by(const NetworkMapping& network, const FrontPoint& point) {
+  if (point.found_by < 0) return "fixed " + point.dataflow.name;
+  return "w=" + format_number(network.latency_weights[static_cast<size_t>(point.found_by)]);
+}
+
+int64_t pareto_simulator_calls(const NetworkMapping& network) {
+  int64_t calls = 0;
+  for (const LayerMapping& mapping : network.mappings) calls += mapping.simulator_calls;
+  return calls;
+}
+
+void print_pareto_table(const NetworkMapping& network) {
+  Table table({"layer", "count", "cycles", "energy_uJ", "EDP_cycle_uJ", "best_for_w", "found_by"});
+  std::vector<bool> printed(network.fronts.size(), false);
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const size_t index = network.mapping_of_layer[i];
+    const LayerFront& front = network.fronts[index];
+    const std::string name = network.layers[i].name,
+                      count = std::to_string(network.layers[i].count);
+    if (printed[index]) {
+      table.add_row({name, count, "= " + front.pooled.layer.name});
+      continue;
+    }
+    printed[index] = true;
+    const auto weightings = weightings_of_points(front);
+    for (size_t point = 0; point < front.points.size(); ++point) {
+      const Result& result = front.points[point].result;
+      table.add_row({name, count, std::to_string(result.cycles), energy_uj(result.total_energy_pj),
+                     format_number(result.edp() * 1e-6), weights_text(network, weightings[point]),
+                     found_by(network, front.points[point])});
+    }
+  }
+  if (network.layers.size() > 1) {
+    table.add_rule();
+    for (const NetworkFrontPoint& point : network.network_front)
+      table.add_row({"network", "", format_fixed(point.cost.cycles, 0),
+                     energy_uj(point.cost.energy_pj),
+                     edp_text(point.cost.cycles, point.cost.energy_pj),
+                     weights_text(network, point.weightings), "sum of layers"});
+  }
+  std::vector<size_t> every_weighting(network.latency_weights.size());
+  std::iota(every_weighting.begin(), every_weighting.end(), size_t{0});
+  std::cout << "latency-energy fronts of w*latency+(1-w)*energy (normalised by the best fixed "
+               "dataflows) mapped for w = "
+            << weights_text(network, every_weighting)
+            << "; every point re-simulated; best_for_w = the weights that rank it first; "
+            << pareto_simulator_calls(network) << " simulator calls; "
+            << format_fixed(network.seconds, 1) << " s\n";
+  table.print(std::cout);
+}
+
+nlohmann::json pareto_json(const NetworkMapping& network) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const LayerFront& front = network.fronts[network.mapping_of_layer[i]];
+    const auto weightings = weightings_of_points(front);
+    nlohmann::json points = nlohmann::json::array();
+    for (size_t point = 0; point < front.points.size(); ++point) {
+      const FrontPoint& front_point = front.points[point];
+      nlohmann::json best_for = nlohmann::json::array();
+      for (const size_t weighting : weightings[point])
+        best_for.push_back(network.latency_weights[weighting]);
+      points.push_back({{"cycles", front_point.result.cycles},
+                        {"energy_pj", front_point.result.total_energy_pj},
+                        {"edp", front_point.result.edp()},
+                        {"best_for", best_for},
+                        {"found_by", found_by(network, front_point)},
+                        {"dataflow", format_dataflow_line(front_point.dataflow)}});
+    }
+    layers.push_back({{"layer", network.layers[i].name},
+                      {"count", network.layers[i].count},
+                      {"simulator_calls", front.pooled.simulator_calls},
+                      {"distinct_simulated", front.distinct_simulated},
+                      {"points", points}});
+  }
+  nlohmann::json network_points = nlohmann::json::array();
+  for (const NetworkFrontPoint& point : network.network_front) {
+    nlohmann::json weights = nlohmann::json::array(), layer_points = nlohmann::json::array();
+    for (const size_t weighting : point.weightings)
+      weights.push_back(network.latency_weights[weighting]);
+    // The weightings of one point share its sum; the first's choices are the layers' points.
+    for (const size_t index : network.mapping_of_layer)
+      layer_points.push_back(network.fronts[index].best_for_weighting[point.weightings.front()]);
+    network_points.push_back({{"cycles", point.cost.cycles},
+                              {"energy_pj", point.cost.energy_pj},
+                              {"edp", point.cost.cycles * point.cost.energy_pj},
+                              {"latency_weights", weights},
+                              {"layer_points", layer_points}});
+  }
+  return {{"latency_weights", network.latency_weights},
+          {"simulator_calls", pareto_simulator_calls(network)},
+          {"layers", layers},
+          {"network", network_points}};
+}
+
+// DIR/pareto/<layer>.<point>.yaml and .m for every point of every layer's front.
+void write_front_dataflows(const std::string& out_dir, const NetworkMapping& network) {
+  std::vector<Layer> layers;
+  std::vector<Dataflow> dataflows;
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const LayerFront& front = network.fronts[network.mapping_of_layer[i]];
+    for (size_t point = 0; point < front.points.size(); ++point) {
+      Layer layer = network.layers[i];
+      layer.name += "." + std::to_string(point);
+      Dataflow dataflow = front.points[point].dataflow;
+      if (front.points[point].found_by >= 0) dataflow.name = "dcp_" + file_stem(layer.name);
+      layers.push_back(std::move(layer));
+      dataflows.push_back(std::move(dataflow));
+    }
+  }
+  write_layer_dataflows((std::filesystem::path(out_dir) / "pareto").string(), layers, dataflows);
+}
+
 nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& arch,
                             const NetworkMapping& network) {
   nlohmann::json layers = nlohmann::json::array();
@@ -154,12 +315,14 @@ nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& ar
                       {"result", result_to_json(mapping.best_result)}});
   }
   const NetworkTotals totals = network_totals(network);
-  return {{"arch", arch.name},
-          {"objective", options.objective},
-          {"seed", options.map.propagation.seed},
-          {"wall_seconds", network.seconds},
-          {"layers", layers},
-          {"totals", totals.to_json()}};
+  nlohmann::json report = {{"arch", arch.name},
+                           {"objective", options.objective},
+                           {"seed", options.map.propagation.seed},
+                           {"wall_seconds", network.seconds},
+                           {"layers", layers},
+                           {"totals", totals.to_json()}};
+  if (options.pareto) report["pareto"] = pareto_json(network);
+  return report;
 }
 
 void write_trace_steps(const std::string& path, const NetworkMapping& network) {
@@ -191,11 +354,17 @@ void run_map(const MapCommandOptions& options) {
     // The whole report and the curves go beside the dataflows, for `dcp report`.
     write_output((std::filesystem::path(options.out_dir) / "map.json").string(), "--out",
                  network_json(options, arch, network).dump(2) + "\n");
-    write_trace_steps((std::filesystem::path(options.out_dir) / "steps.csv").string(), network);
+    if (options.pareto) {
+      write_front_dataflows(options.out_dir, network);
+    } else {
+      write_trace_steps((std::filesystem::path(options.out_dir) / "steps.csv").string(), network);
+    }
   }
   if (!options.trace_steps_path.empty()) write_trace_steps(options.trace_steps_path, network);
   if (options.json) {
     std::cout << network_json(options, arch, network).dump(2) << "\n";
+  } else if (options.pareto) {
+    print_pareto_table(network);
   } else {
     print_table(options, network);
   }
@@ -216,10 +385,24 @@ void add_map_command(CLI::App& app) {
       ->add_option("--out", options->out_dir,
                    "Directory for each layer's dataflow (YAML and MAESTRO .m)")
       ->check(output_directory());
+  CLI::Option* trace_steps = command
+                                 ->add_option("--trace-steps", options->trace_steps_path,
+                                              "CSV of the predicted objective per propagation step")
+                                 ->check(output_file());
+  CLI::Option* pareto =
+      command->add_flag("--pareto", options->pareto,
+                        "Latency-energy front per layer and per network instead of one "
+                        "objective: one mapping per weighting w*latency+(1-w)*energy, every "
+                        "point re-simulated; --out writes each point's dataflow to pareto/");
+  // The weightings are the objective, and each descends its own curve.
+  pareto->excludes(command->get_option("--objective"));
+  pareto->excludes(trace_steps);
   command
-      ->add_option("--trace-steps", options->trace_steps_path,
-                   "CSV of the predicted objective per propagation step")
-      ->check(output_file());
+      ->add_option("--pareto-points", options->pareto_points,
+                   "Weightings the fronts are mapped with, w evenly from 0 (energy) to 1 "
+                   "(latency)")
+      ->check(in_range(2, 21))
+      ->needs(pareto);
   PropagationOptions& propagation = options->map.propagation;
   command->add_option("--seed", propagation.seed, "Seed of the random starts");
   command

@@ -67,6 +67,30 @@ void check_layers(const fs::path& path, const nlohmann::json& report, const std:
   }
 }
 
+// `dcp map --pareto`'s fronts: every point of the network's and of each layer's front has its
+// cycles and energy.
+void check_fronts(const fs::path& path, const nlohmann::json& pareto) {
+  const auto missing = [&](const std::string& field) {
+    return InputError(path.string(), field, "missing", "the JSON that dcp map --pareto writes");
+  };
+  const auto check_points = [&](const nlohmann::json& points, const std::string& field) {
+    if (!points.is_array() || points.empty()) throw missing(field);
+    for (size_t i = 0; i < points.size(); ++i)
+      if (!points[i].is_object() || !points[i].contains("cycles") ||
+          !points[i].contains("energy_pj"))
+        throw missing(field + "[" + std::to_string(i) + "].cycles");
+  };
+  if (!pareto.is_object() || !pareto.contains("latency_weights")) throw missing("pareto");
+  check_points(pareto.value("network", nlohmann::json()), "pareto.network");
+  const nlohmann::json layers = pareto.value("layers", nlohmann::json());
+  if (!layers.is_array()) throw missing("pareto.layers");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string field = "pareto.layers[" + std::to_string(i) + "]";
+    if (!layers[i].is_object() || !layers[i].contains("layer")) throw missing(field + ".layer");
+    check_points(layers[i].value("points", nlohmann::json()), field + ".points");
+  }
+}
+
 void check_inputs(const fs::path& mapped_dir) {
   const std::string expected = "a folder written by dcp map --out";
   if (!fs::is_directory(mapped_dir))
@@ -75,7 +99,9 @@ void check_inputs(const fs::path& mapped_dir) {
   if (!fs::is_regular_file(map_json))
     throw InputError(map_json.string(), "", "not found",
                      expected + ", with map.json and steps.csv");
-  check_layers(map_json, read_json(map_json), "dcp map --out");
+  const nlohmann::json report = read_json(map_json);
+  check_layers(map_json, report, "dcp map --out");
+  if (report.contains("pareto")) check_fronts(map_json, report["pareto"]);
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(mapped_dir)) {
     const std::string name = entry.path().filename().string();
     if (entry.is_regular_file() && name.rfind("search_", 0) == 0 &&

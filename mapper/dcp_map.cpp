@@ -40,6 +40,14 @@ std::vector<const VerifiedCandidate*> best_verified(const LayerMapping& mapping,
   return verified;
 }
 
+// What the shipped predictor (not the fine-tuned copy) says of the winner, all repeats.
+void predict_best(Predictor& predictor, const ArchSpec& arch, LayerMapping& mapping) {
+  const auto prediction = predict_dataflows(predictor, mapping.layer, arch, {mapping.best});
+  const double repeat = static_cast<double>(mapping.layer.repeat);
+  mapping.predicted_cycles = prediction.front()[0] * repeat;
+  mapping.predicted_energy_pj = prediction.front()[1] * repeat;
+}
+
 constexpr size_t kBestVerifiedStarts = 4;
 
 // The dataflows the next round starts from: the fixed ones and the best simulated so far.
@@ -232,15 +240,118 @@ std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Lay
   }
 
   for (LayerMapping& mapping : mappings) {
-    // What the shipped predictor (not the fine-tuned copy) says of the winner, all repeats.
-    const auto prediction = predict_dataflows(predictor, mapping.layer, arch, {mapping.best});
-    const double repeat = static_cast<double>(mapping.layer.repeat);
-    mapping.predicted_cycles = prediction.front()[0] * repeat;
-    mapping.predicted_energy_pj = prediction.front()[1] * repeat;
+    predict_best(predictor, arch, mapping);
     mapping.simulator_calls =
         static_cast<int64_t>(mapping.fixed.runs.size() + mapping.verified.size());
   }
   return mappings;
+}
+
+namespace {
+
+// The least-EDP pick of everything the weightings' mappings simulated on one layer, as a mapping:
+// the fixed runs and every distinct verified candidate, scored by EDP against the same
+// references, and the simulator calls of all the mappings. The curve stays empty: each
+// weighting descended its own.
+LayerMapping pooled_by_edp(const std::vector<const LayerMapping*>& by_weighting) {
+  const Objective edp = parse_objective("edp", "edp");
+  LayerMapping pooled;
+  pooled.layer = by_weighting.front()->layer;
+  pooled.fixed = by_weighting.front()->fixed;
+  score_fixed_baseline(pooled.fixed, edp);
+  const FixedRun& best_fixed = pooled.fixed.best_run();
+  pooled.best = best_fixed.dataflow;
+  pooled.best_result = best_fixed.result;
+  pooled.best_objective = best_fixed.objective;
+  pooled.best_is_fixed = true;
+  std::set<std::vector<int64_t>> seen;
+  for (const FixedRun& run : pooled.fixed.runs) seen.insert(dataflow_key(run.dataflow));
+  for (const LayerMapping* mapping : by_weighting) {
+    pooled.simulator_calls += mapping->simulator_calls;
+    for (const VerifiedCandidate& candidate : mapping->verified) {
+      if (!seen.insert(dataflow_key(candidate.candidate.dataflow)).second) continue;
+      VerifiedCandidate scored = candidate;
+      scored.objective = objective_value(
+          edp, static_cast<double>(scored.simulated.cycles), scored.simulated.total_energy_pj,
+          pooled.fixed.reference_cycles, pooled.fixed.reference_energy_pj);
+      if (scored.objective < pooled.best_objective) {
+        pooled.best = scored.candidate.dataflow;
+        pooled.best_result = scored.simulated;
+        pooled.best_objective = scored.objective;
+        pooled.best_is_fixed = false;
+      }
+      pooled.verified.push_back(std::move(scored));
+    }
+  }
+  return pooled;
+}
+
+// The non-dominated simulated dataflows of a pooled mapping; `found_by` from the weightings'
+// mappings, in weighting order.
+std::vector<FrontPoint> front_points(const LayerMapping& pooled,
+                                     const std::vector<const LayerMapping*>& by_weighting) {
+  std::map<std::vector<int64_t>, int> first_weighting;
+  for (size_t weighting = 0; weighting < by_weighting.size(); ++weighting)
+    for (const VerifiedCandidate& candidate : by_weighting[weighting]->verified)
+      first_weighting.emplace(dataflow_key(candidate.candidate.dataflow),
+                              static_cast<int>(weighting));
+  std::vector<FrontPoint> simulated;
+  for (const FixedRun& run : pooled.fixed.runs) simulated.push_back({run.dataflow, run.result, -1});
+  for (const VerifiedCandidate& candidate : pooled.verified)
+    simulated.push_back({candidate.candidate.dataflow, candidate.simulated,
+                         first_weighting.at(dataflow_key(candidate.candidate.dataflow))});
+  std::vector<CostPoint> costs;
+  for (const FrontPoint& point : simulated) costs.push_back(point.cost());
+  std::vector<FrontPoint> front;
+  for (const size_t index : non_dominated(costs)) front.push_back(simulated[index]);
+  return front;
+}
+
+}  // namespace
+
+std::vector<LayerFront> map_layers_pareto(Predictor& predictor, const std::vector<Layer>& layers,
+                                          const ArchSpec& arch,
+                                          const std::vector<double>& latency_weights,
+                                          const MapOptions& options,
+                                          const std::function<void()>& on_simulation) {
+  std::vector<std::vector<LayerMapping>> mappings;  // [weighting][layer]
+  std::vector<Objective> objectives;
+  for (size_t weighting = 0; weighting < latency_weights.size(); ++weighting) {
+    objectives.push_back(latency_energy_objective(latency_weights[weighting]));
+    // Each weighting starts from its own random codes, which spreads the candidates it simulates.
+    MapOptions weighting_options = options;
+    weighting_options.propagation.seed = mix_seed(options.propagation.seed, weighting);
+    mappings.push_back(
+        map_layers(predictor, layers, arch, objectives.back(), weighting_options, on_simulation));
+  }
+  std::vector<LayerFront> fronts(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::vector<const LayerMapping*> by_weighting;
+    for (const std::vector<LayerMapping>& weighting_mappings : mappings)
+      by_weighting.push_back(&weighting_mappings[i]);
+    LayerFront& front = fronts[i];
+    front.pooled = pooled_by_edp(by_weighting);
+    front.distinct_simulated =
+        static_cast<int64_t>(front.pooled.fixed.runs.size() + front.pooled.verified.size());
+    front.points = front_points(front.pooled, by_weighting);
+    const FixedBaseline& fixed = front.pooled.fixed;
+    for (const Objective& objective : objectives) {
+      size_t best = 0;
+      double best_value = 0;
+      for (size_t point = 0; point < front.points.size(); ++point) {
+        const CostPoint cost = front.points[point].cost();
+        const double value = objective_value(objective, cost.cycles, cost.energy_pj,
+                                             fixed.reference_cycles, fixed.reference_energy_pj);
+        if (point == 0 || value < best_value) {
+          best = point;
+          best_value = value;
+        }
+      }
+      front.best_for_weighting.push_back(best);
+    }
+    predict_best(predictor, arch, front.pooled);
+  }
+  return fronts;
 }
 
 }  // namespace dcp

@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "mapper/pareto.hpp"
 #include "mapper/propagate.hpp"
 #include "mapper/search.hpp"
 
@@ -76,5 +77,35 @@ std::vector<LayerMapping> map_layers(Predictor& predictor, const std::vector<Lay
                                      const ArchSpec& arch, const Objective& objective,
                                      const MapOptions& options,
                                      const std::function<void()>& on_simulation);
+
+// One simulated dataflow on a layer's latency-energy front.
+struct FrontPoint {
+  Dataflow dataflow;
+  Result result;
+  // The weighting (index into the latency weights) whose mapping simulated it first, or -1 for a
+  // fixed dataflow, which every weighting's mapping simulates.
+  int found_by = -1;
+  CostPoint cost() const { return {static_cast<double>(result.cycles), result.total_energy_pj}; }
+};
+
+struct LayerFront {
+  // Every weighting's simulated dataflows pooled and scored by EDP, so that the per-layer report
+  // and `dcp report` read it as any mapping: its best is the front's least-EDP point.
+  LayerMapping pooled;
+  std::vector<FrontPoint> points;  // non-dominated in (cycles, energy), by cycles ascending
+  // Per latency weight, the point its objective ranks first (ties: fewer cycles).
+  std::vector<size_t> best_for_weighting;
+  int64_t distinct_simulated = 0;  // dataflows the front was chosen from
+};
+
+// A latency-energy front per layer: map_layers once per weighting w*latency+(1-w)*energy, with
+// the seed mixed with the weighting's index; the front is the non-dominated set of every dataflow
+// those mappings simulated (fixed dataflows included), so it costs no simulator call beyond them.
+// Same inputs and seed give the same fronts.
+std::vector<LayerFront> map_layers_pareto(Predictor& predictor, const std::vector<Layer>& layers,
+                                          const ArchSpec& arch,
+                                          const std::vector<double>& latency_weights,
+                                          const MapOptions& options,
+                                          const std::function<void()>& on_simulation);
 
 }  // namespace dcp

@@ -58,6 +58,12 @@ FixedBaseline fixed_baseline(const Layer& layer, const ArchSpec& arch, const Obj
         std::min(baseline.reference_energy_pj, run.result.total_energy_pj);
     baseline.runs.push_back(std::move(run));
   }
+  score_fixed_baseline(baseline, objective);
+  return baseline;
+}
+
+void score_fixed_baseline(FixedBaseline& baseline, const Objective& objective) {
+  baseline.best = 0;
   for (std::size_t i = 0; i < baseline.runs.size(); ++i) {
     FixedRun& run = baseline.runs[i];
     run.objective = objective_value(objective, static_cast<double>(run.result.cycles),
@@ -65,7 +71,6 @@ FixedBaseline fixed_baseline(const Layer& layer, const ArchSpec& arch, const Obj
                                     baseline.reference_energy_pj);
     if (run.objective < baseline.runs[baseline.best].objective) baseline.best = i;
   }
-  return baseline;
 }
 
 CachedEvaluator::CachedEvaluator(const Layer& layer, const ArchSpec& arch,

@@ -33,6 +33,9 @@ struct FixedBaseline {
   const FixedRun& best_run() const { return runs[best]; }
 };
 FixedBaseline fixed_baseline(const Layer& layer, const ArchSpec& arch, const Objective& objective);
+// Scores every run by `objective` against the baseline's references and picks the best (what
+// fixed_baseline does once it has simulated them): the same runs scored for another objective.
+void score_fixed_baseline(FixedBaseline& baseline, const Objective& objective);
 
 struct SearchResult {
   Dataflow best;

@@ -4,7 +4,8 @@
 Usage: scripts/report.py MAPPED_DIR OUT_DIR   (`dcp report` checks the inputs, then runs this)
 
 MAPPED_DIR holds map.json and steps.csv from `dcp map --out`; every search_<method>.json that
-`dcp search --out` wrote in it or in a subfolder is a baseline beside the fixed dataflows.
+`dcp search --out` wrote in it or in a subfolder is a baseline beside the fixed dataflows. A
+map.json from `dcp map --pareto` adds latency-energy scatters of its fronts.
 Writes OUT_DIR/index.html and its PNGs with matplotlib's Agg backend: no display, no network,
 and the same inputs give the same files.
 """
@@ -19,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib import ticker  # noqa: E402
 
 # Every figure this script can write; stale ones from an earlier run are removed, so index.html
 # references every PNG in OUT_DIR.
@@ -27,8 +29,10 @@ PROPAGATION_PNG = "propagation.png"
 PREDICTED_VS_SIMULATED_PNG = "predicted_vs_simulated.png"
 ENERGY_BREAKDOWN_PNG = "energy_breakdown.png"
 PE_UTILIZATION_PNG = "pe_utilization.png"
+PARETO_NETWORK_PNG = "pareto_network.png"
+PARETO_LAYERS_PNG = "pareto_layers.png"
 FIGURE_FILES = (LATENCY_ENERGY_PNG, PROPAGATION_PNG, PREDICTED_VS_SIMULATED_PNG,
-                ENERGY_BREAKDOWN_PNG, PE_UTILIZATION_PNG)
+                ENERGY_BREAKDOWN_PNG, PE_UTILIZATION_PNG, PARETO_NETWORK_PNG, PARETO_LAYERS_PNG)
 
 MAX_CURVE_PANELS = 12  # propagation small multiples; more would be too small to read
 CURVE_COLUMNS = 4
@@ -139,13 +143,20 @@ def plot_latency_energy(out_dir, layer_names, methods):
     return save(figure, out_dir, LATENCY_ENERGY_PNG)
 
 
-def plot_propagation(out_dir, curves, objective_name):
-    layers = list(curves)[:MAX_CURVE_PANELS]
+def small_multiples(layers, panel_width, panel_height):
+    """A figure with one panel per layer, CURVE_COLUMNS a row, and its axes (unused ones hidden)."""
     rows = math.ceil(len(layers) / CURVE_COLUMNS)
     columns = min(len(layers), CURVE_COLUMNS)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(panel_width * columns, panel_height * rows),
+                                squeeze=False)
     for axis in axes.flat[len(layers):]:
         axis.set_visible(False)
+    return figure, axes
+
+
+def plot_propagation(out_dir, curves, objective_name):
+    layers = list(curves)[:MAX_CURVE_PANELS]
+    figure, axes = small_multiples(layers, 3.6, 2.8)
     for axis, layer in zip(axes.flat, layers):
         steps, best, mean, decoded = zip(*curves[layer])
         axis.plot(steps, best, label="best code")
@@ -238,6 +249,96 @@ def plot_pe_utilization(out_dir, layer_names, methods):
     axis.grid(axis="y", alpha=0.3)
     axis.legend(fontsize=8)
     return save(figure, out_dir, PE_UTILIZATION_PNG)
+
+
+def front_line(axis, points, label):
+    """A front's points by cycles, joined, on log-log axes in cycles and uJ."""
+    points = sorted((point["cycles"], point["energy_pj"] * 1e-6) for point in points)
+    cycles, energy_uj = zip(*points)
+    axis.plot(cycles, energy_uj, "o-", color="black", markersize=5, zorder=3, label=label)
+
+
+def method_markers(axis, methods, numbers_of):
+    """One marker per fixed dataflow and search that `numbers_of` gives (cycles, pJ) for."""
+    for method in methods:
+        if method.kind == "dcp":
+            continue
+        numbers = numbers_of(method)
+        if numbers is None:
+            continue
+        marker = "s" if method.kind == "fixed" else "^"
+        axis.plot(numbers[0], numbers[1] * 1e-6, marker, markersize=7, linestyle="none",
+                  label=method.name)
+
+
+def plain_number(value, _position=None):
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def minor_labels(wide):
+    """Labels for the minor ticks of a log axis: over more than a decade only 2x and 5x each
+    power of ten, which leaves room between them; within one, every tick."""
+    def label(value, position=None):
+        mantissa = round(value / 10 ** math.floor(math.log10(value) + 1e-9))
+        return plain_number(value) if not wide or mantissa in (2, 5) else ""
+    return ticker.FuncFormatter(label)
+
+
+def log_axes(axis):
+    """Log-log, labelled in plain numbers: a front often spans less than a decade, where
+    matplotlib labels the minor ticks in scientific notation that overlaps. Call after plotting:
+    the labels depend on the axes' ranges."""
+    for scale_axis, set_scale in ((axis.xaxis, axis.set_xscale), (axis.yaxis, axis.set_yscale)):
+        set_scale("log")
+        low, high = scale_axis.get_view_interval()
+        scale_axis.set_major_formatter(ticker.FuncFormatter(plain_number))
+        scale_axis.set_minor_formatter(minor_labels(high > 10 * low))
+    axis.tick_params(axis="x", which="both", labelrotation=30)
+    axis.grid(which="major", alpha=0.3)
+
+
+def plot_pareto_network(out_dir, report, methods):
+    """The network's front against the network totals of every method that mapped every layer."""
+    counts = {row["layer"]: row["count"] for row in report["layers"]}
+
+    def totals(method):
+        if any(layer not in method.by_layer for layer in counts):
+            return None
+        return (sum(counts[layer] * method.by_layer[layer]["cycles"] for layer in counts),
+                sum(counts[layer] * method.by_layer[layer]["energy_pj"] for layer in counts))
+
+    figure, axis = plt.subplots(figsize=(8, 6))
+    front_line(axis, report["pareto"]["network"], "DCP front (sums of re-simulated layers)")
+    method_markers(axis, methods, totals)
+    log_axes(axis)
+    axis.set_xlabel("network cycles")
+    axis.set_ylabel("network energy (uJ)")
+    axis.legend(fontsize=8)
+    return save(figure, out_dir, PARETO_NETWORK_PNG)
+
+
+def plot_pareto_layers(out_dir, report, methods):
+    """Per layer: every re-simulated candidate, the front, the fixed dataflows and the searches."""
+    fronts = {row["layer"]: row["points"] for row in report["pareto"]["layers"]}
+    rows_by_layer = {row["layer"]: row for row in report["layers"]}
+    layers = list(fronts)[:MAX_CURVE_PANELS]
+    figure, axes = small_multiples(layers, 3.8, 3.2)
+    for axis, layer in zip(axes.flat, layers):
+        candidates = rows_by_layer[layer]["verified"]
+        axis.scatter([candidate["simulated_cycles"] for candidate in candidates],
+                     [candidate["simulated_energy_pj"] * 1e-6 for candidate in candidates],
+                     s=6, color="lightgray", label="re-simulated candidates")
+        front_line(axis, fronts[layer], "DCP front")
+        method_markers(axis, methods, lambda method: (
+            (method.by_layer[layer]["cycles"], method.by_layer[layer]["energy_pj"])
+            if layer in method.by_layer else None))
+        log_axes(axis)
+        axis.set_title(layer, fontsize=9)
+        axis.set_xlabel("cycles", fontsize=8)
+        axis.tick_params(which="both", labelsize=7)
+    axes.flat[0].set_ylabel("energy (uJ)", fontsize=8)
+    axes.flat[0].legend(fontsize=6)
+    return save(figure, out_dir, PARETO_LAYERS_PNG)
 
 
 def summary_rows(report, methods):
@@ -350,6 +451,20 @@ def main(mapped_dir, out_dir):
          "Share of the PEs busy over each layer's run (fixed dataflows report no utilisation "
          "in map.json)."),
     ]
+    if "pareto" in report:
+        weights = ", ".join(f"{weight:g}" for weight in report["pareto"]["latency_weights"])
+        shown = min(len(report["pareto"]["layers"]), MAX_CURVE_PANELS)
+        figures += [
+            (plot_pareto_network(out_dir, report, methods), "Latency-energy front of the network",
+             f"For each weighting w*latency+(1-w)*energy (w = {weights}), the sum over the "
+             "layers, times their counts, of each layer's front point the weighting ranks first; "
+             "the non-dominated sums, against the fixed dataflows and every search that mapped "
+             "every layer (log-log)."),
+            (plot_pareto_layers(out_dir, report, methods), "Latency-energy front per layer",
+             "Every dataflow the weightings' mappings re-simulated (gray), the non-dominated ones "
+             f"joined, the fixed dataflows and the searches; {shown} of "
+             f"{len(report['pareto']['layers'])} layers (log-log)."),
+        ]
     write_page(out_dir, mapped_dir, report, methods, figures)
 
 

@@ -72,6 +72,9 @@ bad "--epochs" -- train --traces "$work/good.sqlite" --out "$work/p.pt" --epochs
 bad "not a readable dcp predictor file" --learns -- eval --predictor "$work/random.bin" --traces "$work/good.sqlite"
 bad "--objective" --learns -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --objective speed
 bad "is not a directory" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --out "$work/file.txt"
+bad "--objective excludes --pareto" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --pareto --objective latency
+bad "--pareto-points" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --pareto --pareto-points 1
+bad "--pareto-points requires --pareto" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --pareto-points 3
 bad "--shots" -- transfer --predictor mapper/predictors/eyeriss.pt --arch arch/presets/edge.yaml --layer "$layer" --shots 0 --out "$work/t.pt"
 bad "is a directory" -- transfer --predictor mapper/predictors/eyeriss.pt --arch arch/presets/edge.yaml --layer "$layer" --out "$work"
 bad "--method" -- search --method annealing --arch "$eyeriss" --layer "$layer"

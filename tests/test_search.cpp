@@ -2,12 +2,14 @@
 // dataflow, and exhaustive search as the optimum of its space.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <random>
 #include <set>
 
 #include "arch/arch_spec.hpp"
 #include "common/input_error.hpp"
 #include "dataflow/fixed_dataflows.hpp"
 #include "dataflow/random_dataflow.hpp"
+#include "mapper/pareto.hpp"
 #include "mapper/search.hpp"
 #include "test_support.hpp"
 
@@ -200,6 +202,71 @@ TEST_CASE("exhaustive search refuses a big layer in one line") {
     CHECK(message.find("search by GA or at random") != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
   }
+}
+
+TEST_CASE("the non-dominated filter keeps what nothing dominates and drops what a kept one does") {
+  std::mt19937_64 rng(5);
+  // Few distinct values, so that ties and equal points are common.
+  std::uniform_int_distribution<int> value(1, 12);
+  for (int draw = 0; draw < 200; ++draw) {
+    std::vector<CostPoint> points(static_cast<size_t>(value(rng)) * 3);
+    for (CostPoint& point : points) point = {double(value(rng)), 1e3 * value(rng)};
+    const std::vector<size_t> kept = non_dominated(points);
+    REQUIRE(!kept.empty());
+    std::set<size_t> kept_set(kept.begin(), kept.end());
+    CHECK(kept_set.size() == kept.size());
+    for (size_t k = 0; k < kept.size(); ++k) {
+      for (const CostPoint& point : points) CHECK_FALSE(dominates(point, points[kept[k]]));
+      if (k > 0) {  // by cycles ascending, so energy strictly descending and no equal points
+        CHECK(points[kept[k - 1]].cycles < points[kept[k]].cycles);
+        CHECK(points[kept[k - 1]].energy_pj > points[kept[k]].energy_pj);
+      }
+    }
+    for (size_t i = 0; i < points.size(); ++i) {
+      if (kept_set.count(i)) continue;
+      CHECK(std::any_of(kept.begin(), kept.end(), [&](size_t k) {
+        return dominates(points[k], points[i]) ||
+               (points[k].cycles == points[i].cycles && points[k].energy_pj == points[i].energy_pj);
+      }));
+    }
+  }
+  // Of equal points the first is kept.
+  CHECK(non_dominated({{2, 5}, {1, 9}, {2, 5}, {3, 5}, {1, 10}}) == std::vector<size_t>{1, 0});
+  CHECK(non_dominated({}).empty());
+}
+
+TEST_CASE("fronts are mapped with weights from energy alone to latency alone") {
+  CHECK(front_latency_weights(5) == std::vector<double>{0, 0.25, 0.5, 0.75, 1});
+  CHECK(front_latency_weights(2) == std::vector<double>{0, 1});
+  const Objective objective = latency_energy_objective(0.25);
+  CHECK(objective.latency == 0.25);
+  CHECK(objective.energy == 0.75);
+  CHECK(objective.edp == 0);
+  CHECK(objective.text == "0.25*latency+0.75*energy");
+  // Normalised as --objective is: twice the reference cycles at the reference energy.
+  CHECK(objective_value(objective, 200, 50, 100, 50) == Approx(0.25 * 2 + 0.75 * 1));
+}
+
+TEST_CASE("a network's front sums each layer's choice per weighting, times its count") {
+  // Two layers (the second occurs twice) under three weightings: energy alone, a balance that
+  // picks what energy alone picks (so they share a point), and latency alone.
+  const std::vector<int64_t> counts = {1, 2};
+  const std::vector<std::vector<CostPoint>> chosen = {
+      {{10, 100}, {10, 100}, {5, 300}},
+      {{20, 50}, {20, 50}, {8, 200}},
+  };
+  const std::vector<NetworkFrontPoint> front = network_front(counts, chosen);
+  REQUIRE(front.size() == 2);
+  CHECK(front[0].cost.cycles == 5 + 2 * 8);
+  CHECK(front[0].cost.energy_pj == 300 + 2 * 200);
+  CHECK(front[0].weightings == std::vector<size_t>{2});
+  CHECK(front[1].cost.cycles == 10 + 2 * 20);
+  CHECK(front[1].cost.energy_pj == 100 + 2 * 50);
+  CHECK(front[1].weightings == std::vector<size_t>{0, 1});
+  // A weighting whose sum another dominates is no point of the front.
+  const auto dominated = network_front({1}, {{{10, 100}, {11, 100}}});
+  REQUIRE(dominated.size() == 1);
+  CHECK(dominated[0].weightings == std::vector<size_t>{0});
 }
 
 }  // namespace
