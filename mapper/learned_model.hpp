@@ -166,7 +166,9 @@ void prepare_openblas_environment();
 // list "4,2" gives its first), else `fallback`.
 int resolve_threads(int requested, const char* omp_num_threads, int fallback);
 
-// Opens the library and sets its threads to resolve_threads(requested, OMP_NUM_THREADS, fallback).
+// Opens the library and sets its threads to resolve_threads(requested, OMP_NUM_THREADS, fallback),
+// and OpenBLAS's to the same unless OPENBLAS_NUM_THREADS is set (read when the library first
+// opens: call this before anything loads a predictor).
 void set_learned_model_threads(int requested, int fallback);
 
 }  // namespace dcp
