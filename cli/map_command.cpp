@@ -109,6 +109,13 @@ double gain(const LayerMapping& mapping) {
   return mapping.fixed.best_run().objective / mapping.best_objective;
 }
 
+// Over the distinct shapes: layers that share a loop nest share their calls.
+int64_t simulator_calls(const NetworkMapping& network) {
+  int64_t calls = 0;
+  for (const LayerMapping& mapping : network.mappings) calls += mapping.simulator_calls;
+  return calls;
+}
+
 NetworkTotals network_totals(const NetworkMapping& network) {
   NetworkTotals totals;
   for (size_t i = 0; i < network.layers.size(); ++i) {
@@ -116,7 +123,7 @@ NetworkTotals network_totals(const NetworkMapping& network) {
     totals.add_layer(network.layers[i].count, mapping.best_result, mapping.fixed.best_run().result,
                      gain(mapping));
   }
-  for (const LayerMapping& mapping : network.mappings) totals.calls += mapping.simulator_calls;
+  totals.calls = simulator_calls(network);
   return totals;
 }
 
@@ -173,12 +180,6 @@ std::string found_by(const NetworkMapping& network, const FrontPoint& point) {
   return "w=" + format_number(network.latency_weights[static_cast<size_t>(point.found_by)]);
 }
 
-int64_t pareto_simulator_calls(const NetworkMapping& network) {
-  int64_t calls = 0;
-  for (const LayerMapping& mapping : network.mappings) calls += mapping.simulator_calls;
-  return calls;
-}
-
 void print_pareto_table(const NetworkMapping& network) {
   Table table({"layer", "count", "cycles", "energy_uJ", "EDP_cycle_uJ", "best_for_w", "found_by"});
   std::vector<bool> printed(network.fronts.size(), false);
@@ -214,8 +215,8 @@ void print_pareto_table(const NetworkMapping& network) {
                "dataflows) mapped for w = "
             << weights_text(network, every_weighting)
             << "; every point re-simulated; best_for_w = the weights that rank it first; "
-            << pareto_simulator_calls(network) << " simulator calls; "
-            << format_fixed(network.seconds, 1) << " s\n";
+            << simulator_calls(network) << " simulator calls; " << format_fixed(network.seconds, 1)
+            << " s\n";
   table.print(std::cout);
 }
 
@@ -258,7 +259,7 @@ nlohmann::json pareto_json(const NetworkMapping& network) {
                               {"layer_points", layer_points}});
   }
   return {{"latency_weights", network.latency_weights},
-          {"simulator_calls", pareto_simulator_calls(network)},
+          {"simulator_calls", simulator_calls(network)},
           {"layers", layers},
           {"network", network_points}};
 }

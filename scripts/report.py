@@ -297,6 +297,12 @@ def log_axes(axis):
     axis.grid(which="major", alpha=0.3)
 
 
+def network_cost(counts, method, layers):
+    """(cycles, pJ) of `method` over `layers`, each `counts[layer]` times."""
+    return (sum(counts[layer] * method.by_layer[layer]["cycles"] for layer in layers),
+            sum(counts[layer] * method.by_layer[layer]["energy_pj"] for layer in layers))
+
+
 def plot_pareto_network(out_dir, report, methods):
     """The network's front against the network totals of every method that mapped every layer."""
     counts = {row["layer"]: row["count"] for row in report["layers"]}
@@ -304,8 +310,7 @@ def plot_pareto_network(out_dir, report, methods):
     def totals(method):
         if any(layer not in method.by_layer for layer in counts):
             return None
-        return (sum(counts[layer] * method.by_layer[layer]["cycles"] for layer in counts),
-                sum(counts[layer] * method.by_layer[layer]["energy_pj"] for layer in counts))
+        return network_cost(counts, method, counts)
 
     figure, axis = plt.subplots(figsize=(8, 6))
     front_line(axis, report["pareto"]["network"], "DCP front (sums of re-simulated layers)")
@@ -349,9 +354,8 @@ def summary_rows(report, methods):
     rows = []
     for method in methods:
         layers = [layer for layer in counts if layer in method.by_layer]
-        cycles = sum(counts[layer] * method.by_layer[layer]["cycles"] for layer in layers)
-        energy_uj = sum(counts[layer] * method.by_layer[layer]["energy_pj"] for layer in layers)
-        energy_uj *= 1e-6
+        cycles, energy_pj = network_cost(counts, method, layers)
+        energy_uj = energy_pj * 1e-6
         if method.objective_name != report["objective"]:
             gain = f"n/a (objective {method.objective_name})"
         else:
