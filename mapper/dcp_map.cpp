@@ -341,18 +341,6 @@ std::vector<int64_t> layers_key(const std::vector<Dataflow>& layer_dataflows) {
   return key;
 }
 
-// The layer that weighs most in the network: it lends a shape its genes and its family.
-size_t representative_layer(const NetworkProblem& problem) {
-  size_t heaviest = 0;
-  const auto weight = [&](size_t l) {
-    return static_cast<double>(problem.layers[l].macs()) *
-           static_cast<double>(problem.layers[l].count);
-  };
-  for (size_t l = 1; l < problem.layers.size(); ++l)
-    if (weight(l) > weight(heaviest)) heaviest = l;
-  return heaviest;
-}
-
 // As choose_candidates_to_verify, on shapes: the best predicted not yet simulated, at most
 // `family_cap` per family of the representative layer's dataflow while other families remain.
 std::vector<const ShapeCandidate*> choose_shapes_to_verify(

@@ -490,7 +490,7 @@ class TorchDescent : public CodeDescent {
     if (shared_) {
       code_of_row_ = torch::tensor(problem.code_of_row, torch::kInt64);
       row_weight_ = torch::tensor(problem.row_weight, torch::kFloat32);
-      shape_genes_ = genes_of_kind({0, 1});
+      shape_genes_ = genes_of_kind({1});
     }
     // Leaves the weights untouched by the backward passes over the codes (restored at the end).
     for (torch::Tensor& parameter : parameters_) parameter.set_requires_grad(false);

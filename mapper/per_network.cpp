@@ -40,6 +40,17 @@ NetworkProblem make_network_problem(const std::vector<Layer>& distinct_layers, c
   return problem;
 }
 
+size_t representative_layer(const NetworkProblem& problem) {
+  size_t heaviest = 0;
+  const auto weight = [&](size_t l) {
+    return static_cast<double>(problem.layers[l].macs()) *
+           static_cast<double>(problem.layers[l].count);
+  };
+  for (size_t l = 1; l < problem.layers.size(); ++l)
+    if (weight(l) > weight(heaviest)) heaviest = l;
+  return heaviest;
+}
+
 double network_objective(const NetworkProblem& problem, const Objective& objective,
                          const std::vector<double>& cycles, const std::vector<double>& energy_pj) {
   double sum = 0;

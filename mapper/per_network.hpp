@@ -32,6 +32,9 @@ Layer network_envelope(const std::vector<Layer>& layers);
 NetworkProblem make_network_problem(const std::vector<Layer>& distinct_layers, const ArchSpec& arch,
                                     const Objective& objective);
 
+// The layer that weighs most in the network (MACs x count): it lends a shape its spatial dims.
+size_t representative_layer(const NetworkProblem& problem);
+
 // Sum over layers of count x the layer's normalised objective. `cycles` and `energy_pj` are per
 // layer, for one occurrence (simulated or predicted).
 double network_objective(const NetworkProblem& problem, const Objective& objective,

@@ -66,6 +66,9 @@ std::vector<ShapeCandidate> propagate_shapes(Predictor& predictor, const Network
                                              const PropagationOptions& options) {
   std::mt19937_64 rng(options.seed);
   const size_t layers = problem.layers.size();
+  const size_t representative = representative_layer(problem);
+  // A share this low decodes to one unit whatever the level's units.
+  constexpr float kNotUnrolledShare = -64;
   std::vector<ShapeStart> all_starts = starts;
   for (int draw = 0; draw < options.random_starts; ++draw) {
     // One random code for every layer: its tile genes are fractions, meaningful on any layer.
@@ -113,17 +116,49 @@ std::vector<ShapeCandidate> propagate_shapes(Predictor& predictor, const Network
   std::set<std::vector<int64_t>> seen;
   for (int step = 0; step <= options.steps; ++step) {
     const std::vector<float> code_rows = descent->codes();
-    std::vector<Dataflow> decoded;
+    std::vector<Dataflow> decoded(static_cast<size_t>(rows));
     std::vector<float> decoded_codes;
-    for (int64_t row = 0; row < rows; ++row) {
-      CodeVector vector;
-      std::copy(code_rows.begin() + row * kCodeSize, code_rows.begin() + (row + 1) * kCodeSize,
-                vector.begin());
-      const Layer& layer = problem.layers[static_cast<size_t>(row) % layers];
-      decoded.push_back(decode_dataflow(layer, arch, code_from_vector(vector)));
-      decoded[static_cast<size_t>(row)].name = "dcp";
-      append_code(encode_dataflow(layer, arch, decoded.back()), decoded_codes);
+    for (size_t shape = 0; shape < all_starts.size(); ++shape) {
+      const auto row_code = [&](size_t l) {
+        CodeVector vector;
+        const auto first =
+            code_rows.begin() + static_cast<std::ptrdiff_t>((shape * layers + l) * kCodeSize);
+        std::copy(first, first + kCodeSize, vector.begin());
+        return vector;
+      };
+      // The representative layer's spatial dims are the shape's: every layer unrolls those and
+      // only those, each over as many units as its own share asks (at least two where it can).
+      const CodeVector representative_code = row_code(representative);
+      const Dataflow spatial = decode_dataflow(problem.layers[representative], arch,
+                                               code_from_vector(representative_code));
+      for (size_t l = 0; l < layers; ++l) {
+        CodeVector vector = row_code(l);
+        const Layer& layer = problem.layers[l];
+        for (int level = 0; level < kNumLevels; ++level)
+          for (Dim dim : kAllDims)
+            if (spatial.levels[level].fanout[dim_index(dim)] == 1)
+              vector[code_index_spatial_share(level, dim)] = kNotUnrolledShare;
+        Dataflow dataflow = decode_dataflow(layer, arch, code_from_vector(vector));
+        bool lost_dim = false;
+        for (int level = 0; level < kNumLevels; ++level)
+          for (Dim dim : kAllDims) {
+            const int d = dim_index(dim);
+            if (spatial.levels[level].fanout[d] > 1 && dataflow.levels[level].fanout[d] == 1 &&
+                parent_tile(dataflow, level, layer.dims())[d] > 1) {
+              vector[code_index_spatial_share(level, dim)] =
+                  representative_code[code_index_spatial_share(level, dim)];
+              lost_dim = true;
+            }
+          }
+        if (lost_dim) dataflow = decode_dataflow(layer, arch, code_from_vector(vector));
+        dataflow.name = "dcp";
+        decoded[shape * layers + l] = dataflow;
+      }
     }
+    for (int64_t row = 0; row < rows; ++row)
+      append_code(encode_dataflow(problem.layers[static_cast<size_t>(row) % layers], arch,
+                                  decoded[static_cast<size_t>(row)]),
+                  decoded_codes);
     const DescentPrices prices = descent->price(decoded_codes);
     for (size_t shape = 0; shape < all_starts.size(); ++shape) {
       ShapeCandidate candidate;
