@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 
 #include "arch/arch_spec.hpp"
 #include "cli/flag_context.hpp"
@@ -38,6 +39,7 @@ struct MapCommandOptions {
   int threads = 0;  // 0: OMP_NUM_THREADS if set, else 1
   bool pareto = false;
   int pareto_points = 5;  // latency weights the fronts are mapped with
+  bool per_network = false;
   bool json = false;
   bool quiet = false;
 };
@@ -326,6 +328,123 @@ nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& ar
   return report;
 }
 
+// The distinct layers, each counted as often as its loop nest occurs, and their baselines.
+NetworkProblem network_problem(const NetworkMapping& network) {
+  NetworkProblem problem;
+  for (const LayerMapping& mapping : network.mappings) {
+    problem.layers.push_back(mapping.layer);
+    problem.layers.back().count = 0;
+    problem.fixed.push_back(mapping.fixed);
+  }
+  for (size_t i = 0; i < network.layers.size(); ++i)
+    problem.layers[network.mapping_of_layer[i]].count += network.layers[i].count;
+  problem.envelope = network_envelope(problem.layers);
+  return problem;
+}
+
+struct PerNetworkReport {
+  NetworkProblem problem;
+  NetworkShapeMapping shape;
+  double seconds = 0;
+};
+
+PerNetworkReport map_per_network(const MapCommandOptions& options, Predictor& predictor,
+                                 const ArchSpec& arch, const Objective& objective,
+                                 const NetworkMapping& network) {
+  PerNetworkReport report;
+  report.problem = network_problem(network);
+  // The per-layer winners are shapes too: each may suit the other layers.
+  std::vector<Dataflow> per_layer_winners;
+  for (const LayerMapping& mapping : network.mappings) per_layer_winners.push_back(mapping.best);
+  const int64_t planned_calls =
+      static_cast<int64_t>(report.problem.layers.size()) * options.map.verify_top_k;
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress("one shape for the network (simulator calls)", planned_calls,
+                    options.quiet || options.json);
+  report.shape = map_network_shape(predictor, report.problem, arch, objective, options.map,
+                                   per_layer_winners, [&] { progress.advance(); });
+  report.shape.best.shape.name =
+      report.shape.best_is_fixed ? report.shape.best.shape.name : "dcp_network_shape";
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+// The per-network rows: one shape (DCP and the best fixed dataflow) against per-layer choices
+// (DCP and each layer's best fixed dataflow); score is the network objective both minimise, per
+// layer occurrence.
+struct PerNetworkRow {
+  std::string method;
+  NetworkCost cost;
+  double score = 0;
+  int64_t calls = 0;
+};
+
+std::vector<PerNetworkRow> per_network_rows(const PerNetworkReport& report,
+                                            const NetworkMapping& network,
+                                            const Objective& objective) {
+  const NetworkProblem& problem = report.problem;
+  double occurrences = 0;
+  for (const Layer& layer : problem.layers) occurrences += static_cast<double>(layer.count);
+  const auto row = [&](const std::string& method, const std::vector<Result>& results,
+                       int64_t calls) {
+    PerNetworkRow built{method, {}, 0, calls};
+    std::vector<double> cycles, energy_pj;
+    for (size_t l = 0; l < problem.layers.size(); ++l) {
+      built.cost.add(problem.layers[l].count, results[l]);
+      cycles.push_back(static_cast<double>(results[l].cycles));
+      energy_pj.push_back(results[l].total_energy_pj);
+    }
+    built.score = network_objective(problem, objective, cycles, energy_pj) / occurrences;
+    return built;
+  };
+  std::vector<Result> dcp_per_layer, fixed_per_layer;
+  int64_t per_layer_calls = 0;
+  for (const LayerMapping& mapping : network.mappings) {
+    dcp_per_layer.push_back(mapping.best_result);
+    fixed_per_layer.push_back(mapping.fixed.best_run().result);
+    per_layer_calls += mapping.simulator_calls;
+  }
+  const ShapeRun& best_fixed = report.shape.fixed[report.shape.best_fixed];
+  return {row("dcp, one shape", report.shape.best.results, report.shape.simulator_calls),
+          row("fixed, one dataflow (" + best_fixed.shape.name + ")", best_fixed.results, 0),
+          row("dcp, per layer", dcp_per_layer, per_layer_calls),
+          row("fixed, best per layer", fixed_per_layer, 0)};
+}
+
+void print_per_network(const std::vector<PerNetworkRow>& rows, const PerNetworkReport& report) {
+  std::cout << "\nper network: one dataflow shape for every layer against per-layer choices; "
+               "score = mean over layer occurrences of the objective / the layer's best fixed; "
+            << format_fixed(report.seconds, 1) << " s\n";
+  Table table({"method", "sim_calls", "cycles", "energy_uJ", "EDP_cycle_uJ", "score"});
+  for (const PerNetworkRow& row : rows)
+    table.add_row({row.method, std::to_string(row.calls), format_fixed(row.cost.cycles, 0),
+                   energy_uj(row.cost.energy_pj), edp_text(row.cost.cycles, row.cost.energy_pj),
+                   format_fixed(row.score, 3)});
+  table.print(std::cout);
+}
+
+nlohmann::json per_network_json(const std::vector<PerNetworkRow>& rows,
+                                const PerNetworkReport& report) {
+  nlohmann::json methods = nlohmann::json::array();
+  for (const PerNetworkRow& row : rows)
+    methods.push_back({{"method", row.method},
+                       {"simulator_calls", row.calls},
+                       {"cycles", row.cost.cycles},
+                       {"energy_pj", row.cost.energy_pj},
+                       {"edp", row.cost.edp()},
+                       {"score", row.score}});
+  nlohmann::json verified = nlohmann::json::array();
+  for (const ShapeRun& run : report.shape.verified)
+    verified.push_back({{"score", run.objective},
+                        {"cycles", run.cost.cycles},
+                        {"energy_pj", run.cost.energy_pj},
+                        {"shape", format_dataflow_line(run.shape)}});
+  return {{"wall_seconds", report.seconds},
+          {"best_is_fixed", report.shape.best_is_fixed},
+          {"methods", methods},
+          {"verified", verified}};
+}
+
 void write_trace_steps(const std::string& path, const NetworkMapping& network) {
   std::ofstream file(path);
   file << "layer,step,best_predicted_objective,mean_predicted_objective,decoded\n";
@@ -348,26 +467,46 @@ void run_map(const MapCommandOptions& options) {
       load_predictor_for_arch(options.predictor_path, arch, options.layers.arch_path);
 
   const NetworkMapping network = map_network(options, predictor, arch, objective, layers);
+  std::optional<PerNetworkReport> per_network;
+  std::vector<PerNetworkRow> per_network_table;
+  if (options.per_network) {
+    per_network = map_per_network(options, predictor, arch, objective, network);
+    per_network_table = per_network_rows(*per_network, network, objective);
+  }
+  const auto report_json = [&] {
+    nlohmann::json json = network_json(options, arch, network);
+    if (per_network) json["per_network"] = per_network_json(per_network_table, *per_network);
+    return json;
+  };
   if (!options.out_dir.empty()) {
     std::vector<Dataflow> dataflows;
     for (size_t index : network.mapping_of_layer) dataflows.push_back(network.mappings[index].best);
     write_layer_dataflows(options.out_dir, network.layers, dataflows);
     // The whole report and the curves go beside the dataflows, for `dcp report`.
     write_output((std::filesystem::path(options.out_dir) / "map.json").string(), "--out",
-                 network_json(options, arch, network).dump(2) + "\n");
+                 report_json().dump(2) + "\n");
     if (options.pareto) {
       write_front_dataflows(options.out_dir, network);
     } else {
       write_trace_steps((std::filesystem::path(options.out_dir) / "steps.csv").string(), network);
     }
+    // The one shape's dataflow for every layer, for `dcp simulate --dataflow` layer by layer.
+    if (per_network) {
+      std::vector<Dataflow> shape_dataflows;
+      for (size_t index : network.mapping_of_layer)
+        shape_dataflows.push_back(per_network->shape.best.fitted[index]);
+      write_layer_dataflows((std::filesystem::path(options.out_dir) / "per_network").string(),
+                            network.layers, shape_dataflows);
+    }
   }
   if (!options.trace_steps_path.empty()) write_trace_steps(options.trace_steps_path, network);
   if (options.json) {
-    std::cout << network_json(options, arch, network).dump(2) << "\n";
+    std::cout << report_json().dump(2) << "\n";
   } else if (options.pareto) {
     print_pareto_table(network);
   } else {
     print_table(options, network);
+    if (per_network) print_per_network(per_network_table, *per_network);
   }
 }
 
@@ -435,6 +574,12 @@ void add_map_command(CLI::App& app) {
       ->add_option("--threads", options->threads,
                    "Torch threads (default: OMP_NUM_THREADS if set, else 1)")
       ->check(in_range(1, 1024));
+  command
+      ->add_flag("--per-network", options->per_network,
+                 "Also find one dataflow shape for every layer of the network (as a "
+                 "fixed-dataflow chip runs), verified by simulating it on every layer")
+      ->needs(command->get_option("--network"))
+      ->excludes(command->get_option("--pareto"));
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
   command->callback([options] { run_map(*options); });

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "common/input_error.hpp"
+#include "common/saturating.hpp"
 
 namespace dcp {
 namespace {
@@ -203,6 +204,21 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
 
 Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch) {
   Dataflow fitted = shape;
+  repair_dataflow(layer, arch, fitted);
+  return fitted;
+}
+
+Dataflow fit_structure(const Dataflow& shape, const Layer& layer, const ArchSpec& arch) {
+  Dataflow fitted = shape;
+  DimArray tile = layer.dims();
+  for (LevelMapping& mapping : fitted.levels) {
+    mapping.tile = tile;
+    for (int d = 0; d < kNumDims; ++d) {
+      mapping.fanout[d] = std::clamp<int64_t>(mapping.fanout[d], 1, tile[d]);
+      if (mapping.fanout[d] == 1) mapping.axis[d] = Axis::Any;
+      tile[d] = ceil_div(tile[d], mapping.fanout[d]);
+    }
+  }
   repair_dataflow(layer, arch, fitted);
   return fitted;
 }

@@ -33,4 +33,10 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
 // is how one fixed-dataflow chip design is scored over a whole network.
 Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch);
 
+// What a fixed-dataflow chip keeps from one layer to the next, `shape`'s spatial maps (dims,
+// fan-outs, axes) and loop orders, on `layer`, with the tiles its compiler would pick as the
+// fixed dataflows pick theirs: as large as nesting allows, each spatial split feeding exactly its
+// fan-out, then repaired to fit the buffers.
+Dataflow fit_structure(const Dataflow& shape, const Layer& layer, const ArchSpec& arch);
+
 }  // namespace dcp

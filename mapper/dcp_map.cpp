@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "dataflow/fixed_dataflows.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/training.hpp"
 
@@ -97,10 +98,7 @@ void add_walk_candidates(Predictor& predictor, const PropagationProblem& problem
                                           problem.reference_energy_pj),
                           0});
   }
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Candidate& a, const Candidate& b) {
-                     return a.predicted_objective < b.predicted_objective;
-                   });
+  sort_by_prediction(candidates);
 }
 
 }  // namespace
@@ -307,6 +305,62 @@ std::vector<FrontPoint> front_points(const LayerMapping& pooled,
   return front;
 }
 
+ShapeRun fixed_shape_run(const NetworkProblem& problem, const Objective& objective, size_t index) {
+  ShapeRun run;
+  run.shape = problem.fixed.front().runs[index].dataflow;
+  std::vector<double> cycles, energy_pj;
+  for (size_t l = 0; l < problem.layers.size(); ++l) {
+    const FixedRun& fixed = problem.fixed[l].runs[index];
+    run.fitted.push_back(fixed.dataflow);
+    run.results.push_back(fixed.result);
+    cycles.push_back(static_cast<double>(fixed.result.cycles));
+    energy_pj.push_back(fixed.result.total_energy_pj);
+    run.cost.add(problem.layers[l].count, fixed.result);
+  }
+  run.objective = network_objective(problem, objective, cycles, energy_pj);
+  return run;
+}
+
+std::vector<const ShapeRun*> best_shapes(const NetworkShapeMapping& mapping, size_t count) {
+  std::vector<const ShapeRun*> runs;
+  for (const ShapeRun& run : mapping.verified) runs.push_back(&run);
+  const size_t kept = std::min(count, runs.size());
+  std::partial_sort(
+      runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(kept), runs.end(),
+      [](const ShapeRun* a, const ShapeRun* b) { return a->objective < b->objective; });
+  runs.resize(kept);
+  return runs;
+}
+
+std::vector<int64_t> layers_key(const std::vector<Dataflow>& layer_dataflows) {
+  std::vector<int64_t> key;
+  for (const Dataflow& dataflow : layer_dataflows) {
+    const std::vector<int64_t> layer_key = dataflow_key(dataflow);
+    key.insert(key.end(), layer_key.begin(), layer_key.end());
+  }
+  return key;
+}
+
+// As choose_candidates_to_verify, on shapes: the best predicted not yet simulated, at most
+// `family_cap` per family of the representative layer's dataflow while other families remain.
+std::vector<const ShapeCandidate*> choose_shapes_to_verify(
+    const std::vector<ShapeCandidate>& ranked, const std::set<std::vector<int64_t>>& simulated,
+    size_t representative, int count, int family_cap) {
+  std::vector<const ShapeCandidate*> chosen, over_cap;
+  std::map<std::vector<int64_t>, int> per_family;
+  for (const ShapeCandidate& candidate : ranked) {
+    if (static_cast<int>(chosen.size()) >= count) return chosen;
+    if (simulated.count(layers_key(candidate.layer_dataflows))) continue;
+    int& taken = per_family[dataflow_family(candidate.layer_dataflows[representative])];
+    (++taken > family_cap ? over_cap : chosen).push_back(&candidate);
+  }
+  for (const ShapeCandidate* candidate : over_cap) {
+    if (static_cast<int>(chosen.size()) >= count) break;
+    chosen.push_back(candidate);
+  }
+  return chosen;
+}
+
 }  // namespace
 
 std::vector<LayerFront> map_layers_pareto(Predictor& predictor, const std::vector<Layer>& layers,
@@ -352,6 +406,68 @@ std::vector<LayerFront> map_layers_pareto(Predictor& predictor, const std::vecto
     predict_best(predictor, arch, front.pooled);
   }
   return fronts;
+}
+
+NetworkShapeMapping map_network_shape(Predictor& predictor, const NetworkProblem& problem,
+                                      const ArchSpec& arch, const Objective& objective,
+                                      const MapOptions& options,
+                                      const std::vector<Dataflow>& layer_winners,
+                                      const std::function<void()>& on_simulation) {
+  NetworkShapeMapping mapping;
+  const size_t representative = representative_layer(problem);
+  std::vector<TraceRecord> feedback;
+  std::vector<ShapeStart> fixed_starts;
+  for (size_t index = 0; index < fixed_dataflow_names().size(); ++index) {
+    mapping.fixed.push_back(fixed_shape_run(problem, objective, index));
+    const ShapeRun& fixed = mapping.fixed.back();
+    if (fixed.objective < mapping.fixed[mapping.best_fixed].objective) mapping.best_fixed = index;
+    fixed_starts.push_back(shape_start(problem, arch, fixed.fitted, representative));
+    for (size_t l = 0; l < problem.layers.size(); ++l)
+      feedback.push_back(
+          instance_record(problem.layers[l], arch, fixed.fitted[l], fixed.results[l]));
+  }
+  mapping.best = mapping.fixed[mapping.best_fixed];
+  // A layer's winner lends every layer its code: tile genes are fractions, meaningful anywhere.
+  for (size_t l = 0; l < layer_winners.size(); ++l) {
+    const CodeVector code =
+        code_to_vector(encode_dataflow(problem.layers[l], arch, layer_winners[l]));
+    fixed_starts.push_back({code, std::vector<CodeVector>(problem.layers.size(), code)});
+  }
+
+  Predictor adapted = predictor.clone();
+  std::set<std::vector<int64_t>> simulated;
+  const int rounds = std::max(1, options.rounds);
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<ShapeStart> starts = fixed_starts;
+    for (const ShapeRun* run : best_shapes(mapping, kBestVerifiedStarts))
+      starts.push_back(shape_start(problem, arch, run->fitted, representative));
+    PropagationOptions propagation = options.propagation;
+    propagation.seed += static_cast<uint64_t>(round);
+    const std::vector<ShapeCandidate> candidates =
+        propagate_shapes(adapted, problem, arch, starts, objective, propagation);
+    const int to_verify =
+        options.verify_top_k / rounds + (round < options.verify_top_k % rounds ? 1 : 0);
+    for (const ShapeCandidate* candidate : choose_shapes_to_verify(
+             candidates, simulated, representative, to_verify, options.family_cap)) {
+      simulated.insert(layers_key(candidate->layer_dataflows));
+      ShapeRun run =
+          simulate_layers(problem, arch, objective, candidate->layer_dataflows[representative],
+                          candidate->layer_dataflows);
+      for (size_t l = 0; l < problem.layers.size(); ++l) {
+        if (on_simulation) on_simulation();
+        feedback.push_back(instance_record(problem.layers[l], arch, run.fitted[l], run.results[l]));
+      }
+      if (run.objective < mapping.best.objective) {
+        mapping.best = run;
+        mapping.best_is_fixed = false;
+      }
+      mapping.verified.push_back(std::move(run));
+    }
+    if (round + 1 < rounds)
+      fine_tune(adapted, feedback, options.fine_tune_steps, options.fine_tune_learning_rate);
+  }
+  mapping.simulator_calls = static_cast<int64_t>(mapping.verified.size() * problem.layers.size());
+  return mapping;
 }
 
 }  // namespace dcp

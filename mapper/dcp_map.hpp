@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mapper/pareto.hpp"
+#include "mapper/per_network.hpp"
 #include "mapper/propagate.hpp"
 #include "mapper/search.hpp"
 
@@ -107,5 +108,28 @@ std::vector<LayerFront> map_layers_pareto(Predictor& predictor, const std::vecto
                                           const std::vector<double>& latency_weights,
                                           const MapOptions& options,
                                           const std::function<void()>& on_simulation);
+
+// Per-network DCP: one shape for every layer (see per_network.hpp). Rounds as in map_layers, on
+// shapes (propagate_shapes): the best predicted shapes are simulated on every layer, and the
+// predictor copy is fine-tuned on those runs between rounds; the best simulated ones start the
+// next round. `options.verify_top_k` counts shapes, so the
+// simulator calls are that times the layers.
+struct NetworkShapeMapping {
+  // Each fixed dataflow generated for every layer, as `dcp simulate --network --dataflow NAME`
+  // runs it; in fixed_dataflow_names() order. Their runs come from the problem's baselines.
+  std::vector<ShapeRun> fixed;
+  size_t best_fixed = 0;
+  std::vector<ShapeRun> verified;  // in the order they were simulated
+  ShapeRun best;                   // a verified shape, or the best fixed one if none beat it
+  bool best_is_fixed = true;
+  int64_t simulator_calls = 0;  // verified shapes x layers (the fixed runs are the baselines')
+};
+// `layer_winners` (per layer, e.g. per-layer DCP's) join the fixed dataflows as starts: each
+// lends its code to every layer.
+NetworkShapeMapping map_network_shape(Predictor& predictor, const NetworkProblem& problem,
+                                      const ArchSpec& arch, const Objective& objective,
+                                      const MapOptions& options,
+                                      const std::vector<Dataflow>& layer_winners,
+                                      const std::function<void()>& on_simulation);
 
 }  // namespace dcp

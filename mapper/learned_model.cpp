@@ -480,18 +480,28 @@ class TorchDescent : public CodeDescent {
         reference_(rows_tensor(problem.log_reference, kNumTargets)),
         capacity_(rows_tensor(problem.log2_capacity, kNumLevels)),
         code_(rows_tensor(problem.start.code, kCodeSize).requires_grad_(true)),
-        optimizer_({code_}, torch::optim::AdamOptions(problem.learning_rate)),
-        fraction_mask_(share_and_tile_genes()) {
+        shared_(!problem.code_of_row.empty()),
+        shape_code_(shared_ ? rows_tensor(problem.shape_code, kCodeSize).requires_grad_(true)
+                            : torch::Tensor()),
+        optimizer_(shared_ ? std::vector<torch::Tensor>{code_, shape_code_}
+                           : std::vector<torch::Tensor>{code_},
+                   torch::optim::AdamOptions(problem.learning_rate)),
+        fraction_mask_(genes_of_kind({0, 2})) {
+    if (shared_) {
+      code_of_row_ = torch::tensor(problem.code_of_row, torch::kInt64);
+      row_weight_ = torch::tensor(problem.row_weight, torch::kFloat32);
+      shape_genes_ = genes_of_kind({1});
+    }
     // Leaves the weights untouched by the backward passes over the codes (restored at the end).
     for (torch::Tensor& parameter : parameters_) parameter.set_requires_grad(false);
   }
-  // Share and tile genes, in code_geometry's view of the code: projected back to <= 0 after each
-  // step (a fraction of the units or of the parent tile).
-  static torch::Tensor share_and_tile_genes() {
+  // The genes of the given kinds (0: spatial share, 1: priority, 2: tile) in a code row. Share
+  // and tile genes are projected back to <= 0 after each step (a fraction of the units or of the
+  // parent tile).
+  static torch::Tensor genes_of_kind(std::initializer_list<int> kinds) {
     torch::Tensor mask =
         torch::zeros({kNumLevels, kCodeGenesPerLevel, kCodeFloatsPerGene}, torch::kBool);
-    mask.select(2, 0).fill_(true);
-    mask.select(2, 2).fill_(true);
+    for (int kind : kinds) mask.select(2, kind).fill_(true);
     return mask.reshape({kCodeSize});
   }
   ~TorchDescent() override {
@@ -499,14 +509,15 @@ class TorchDescent : public CodeDescent {
   }
 
   std::vector<float> codes() const override {
-    const torch::Tensor rows = code_.detach().contiguous();
+    const torch::Tensor rows = effective_codes().detach().contiguous();
     return {rows.data_ptr<float>(), rows.data_ptr<float>() + rows.numel()};
   }
 
   DescentPrices price(const std::vector<float>& decoded) override {
     const torch::Tensor decoded_rows = rows_tensor(decoded, kCodeSize);
+    const torch::Tensor rows = effective_codes();
     const torch::Tensor log_predicted =
-        model_.predict_log(context_, code_ + (decoded_rows - code_).detach());
+        model_.predict_log(context_, rows + (decoded_rows - rows).detach());
     log_value_ = log_objective(log_predicted, reference_, objective_);
     torch::NoGradGuard no_grad;
     DescentPrices prices;
@@ -521,14 +532,30 @@ class TorchDescent : public CodeDescent {
   }
 
   void step() override {
-    const CodeGeometry geometry = code_geometry(context_, code_);
-    const torch::Tensor loss =
-        (log_value_ + penalty_weight_ * legality_penalty(geometry, capacity_)).sum();
+    const torch::Tensor rows = effective_codes();
+    const torch::Tensor penalty = legality_penalty(code_geometry(context_, rows), capacity_);
+    torch::Tensor loss;
+    if (shared_) {
+      const torch::Tensor shape_objective =
+          torch::zeros({shape_code_.size(0)})
+              .index_add(0, code_of_row_, row_weight_ * log_value_.exp());
+      loss = shape_objective.log().sum() + penalty_weight_ * (row_weight_ * penalty).sum();
+    } else {
+      loss = (log_value_ + penalty_weight_ * penalty).sum();
+    }
     optimizer_.zero_grad();
     loss.backward();
     optimizer_.step();
     torch::NoGradGuard no_grad;
     code_.masked_fill_(fraction_mask_.unsqueeze(0) & (code_ > 0), 0.0f);
+    if (shared_) shape_code_.masked_fill_(fraction_mask_.unsqueeze(0) & (shape_code_ > 0), 0.0f);
+  }
+
+ private:
+  torch::Tensor effective_codes() const {
+    if (!shared_) return code_;
+    return torch::where(shape_genes_.unsqueeze(0), shape_code_.index_select(0, code_of_row_),
+                        code_);
   }
 
  private:
@@ -538,8 +565,11 @@ class TorchDescent : public CodeDescent {
   Objective objective_;
   double penalty_weight_;
   torch::Tensor context_, reference_, capacity_, code_;
+  bool shared_;  // rows share shapes
+  torch::Tensor shape_code_;
   torch::optim::Adam optimizer_;
   torch::Tensor fraction_mask_, log_value_;
+  torch::Tensor code_of_row_, row_weight_, shape_genes_;
 };
 
 std::unique_ptr<CodeDescent> TorchModel::descend(const DescentProblem& problem) {

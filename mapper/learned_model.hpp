@@ -79,6 +79,15 @@ struct DescentProblem {
   Objective objective;
   double learning_rate = 0.05;
   double penalty_weight = 4;
+  // One dataflow shape shared by rows (a whole network's layers): when `code_of_row` is set,
+  // every row takes its spatial-share and priority genes (its spatial maps and loop orders) from
+  // the shape `code_of_row` names in `shape_code` (shapes x kCodeSize), and keeps its own tile
+  // genes (the tiles of its layer). A shape's loss is the log of its rows' objectives summed with
+  // `row_weight`, so a layer counts as often as it occurs; each row's legality penalty counts
+  // with its weight.
+  std::vector<int64_t> code_of_row;
+  std::vector<float> row_weight;
+  std::vector<float> shape_code;
 };
 
 struct DescentPrices {
@@ -91,7 +100,7 @@ struct DescentPrices {
 class CodeDescent {
  public:
   virtual ~CodeDescent() = default;
-  // The relaxed codes now, rows x kCodeSize.
+  // The relaxed codes now, rows x kCodeSize (with a shape's genes in place).
   virtual std::vector<float> codes() const = 0;
   // Prices `decoded` (the current codes decoded to legal dataflows, rows x kCodeSize) as a
   // straight-through estimator: the values are the decoded ones', the gradient flows to the codes.

@@ -9,7 +9,9 @@
 
 #include "arch/arch_spec.hpp"
 #include "dataflow/dataflow.hpp"
+#include "mapper/dataflow_code.hpp"
 #include "mapper/objective.hpp"
+#include "mapper/per_network.hpp"
 #include "mapper/predictor.hpp"
 #include "workloads/layer.hpp"
 
@@ -60,6 +62,40 @@ std::vector<PropagationOutcome> propagate(Predictor& predictor,
                                           const std::vector<PropagationProblem>& problems,
                                           const Objective& objective,
                                           const PropagationOptions& options);
+
+// Best predicted objective first; ties keep their order.
+void sort_by_prediction(std::vector<Candidate>& candidates);
+
+// A start of per-network propagation: the shape's genes (spatial shares and priorities: what a
+// fixed-dataflow chip keeps for every layer) and each layer's own code, whose tile genes are that
+// layer's tiles.
+struct ShapeStart {
+  CodeVector shape;
+  std::vector<CodeVector> layer_codes;  // per layer of the problem
+};
+// `dataflows` (one per layer) as a start; the shape's genes come from layer `representative`.
+ShapeStart shape_start(const NetworkProblem& problem, const ArchSpec& arch,
+                       const std::vector<Dataflow>& dataflows, size_t representative);
+
+// One dataflow per layer of the network, all from one shape, and what the predictor says of them.
+struct ShapeCandidate {
+  std::vector<Dataflow> layer_dataflows;
+  double predicted_cycles = 0;  // the network's: every layer counted as often as it occurs
+  double predicted_energy_pj = 0;
+  double predicted_objective = 0;  // network_objective
+  int found_at_step = 0;
+};
+
+// Per-network propagation: every start's shape genes are shared by all the network's layers, each
+// of which keeps its own tile genes, and the codes descend the network objective of the
+// predictions (the gradient reaches a shape's genes from all its layers). Each row decodes on its
+// layer, so the layers of one candidate share spatial maps and loop orders (a fan-out shrinks
+// only where a layer has fewer sub-tiles). Candidates are distinct, best predicted first.
+std::vector<ShapeCandidate> propagate_shapes(Predictor& predictor, const NetworkProblem& problem,
+                                             const ArchSpec& arch,
+                                             const std::vector<ShapeStart>& starts,
+                                             const Objective& objective,
+                                             const PropagationOptions& options);
 
 // The predictor's cycles and energy for legal dataflows of one layer, [cycles, energy pJ] each.
 std::vector<std::array<double, kNumTargets>> predict_dataflows(
