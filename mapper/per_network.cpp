@@ -1,10 +1,28 @@
 #include "mapper/per_network.hpp"
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 #include "dataflow/repair.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
+
+DistinctLayers distinct_layers(const std::vector<Layer>& layers) {
+  DistinctLayers distinct;
+  std::map<std::string, std::size_t> first_of_nest;
+  for (const Layer& layer : layers) {
+    const auto [entry, is_new] =
+        first_of_nest.emplace(loop_nest_key(layer), distinct.layers.size());
+    if (is_new)
+      distinct.layers.push_back(layer);
+    else
+      distinct.layers[entry->second].count += layer.count;
+    distinct.of_layer.push_back(entry->second);
+  }
+  return distinct;
+}
 
 NetworkProblem make_network_problem(const std::vector<Layer>& distinct_layers, const ArchSpec& arch,
                                     const Objective& objective) {

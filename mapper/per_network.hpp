@@ -17,6 +17,14 @@
 
 namespace dcp {
 
+// A network's layers merged by loop nest (loop_nest_key): the first layer of each nest, its
+// count the nest's total, and where each layer went; what make_network_problem takes.
+struct DistinctLayers {
+  std::vector<Layer> layers;
+  std::vector<std::size_t> of_layer;  // per layer of the network, its entry in `layers`
+};
+DistinctLayers distinct_layers(const std::vector<Layer>& layers);
+
 // The distinct layers of a network (each with its `count`) and their fixed baselines.
 struct NetworkProblem {
   std::vector<Layer> layers;

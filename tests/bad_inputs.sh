@@ -76,6 +76,9 @@ bad "--shots" -- transfer --predictor mapper/predictors/eyeriss.pt --arch arch/p
 bad "is a directory" -- transfer --predictor mapper/predictors/eyeriss.pt --arch arch/presets/edge.yaml --layer "$layer" --out "$work"
 bad "--method" -- search --method annealing --arch "$eyeriss" --layer "$layer"
 bad "--budget" -- search --budget 0 --arch "$eyeriss" --layer "$layer"
+bad "--per-network: cannot be combined with --layer" -- search --per-network --arch "$eyeriss" --layer "$layer"
+bad "--per-network: cannot be combined with --random-layers" -- search --per-network --arch "$eyeriss" --random-layers 2
+bad "--per-network: cannot be combined with --method exhaustive" -- search --per-network --method exhaustive --arch "$eyeriss" --network "$small"
 bad "dcp map --out" -- report "$work/nosuch" --out "$work/report"
 bad "random.bin" -- import "$work/random.bin" --out "$work/net.yaml"
 bad "is a directory" -- import tests/data/tiny_net.onnx --out "$work"

@@ -1,5 +1,5 @@
 // The search baselines: GA determinism and progress, budgets, legality of every simulated
-// dataflow, and exhaustive search as the optimum of its space.
+// dataflow, exhaustive search as the optimum of its space, and the per-network searches' shapes.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
@@ -8,6 +8,7 @@
 #include "common/input_error.hpp"
 #include "dataflow/fixed_dataflows.hpp"
 #include "dataflow/random_dataflow.hpp"
+#include "mapper/network_search.hpp"
 #include "mapper/search.hpp"
 #include "test_support.hpp"
 
@@ -199,6 +200,68 @@ TEST_CASE("exhaustive search refuses a big layer in one line") {
     CHECK(message.find("conv: exhaustive search: more than 20000 candidate dataflows") == 0);
     CHECK(message.find("search by GA or at random") != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+// Three small layers (conv, depthwise conv, gemm) as one network.
+NetworkProblem small_network() {
+  return make_network_problem(load_network("tests/data/sweep_layers.yaml").layers, eyeriss(),
+                              edp());
+}
+
+TEST_CASE("per-network GA reports its best shape as simulate_shape scores it, deterministically") {
+  const NetworkProblem problem = small_network();
+  SearchOptions options = options_with_budget(30);
+  require_legal_on_simulate(options, problem.envelope, eyeriss());
+  int64_t last_progress = 0;
+  options.on_progress = [&](int64_t calls) { last_progress = calls; };
+  const NetworkSearchResult first = search_network_ga(problem, eyeriss(), edp(), options);
+  const NetworkSearchResult second = search_network_ga(problem, eyeriss(), edp(), options);
+  CHECK(first.best.shape == second.best.shape);
+  CHECK(first.best_by_shape == second.best_by_shape);
+
+  CHECK(first.shapes <= 30);
+  CHECK(first.simulator_calls == first.shapes * 3);
+  CHECK(last_progress == first.simulator_calls);
+  CHECK(std::is_sorted(first.best_by_shape.rbegin(), first.best_by_shape.rend()));
+  CHECK(first.best.objective == first.best_by_shape.back());
+  CHECK(first.best_by_generation.back() == first.best.objective);
+  const ShapeRun again = simulate_shape(problem, eyeriss(), edp(), first.best.shape);
+  CHECK(again.objective == first.best.objective);
+  CHECK(again.cost.cycles == first.best.cost.cycles);
+  CHECK(again.fitted == first.best.fitted);
+
+  const NetworkSearchResult random = search_network_random(problem, eyeriss(), edp(), options);
+  CHECK(random.shapes <= 30);
+  CHECK(simulate_shape(problem, eyeriss(), edp(), random.best.shape).objective ==
+        random.best.objective);
+}
+
+TEST_CASE("a network's layers of one loop nest merge into one, their counts summed") {
+  std::vector<Layer> layers = load_network("tests/data/sweep_layers.yaml").layers;
+  layers.insert(layers.begin() + 1, layers.front());
+  layers[1].name = "conv again";
+  layers[1].count = 3;
+  const DistinctLayers distinct = distinct_layers(layers);
+  REQUIRE(distinct.layers.size() == 3);
+  CHECK(distinct.layers[0].name == "conv");
+  CHECK(distinct.layers[0].count == 4);
+  CHECK(distinct.of_layer == std::vector<std::size_t>{0, 0, 1, 2});
+}
+
+TEST_CASE("the fixed dataflows over a network sum their per-layer runs") {
+  const NetworkProblem problem = small_network();
+  const std::vector<NetworkRun> fixed = fixed_dataflows_over_network(problem, edp());
+  const NetworkRun per_layer = best_fixed_per_layer(problem, edp());
+  REQUIRE(fixed.size() == fixed_dataflow_names().size());
+  for (std::size_t f = 0; f < fixed.size(); ++f) {
+    CHECK(fixed[f].name == fixed_dataflow_names()[f]);
+    double cycles = 0;
+    for (std::size_t l = 0; l < problem.layers.size(); ++l)
+      cycles += static_cast<double>(problem.fixed[l].runs[f].result.cycles);
+    CHECK(fixed[f].cost.cycles == cycles);
+    // Every layer's best fixed dataflow is at least as good as any one dataflow for all of them.
+    CHECK(per_layer.objective <= fixed[f].objective);
   }
 }
 
