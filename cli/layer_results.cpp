@@ -45,9 +45,7 @@ std::string file_stem(const std::string& layer_name) {
 
 void write_layer_dataflows(const std::string& out_dir, const std::vector<Layer>& layers,
                            const std::vector<Dataflow>& dataflows) {
-  std::error_code error;
-  std::filesystem::create_directories(out_dir, error);
-  if (error) throw InputError(out_dir, "--out", "cannot create directory: " + error.message());
+  create_output_directory(out_dir, "--out");
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::string stem = (std::filesystem::path(out_dir) / file_stem(layers[i].name)).string();
     write_output(stem + ".yaml", "--out", dataflow_to_yaml(dataflows[i]));

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -24,7 +23,6 @@
 #include "mapper/dcp_map.hpp"
 #include "mapper/network_totals.hpp"
 #include "sim/result_json.hpp"
-#include "workloads/layer_identity.hpp"
 
 namespace dcp::cli {
 namespace {
@@ -77,13 +75,10 @@ NetworkMapping map_network(const MapCommandOptions& options, Predictor& predicto
                            const std::vector<Layer>& layers) {
   NetworkMapping network;
   network.layers = layers;
-  std::map<std::string, size_t> first_of_shape;
-  std::vector<Layer> distinct;
-  for (const Layer& layer : layers) {
-    const auto [entry, is_new] = first_of_shape.emplace(loop_nest_key(layer), distinct.size());
-    if (is_new) distinct.push_back(layer);
-    network.mapping_of_layer.push_back(entry->second);
-  }
+  // Each distinct layer's count is its loop nest's total, for --per-network's score.
+  const DistinctLayers distinct_nests = distinct_layers(layers);
+  const std::vector<Layer>& distinct = distinct_nests.layers;
+  network.mapping_of_layer = distinct_nests.of_layer;
   const int64_t mappings_per_layer = options.pareto ? options.pareto_points : 1;
   const int64_t planned_calls =
       static_cast<int64_t>(distinct.size()) * mappings_per_layer *
@@ -328,16 +323,13 @@ nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& ar
   return report;
 }
 
-// The distinct layers, each counted as often as its loop nest occurs, and their baselines.
+// The distinct layers (counted as often as their loop nests occur) and their baselines.
 NetworkProblem network_problem(const NetworkMapping& network) {
   NetworkProblem problem;
   for (const LayerMapping& mapping : network.mappings) {
     problem.layers.push_back(mapping.layer);
-    problem.layers.back().count = 0;
     problem.fixed.push_back(mapping.fixed);
   }
-  for (size_t i = 0; i < network.layers.size(); ++i)
-    problem.layers[network.mapping_of_layer[i]].count += network.layers[i].count;
   problem.envelope = network_envelope(problem.layers);
   return problem;
 }
@@ -353,16 +345,13 @@ PerNetworkReport map_per_network(const MapCommandOptions& options, Predictor& pr
                                  const NetworkMapping& network) {
   PerNetworkReport report;
   report.problem = network_problem(network);
-  // The per-layer winners are shapes too: each may suit the other layers.
-  std::vector<Dataflow> per_layer_winners;
-  for (const LayerMapping& mapping : network.mappings) per_layer_winners.push_back(mapping.best);
   const int64_t planned_calls =
       static_cast<int64_t>(report.problem.layers.size()) * options.map.verify_top_k;
   const auto start = std::chrono::steady_clock::now();
   Progress progress("one shape for the network (simulator calls)", planned_calls,
                     options.quiet || options.json);
   report.shape = map_network_shape(predictor, report.problem, arch, objective, options.map,
-                                   per_layer_winners, [&] { progress.advance(); });
+                                   network.mappings, [&] { progress.advance(); });
   report.shape.best.shape.name =
       report.shape.best_is_fixed ? report.shape.best.shape.name : "dcp_network_shape";
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -374,8 +363,7 @@ PerNetworkReport map_per_network(const MapCommandOptions& options, Predictor& pr
 // layer occurrence.
 struct PerNetworkRow {
   std::string method;
-  NetworkCost cost;
-  double score = 0;
+  ShapeRun run;
   int64_t calls = 0;
 };
 
@@ -383,32 +371,20 @@ std::vector<PerNetworkRow> per_network_rows(const PerNetworkReport& report,
                                             const NetworkMapping& network,
                                             const Objective& objective) {
   const NetworkProblem& problem = report.problem;
-  double occurrences = 0;
-  for (const Layer& layer : problem.layers) occurrences += static_cast<double>(layer.count);
-  const auto row = [&](const std::string& method, const std::vector<Result>& results,
-                       int64_t calls) {
-    PerNetworkRow built{method, {}, 0, calls};
-    std::vector<double> cycles, energy_pj;
-    for (size_t l = 0; l < problem.layers.size(); ++l) {
-      built.cost.add(problem.layers[l].count, results[l]);
-      cycles.push_back(static_cast<double>(results[l].cycles));
-      energy_pj.push_back(results[l].total_energy_pj);
-    }
-    built.score = network_objective(problem, objective, cycles, energy_pj) / occurrences;
-    return built;
-  };
-  std::vector<Result> dcp_per_layer, fixed_per_layer;
+  std::vector<Dataflow> dcp_dataflows;
+  std::vector<Result> dcp_results;
   int64_t per_layer_calls = 0;
   for (const LayerMapping& mapping : network.mappings) {
-    dcp_per_layer.push_back(mapping.best_result);
-    fixed_per_layer.push_back(mapping.fixed.best_run().result);
+    dcp_dataflows.push_back(mapping.best);
+    dcp_results.push_back(mapping.best_result);
     per_layer_calls += mapping.simulator_calls;
   }
   const ShapeRun& best_fixed = report.shape.fixed[report.shape.best_fixed];
-  return {row("dcp, one shape", report.shape.best.results, report.shape.simulator_calls),
-          row("fixed, one dataflow (" + best_fixed.shape.name + ")", best_fixed.results, 0),
-          row("dcp, per layer", dcp_per_layer, per_layer_calls),
-          row("fixed, best per layer", fixed_per_layer, 0)};
+  return {{"dcp, one shape", report.shape.best, report.shape.simulator_calls},
+          {"fixed, one dataflow (" + best_fixed.shape.name + ")", best_fixed, 0},
+          {"dcp, per layer", scored_run(problem, objective, {}, dcp_dataflows, dcp_results),
+           per_layer_calls},
+          {"fixed, best per layer", best_fixed_per_layer(problem, objective), 0}};
 }
 
 void print_per_network(const std::vector<PerNetworkRow>& rows, const PerNetworkReport& report) {
@@ -417,9 +393,10 @@ void print_per_network(const std::vector<PerNetworkRow>& rows, const PerNetworkR
             << format_fixed(report.seconds, 1) << " s\n";
   Table table({"method", "sim_calls", "cycles", "energy_uJ", "EDP_cycle_uJ", "score"});
   for (const PerNetworkRow& row : rows)
-    table.add_row({row.method, std::to_string(row.calls), format_fixed(row.cost.cycles, 0),
-                   energy_uj(row.cost.energy_pj), edp_text(row.cost.cycles, row.cost.energy_pj),
-                   format_fixed(row.score, 3)});
+    table.add_row({row.method, std::to_string(row.calls), format_fixed(row.run.cost.cycles, 0),
+                   energy_uj(row.run.cost.energy_pj),
+                   edp_text(row.run.cost.cycles, row.run.cost.energy_pj),
+                   format_fixed(row.run.objective, 3)});
   table.print(std::cout);
 }
 
@@ -429,10 +406,10 @@ nlohmann::json per_network_json(const std::vector<PerNetworkRow>& rows,
   for (const PerNetworkRow& row : rows)
     methods.push_back({{"method", row.method},
                        {"simulator_calls", row.calls},
-                       {"cycles", row.cost.cycles},
-                       {"energy_pj", row.cost.energy_pj},
-                       {"edp", row.cost.edp()},
-                       {"score", row.score}});
+                       {"cycles", row.run.cost.cycles},
+                       {"energy_pj", row.run.cost.energy_pj},
+                       {"edp", row.run.cost.edp()},
+                       {"score", row.run.objective}});
   nlohmann::json verified = nlohmann::json::array();
   for (const ShapeRun& run : report.shape.verified)
     verified.push_back({{"score", run.objective},

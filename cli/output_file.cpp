@@ -70,4 +70,10 @@ void write_output(const std::string& path, const std::string& option, const std:
   if (!file) throw InputError(path, option, "cannot write file");
 }
 
+void create_output_directory(const std::string& path, const std::string& option) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) throw InputError(path, option, "cannot create directory: " + error.message());
+}
+
 }  // namespace dcp::cli

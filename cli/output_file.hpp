@@ -15,5 +15,7 @@ const CLI::Validator& output_directory();
 // Writes `text` to `path`, or to stdout when `path` is empty. A file that cannot be written is
 // an InputError naming it and `option`.
 void write_output(const std::string& path, const std::string& option, const std::string& text);
+// Creates `path` and its parents; failing is an InputError naming it and `option`.
+void create_output_directory(const std::string& path, const std::string& option);
 
 }  // namespace dcp::cli

@@ -15,7 +15,9 @@
 #include "cli/progress.hpp"
 #include "cli/table.hpp"
 #include "common/input_error.hpp"
+#include "mapper/network_search.hpp"
 #include "mapper/network_totals.hpp"
+#include "mapper/per_network.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/search.hpp"
 #include "mapper/search_recorder.hpp"
@@ -37,6 +39,7 @@ struct SearchCommandOptions {
   int64_t random_layers = 0;
   std::string out_dir;
   std::string record_path;
+  bool per_network = false;
   bool json = false;
   bool quiet = false;
 };
@@ -174,13 +177,18 @@ void print_table(const SearchCommandOptions& options, const std::vector<LayerSea
   table.print(out);
 }
 
+// Each fixed dataflow's objective and EDP on a layer, by name.
+nlohmann::json fixed_runs_json(const FixedBaseline& baseline) {
+  nlohmann::json fixed = nlohmann::json::object();
+  for (const FixedRun& run : baseline.runs)
+    fixed[run.dataflow.name] = {{"objective", run.objective}, {"edp", run.result.edp()}};
+  return fixed;
+}
+
 nlohmann::json searches_to_json(const SearchCommandOptions& options, const ArchSpec& arch,
                                 const std::vector<LayerSearch>& searches) {
   nlohmann::json layers = nlohmann::json::array();
   for (const LayerSearch& entry : searches) {
-    nlohmann::json fixed = nlohmann::json::object();
-    for (const FixedRun& run : entry.baseline.runs)
-      fixed[run.dataflow.name] = {{"objective", run.objective}, {"edp", run.result.edp()}};
     layers.push_back({{"layer", entry.layer.name},
                       {"count", entry.layer.count},
                       {"reused_from", entry.reused_from},
@@ -189,7 +197,7 @@ nlohmann::json searches_to_json(const SearchCommandOptions& options, const ArchS
                       {"objective", entry.search.best_objective},
                       {"best_fixed", entry.best_fixed().dataflow.name},
                       {"gain", entry.gain()},
-                      {"fixed", fixed},
+                      {"fixed", fixed_runs_json(entry.baseline)},
                       {"best_by_generation", entry.search.best_by_generation},
                       {"dataflow", dataflow_to_yaml(entry.search.best)},
                       {"result", result_to_json(entry.search.best_result)}});
@@ -203,6 +211,165 @@ nlohmann::json searches_to_json(const SearchCommandOptions& options, const ArchS
   return output;
 }
 
+// --per-network: one shape searched for every layer of the network, against the fixed dataflows
+// over the same network.
+struct NetworkShapeSearch {
+  std::vector<Layer> layers;  // the model's, in order
+  DistinctLayers distinct;    // one layer per loop nest, its count the nest's total
+  NetworkProblem problem;     // on the distinct layers
+  NetworkSearchResult search;
+  std::vector<ShapeRun> fixed;  // each fixed dataflow over the whole network
+  size_t best_fixed = 0;        // the one with the lowest score
+  ShapeRun per_layer_fixed;     // every layer under its own best fixed dataflow
+};
+
+NetworkShapeSearch search_network_shape(const SearchCommandOptions& options,
+                                        const std::vector<Layer>& layers, const ArchSpec& arch,
+                                        const Objective& objective) {
+  NetworkShapeSearch network;
+  network.layers = layers;
+  network.distinct = distinct_layers(layers);
+  network.problem = make_network_problem(network.distinct.layers, arch, objective);
+  network.fixed = fixed_dataflows_over_network(network.problem, objective);
+  network.best_fixed = best_run(network.fixed);
+  network.per_layer_fixed = best_fixed_per_layer(network.problem, objective);
+
+  const auto layer_count = static_cast<int64_t>(network.distinct.layers.size());
+  Progress progress("searching (simulator calls)", options.budget * layer_count,
+                    options.quiet || options.json);
+  SearchOptions search_options;
+  search_options.budget = options.budget;
+  search_options.seed = options.seed;
+  int64_t reported = 0;
+  search_options.on_progress = [&](int64_t calls) {
+    progress.advance(calls - reported);
+    reported = calls;
+  };
+  network.search = options.method == "ga"
+                       ? search_network_ga(network.problem, arch, objective, search_options)
+                       : search_network_random(network.problem, arch, objective, search_options);
+  progress.advance(options.budget * layer_count - reported);
+  name_shape(
+      network.search.best,
+      options.method + "_" + file_stem(std::filesystem::path(options.layers.network_path).stem()));
+  return network;
+}
+
+void print_network_table(const SearchCommandOptions& options, const NetworkShapeSearch& network,
+                         std::ostream& out) {
+  const NetworkSearchResult& search = network.search;
+  Table table({"dataflow", "cycles", "energy_uJ", "EDP_cycle_uJ", "score"});
+  const auto add_row = [&](const std::string& label, const NetworkCost& cost, double score) {
+    table.add_row({label, format_fixed(cost.cycles, 0), energy_uj(cost.energy_pj),
+                   format_number(cost.edp() * 1e-6), format_fixed(score, 3)});
+  };
+  add_row(search.best.shape.name + " (one shape)", search.best.cost, search.best.objective);
+  const ShapeRun& fixed = network.fixed[network.best_fixed];
+  add_row(fixed.shape.name + " (best fixed)", fixed.cost, fixed.objective);
+  add_row(network.per_layer_fixed.shape.name, network.per_layer_fixed.cost,
+          network.per_layer_fixed.objective);
+  out << "objective " << options.objective << "; one " << options.method << " shape for "
+      << network.layers.size() << " layers; score = mean over layer occurrences of the "
+      << "objective / the layer's best fixed (lower is better)\n";
+  table.print(out);
+  out << "simulator calls: " << search.simulator_calls << " (" << search.shapes << " shapes x "
+      << network.problem.layers.size() << " distinct layers); "
+      << format_fixed(search.wall_seconds, 2) << " s\n";
+}
+
+nlohmann::json network_run_json(const ShapeRun& run) {
+  return {{"name", run.shape.name},
+          {"objective", run.objective},
+          {"cycles", run.cost.cycles},
+          {"energy_pj", run.cost.energy_pj},
+          {"edp", run.cost.edp()}};
+}
+
+// Per model layer as the per-layer search writes them, so that `dcp report` reads both alike.
+nlohmann::json network_search_to_json(const SearchCommandOptions& options, const ArchSpec& arch,
+                                      const Objective& objective,
+                                      const NetworkShapeSearch& network) {
+  const NetworkSearchResult& search = network.search;
+  nlohmann::json layers = nlohmann::json::array();
+  NetworkTotals totals;
+  for (size_t i = 0; i < network.layers.size(); ++i) {
+    const size_t l = network.distinct.of_layer[i];
+    const FixedBaseline& baseline = network.problem.fixed[l];
+    const Result& result = search.best.results[l];
+    const double layer_objective =
+        objective_value(objective, static_cast<double>(result.cycles), result.total_energy_pj,
+                        baseline.reference_cycles, baseline.reference_energy_pj);
+    const double gain = baseline.best_run().objective / layer_objective;
+    totals.add_layer(network.layers[i].count, result, baseline.best_run().result, gain);
+    layers.push_back({{"layer", network.layers[i].name},
+                      {"count", network.layers[i].count},
+                      {"objective", layer_objective},
+                      {"best_fixed", baseline.best_run().dataflow.name},
+                      {"gain", gain},
+                      {"fixed", fixed_runs_json(baseline)},
+                      {"dataflow", dataflow_to_yaml(search.best.fitted[l])},
+                      {"result", result_to_json(result)}});
+  }
+  totals.calls = search.simulator_calls;
+  nlohmann::json fixed = nlohmann::json::array();
+  for (const ShapeRun& run : network.fixed) fixed.push_back(network_run_json(run));
+  nlohmann::json output = {{"arch", arch.name},
+                           {"method", options.method},
+                           {"per_network", true},
+                           {"objective", options.objective},
+                           {"budget", options.budget},
+                           {"seed", options.seed},
+                           {"shape_name", search.best.shape.name},
+                           {"shape", dataflow_to_yaml(search.best.shape)},
+                           {"score", search.best.objective},
+                           {"best_by_generation", search.best_by_generation},
+                           {"fixed_over_network", fixed},
+                           {"best_fixed", network.fixed[network.best_fixed].shape.name},
+                           {"per_layer_fixed", network_run_json(network.per_layer_fixed)},
+                           {"layers", layers}};
+  output["totals"] = totals.to_json();
+  output["totals"]["shapes"] = search.shapes;
+  output["totals"]["wall_seconds"] = search.wall_seconds;
+  return output;
+}
+
+// Flags that choose layers one by one, or search without a budget, have no per-network meaning.
+void check_per_network_flags(const SearchCommandOptions& options) {
+  const auto refuse = [](const std::string& flag, const std::string& why) {
+    throw InputError("--per-network", "", "cannot be combined with " + flag + " (" + why + ")",
+                     "--per-network --network MODEL.yaml --method ga|random");
+  };
+  if (!options.layers.layer_reference.empty())
+    refuse("--layer", "one shape is searched for a whole --network");
+  if (options.random_layers > 0)
+    refuse("--random-layers", "one shape is searched for a whole --network");
+  if (options.method == "exhaustive")
+    refuse("--method exhaustive", "its space is a layer's, not a shape's");
+  if (!options.record_path.empty()) refuse("--record-traces", "it records per-layer searches");
+  if (options.layers.network_path.empty())
+    throw InputError("--per-network", "", "needs --network", "--network MODEL.yaml");
+}
+
+void run_network_search(const SearchCommandOptions& options, const ArchSpec& arch,
+                        const Objective& objective) {
+  const std::vector<Layer> layers = load_layers("dcp search --per-network", options.layers);
+  const NetworkShapeSearch network = search_network_shape(options, layers, arch, objective);
+  const nlohmann::json report = network_search_to_json(options, arch, objective, network);
+  if (!options.out_dir.empty()) {
+    create_output_directory(options.out_dir, "--out");
+    const std::filesystem::path out_dir(options.out_dir);
+    // The shape is a template: `dcp simulate --network` fits it to every layer as the search did.
+    write_output((out_dir / (network.search.best.shape.name + ".yaml")).string(), "--out",
+                 dataflow_to_yaml(network.search.best.shape));
+    write_output((out_dir / ("search_" + options.method + "_per_network.json")).string(), "--out",
+                 report.dump(2) + "\n");
+  }
+  if (options.json)
+    std::cout << report.dump(2) << "\n";
+  else
+    print_network_table(options, network, std::cout);
+}
+
 void run_search(const SearchCommandOptions& options) {
   if (options.method != "ga" && options.method != "random" && options.method != "exhaustive")
     throw InputError("--method", "", "unknown method '" + options.method + "'", kMethods);
@@ -212,8 +379,13 @@ void run_search(const SearchCommandOptions& options) {
   if (options.max_candidates < 1)
     throw InputError("--max-candidates", "", std::to_string(options.max_candidates) + " is below 1",
                      ">= 1");
+  if (options.per_network) check_per_network_flags(options);
   const Objective objective = parse_objective(options.objective, "--objective");
   const ArchSpec arch = load_arch(options.layers.arch_path);
+  if (options.per_network) {
+    run_network_search(options, arch, objective);
+    return;
+  }
   const std::vector<Layer> layers = options.random_layers > 0 &&
                                             options.layers.layer_reference.empty() &&
                                             options.layers.network_path.empty()
@@ -263,8 +435,12 @@ void add_search_command(CLI::App& app) {
       ->check(output_file());
   command
       ->add_option("--out", options->out_dir,
-                   "Directory for each layer's best dataflow (YAML and MAESTRO .m)")
+                   "Directory for each layer's best dataflow (YAML and MAESTRO .m), or with "
+                   "--per-network the shape's YAML")
       ->check(output_directory());
+  command->add_flag("--per-network", options->per_network,
+                    "Search one dataflow shape for every layer of --network (ga, random; "
+                    "--budget counts shapes, each one simulator call per distinct layer)");
   command->add_flag("--json", options->json, "Machine-readable output");
   command->add_flag("--quiet", options->quiet, "No progress line");
   command->callback([options] { run_search(*options); });

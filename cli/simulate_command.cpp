@@ -41,12 +41,12 @@ void write_text_file(const std::string& path, const std::string& option, const s
   if (!file) throw InputError(path, option, "cannot write file");
 }
 
-// A dataflow file maps one layer as written; over a network it is a template whose tiles the
-// repair fits to each layer.
+// A dataflow file maps one layer as written; over a network it is a chip design whose spatial
+// maps and loop orders every layer keeps, its tiles fitted to each layer (fit_structure).
 Dataflow dataflow_for_layer(const DataflowSpec& spec, bool single_layer, const Layer& layer,
                             const ArchSpec& arch) {
   if (!spec.is_file || single_layer) return spec.for_layer(layer, arch);
-  return fit_template(spec.from_file, layer, arch);
+  return fit_structure(spec.from_file, layer, arch);
 }
 
 struct LayerRun {

@@ -202,12 +202,6 @@ void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflo
   } while (tied && !(dataflow == before_pass));
 }
 
-Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch) {
-  Dataflow fitted = shape;
-  repair_dataflow(layer, arch, fitted);
-  return fitted;
-}
-
 Dataflow fit_structure(const Dataflow& shape, const Layer& layer, const ArchSpec& arch) {
   Dataflow fitted = shape;
   DimArray tile = layer.dims();

@@ -28,15 +28,11 @@ using ShrinkLast = std::array<std::array<bool, kNumDims>, kNumLevels>;
 void repair_dataflow(const Layer& layer, const ArchSpec& arch, Dataflow& dataflow,
                      const ShrinkLast& shrink_last = {});
 
-// A dataflow shape (spatial dims and fan-outs, axis bindings, loop orders, tiles) fitted to
-// `layer`: tiles clamped into the layer and every fan-out to its sub-tiles, then repaired. This
-// is how one fixed-dataflow chip design is scored over a whole network.
-Dataflow fit_template(const Dataflow& shape, const Layer& layer, const ArchSpec& arch);
-
 // What a fixed-dataflow chip keeps from one layer to the next, `shape`'s spatial maps (dims,
 // fan-outs, axes) and loop orders, on `layer`, with the tiles its compiler would pick as the
 // fixed dataflows pick theirs: as large as nesting allows, each spatial split feeding exactly its
-// fan-out, then repaired to fit the buffers.
+// fan-out, then repaired to fit the buffers. This is how one fixed-dataflow chip design is
+// scored over a whole network (`dcp simulate --network --dataflow FILE`, per-network search).
 Dataflow fit_structure(const Dataflow& shape, const Layer& layer, const ArchSpec& arch);
 
 }  // namespace dcp

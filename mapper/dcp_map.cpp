@@ -305,22 +305,6 @@ std::vector<FrontPoint> front_points(const LayerMapping& pooled,
   return front;
 }
 
-ShapeRun fixed_shape_run(const NetworkProblem& problem, const Objective& objective, size_t index) {
-  ShapeRun run;
-  run.shape = problem.fixed.front().runs[index].dataflow;
-  std::vector<double> cycles, energy_pj;
-  for (size_t l = 0; l < problem.layers.size(); ++l) {
-    const FixedRun& fixed = problem.fixed[l].runs[index];
-    run.fitted.push_back(fixed.dataflow);
-    run.results.push_back(fixed.result);
-    cycles.push_back(static_cast<double>(fixed.result.cycles));
-    energy_pj.push_back(fixed.result.total_energy_pj);
-    run.cost.add(problem.layers[l].count, fixed.result);
-  }
-  run.objective = network_objective(problem, objective, cycles, energy_pj);
-  return run;
-}
-
 std::vector<const ShapeRun*> best_shapes(const NetworkShapeMapping& mapping, size_t count) {
   std::vector<const ShapeRun*> runs;
   for (const ShapeRun& run : mapping.verified) runs.push_back(&run);
@@ -411,28 +395,45 @@ std::vector<LayerFront> map_layers_pareto(Predictor& predictor, const std::vecto
 NetworkShapeMapping map_network_shape(Predictor& predictor, const NetworkProblem& problem,
                                       const ArchSpec& arch, const Objective& objective,
                                       const MapOptions& options,
-                                      const std::vector<Dataflow>& layer_winners,
+                                      const std::vector<LayerMapping>& per_layer,
                                       const std::function<void()>& on_simulation) {
   NetworkShapeMapping mapping;
   const size_t representative = representative_layer(problem);
   std::vector<TraceRecord> feedback;
   std::vector<ShapeStart> fixed_starts;
-  for (size_t index = 0; index < fixed_dataflow_names().size(); ++index) {
-    mapping.fixed.push_back(fixed_shape_run(problem, objective, index));
-    const ShapeRun& fixed = mapping.fixed.back();
-    if (fixed.objective < mapping.fixed[mapping.best_fixed].objective) mapping.best_fixed = index;
+  mapping.fixed = fixed_dataflows_over_network(problem, objective);
+  mapping.best_fixed = best_run(mapping.fixed);
+  for (const ShapeRun& fixed : mapping.fixed) {
     fixed_starts.push_back(shape_start(problem, arch, fixed.fitted, representative));
     for (size_t l = 0; l < problem.layers.size(); ++l)
       feedback.push_back(
           instance_record(problem.layers[l], arch, fixed.fitted[l], fixed.results[l]));
   }
   mapping.best = mapping.fixed[mapping.best_fixed];
-  // A layer's winner lends every layer its code: tile genes are fractions, meaningful anywhere.
-  for (size_t l = 0; l < layer_winners.size(); ++l) {
-    const CodeVector code =
-        code_to_vector(encode_dataflow(problem.layers[l], arch, layer_winners[l]));
-    fixed_starts.push_back({code, std::vector<CodeVector>(problem.layers.size(), code)});
+  // Each layer's winner lends the shape its loop orders and spatial dims; every layer starts
+  // from its own winner's code (its tiles and fan-out sizes).
+  std::vector<CodeVector> winner_codes;
+  for (size_t l = 0; l < per_layer.size(); ++l)
+    winner_codes.push_back(
+        code_to_vector(encode_dataflow(problem.layers[l], arch, per_layer[l].best)));
+  for (size_t l = 0; l < winner_codes.size(); ++l)
+    fixed_starts.push_back({winner_codes[l], winner_codes, l});
+
+  // Everything simulated on each layer, and the structures it shows, for assembly.
+  std::vector<std::vector<SimulatedDataflow>> pools(problem.layers.size());
+  std::set<Structure> structures;
+  const auto pool = [&](size_t l, const Dataflow& dataflow, const Result& result) {
+    pools[l].push_back({dataflow, result});
+    structures.insert(*shared_structure({dataflow}));
+  };
+  for (size_t l = 0; l < problem.layers.size(); ++l) {
+    for (const FixedRun& run : problem.fixed[l].runs) pool(l, run.dataflow, run.result);
+    if (l < per_layer.size())
+      for (const VerifiedCandidate& verified : per_layer[l].verified)
+        pool(l, verified.candidate.dataflow, verified.simulated);
   }
+  for (const ShapeRun& fixed : mapping.fixed)
+    if (const auto structure = shared_structure(fixed.fitted)) structures.insert(*structure);
 
   Predictor adapted = predictor.clone();
   std::set<std::vector<int64_t>> simulated;
@@ -457,11 +458,22 @@ NetworkShapeMapping map_network_shape(Predictor& predictor, const NetworkProblem
         if (on_simulation) on_simulation();
         feedback.push_back(instance_record(problem.layers[l], arch, run.fitted[l], run.results[l]));
       }
+      for (size_t l = 0; l < problem.layers.size(); ++l) pool(l, run.fitted[l], run.results[l]);
+      if (const auto structure = shared_structure(run.fitted)) structures.insert(*structure);
       if (run.objective < mapping.best.objective) {
         mapping.best = run;
         mapping.best_is_fixed = false;
       }
       mapping.verified.push_back(std::move(run));
+    }
+    // Layers that share a structure may take any of its simulated dataflows: assembling them
+    // costs no simulation, and the assembly starts the next round.
+    const std::optional<ShapeRun> assembled =
+        assemble_best_structure(problem, objective, pools, {structures.begin(), structures.end()});
+    if (assembled && assembled->objective < mapping.best.objective) {
+      mapping.best = *assembled;
+      mapping.best_is_fixed = false;
+      fixed_starts.push_back(shape_start(problem, arch, assembled->fitted, representative));
     }
     if (round + 1 < rounds)
       fine_tune(adapted, feedback, options.fine_tune_steps, options.fine_tune_learning_rate);

@@ -120,16 +120,19 @@ struct NetworkShapeMapping {
   std::vector<ShapeRun> fixed;
   size_t best_fixed = 0;
   std::vector<ShapeRun> verified;  // in the order they were simulated
-  ShapeRun best;                   // a verified shape, or the best fixed one if none beat it
+  ShapeRun best;  // the best verified or assembled network, or the best fixed one if none beat it
   bool best_is_fixed = true;
   int64_t simulator_calls = 0;  // verified shapes x layers (the fixed runs are the baselines')
 };
-// `layer_winners` (per layer, e.g. per-layer DCP's) join the fixed dataflows as starts: each
-// lends its code to every layer.
+// `per_layer` (per-layer DCP's mappings of the same layers, or none) lends its winners as starts
+// (each its loop orders and spatial dims, every layer its own winner's sizes) and its simulated
+// dataflows to assembly: after each round, for every structure seen (shared_structure), each
+// layer takes its best simulated dataflow that fits, and the best assembled network may become
+// `best` without a simulator call.
 NetworkShapeMapping map_network_shape(Predictor& predictor, const NetworkProblem& problem,
                                       const ArchSpec& arch, const Objective& objective,
                                       const MapOptions& options,
-                                      const std::vector<Dataflow>& layer_winners,
+                                      const std::vector<LayerMapping>& per_layer,
                                       const std::function<void()>& on_simulation);
 
 }  // namespace dcp

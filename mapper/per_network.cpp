@@ -1,10 +1,30 @@
 #include "mapper/per_network.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
 
 #include "dataflow/repair.hpp"
+#include "workloads/layer_identity.hpp"
 
 namespace dcp {
+
+DistinctLayers distinct_layers(const std::vector<Layer>& layers) {
+  DistinctLayers distinct;
+  std::map<std::string, std::size_t> first_of_nest;
+  for (const Layer& layer : layers) {
+    const auto [entry, is_new] =
+        first_of_nest.emplace(loop_nest_key(layer), distinct.layers.size());
+    if (is_new)
+      distinct.layers.push_back(layer);
+    else
+      distinct.layers[entry->second].count += layer.count;
+    distinct.of_layer.push_back(entry->second);
+  }
+  return distinct;
+}
 
 Layer network_envelope(const std::vector<Layer>& layers) {
   // Groups would tie K to C, so the envelope has none.
@@ -54,30 +74,38 @@ size_t representative_layer(const NetworkProblem& problem) {
 double network_objective(const NetworkProblem& problem, const Objective& objective,
                          const std::vector<double>& cycles, const std::vector<double>& energy_pj) {
   double sum = 0;
+  double occurrences = 0;
   for (size_t l = 0; l < problem.layers.size(); ++l) {
     const FixedBaseline& fixed = problem.fixed[l];
-    sum += static_cast<double>(problem.layers[l].count) *
-           objective_value(objective, cycles[l], energy_pj[l], fixed.reference_cycles,
-                           fixed.reference_energy_pj);
+    const auto count = static_cast<double>(problem.layers[l].count);
+    sum += count * objective_value(objective, cycles[l], energy_pj[l], fixed.reference_cycles,
+                                   fixed.reference_energy_pj);
+    occurrences += count;
   }
-  return sum;
+  return sum / occurrences;
+}
+
+ShapeRun scored_run(const NetworkProblem& problem, const Objective& objective,
+                    const Dataflow& shape, const std::vector<Dataflow>& layer_dataflows,
+                    const std::vector<Result>& results) {
+  ShapeRun run{shape, layer_dataflows, results, 0, {}};
+  std::vector<double> cycles, energy_pj;
+  for (size_t l = 0; l < problem.layers.size(); ++l) {
+    cycles.push_back(static_cast<double>(results[l].cycles));
+    energy_pj.push_back(results[l].total_energy_pj);
+    run.cost.add(problem.layers[l].count, results[l]);
+  }
+  run.objective = network_objective(problem, objective, cycles, energy_pj);
+  return run;
 }
 
 ShapeRun simulate_layers(const NetworkProblem& problem, const ArchSpec& arch,
                          const Objective& objective, const Dataflow& shape,
                          const std::vector<Dataflow>& layer_dataflows) {
-  ShapeRun run;
-  run.shape = shape;
-  run.fitted = layer_dataflows;
-  std::vector<double> cycles, energy_pj;
-  for (size_t l = 0; l < problem.layers.size(); ++l) {
-    run.results.push_back(evaluate(problem.layers[l], arch, layer_dataflows[l]));
-    cycles.push_back(static_cast<double>(run.results.back().cycles));
-    energy_pj.push_back(run.results.back().total_energy_pj);
-    run.cost.add(problem.layers[l].count, run.results.back());
-  }
-  run.objective = network_objective(problem, objective, cycles, energy_pj);
-  return run;
+  std::vector<Result> results;
+  for (size_t l = 0; l < problem.layers.size(); ++l)
+    results.push_back(evaluate(problem.layers[l], arch, layer_dataflows[l]));
+  return scored_run(problem, objective, shape, layer_dataflows, results);
 }
 
 ShapeRun simulate_shape(const NetworkProblem& problem, const ArchSpec& arch,
@@ -85,6 +113,122 @@ ShapeRun simulate_shape(const NetworkProblem& problem, const ArchSpec& arch,
   std::vector<Dataflow> fitted;
   for (const Layer& layer : problem.layers) fitted.push_back(fit_structure(shape, layer, arch));
   return simulate_layers(problem, arch, objective, shape, fitted);
+}
+
+namespace {
+
+// Each layer's run picked by `pick` from its fixed baseline, as one run over the network.
+ShapeRun fixed_runs_over_network(const NetworkProblem& problem, const Objective& objective,
+                                 const std::function<const FixedRun&(const FixedBaseline&)>& pick,
+                                 Dataflow shape) {
+  std::vector<Dataflow> dataflows;
+  std::vector<Result> results;
+  for (const FixedBaseline& baseline : problem.fixed) {
+    dataflows.push_back(pick(baseline).dataflow);
+    results.push_back(pick(baseline).result);
+  }
+  return scored_run(problem, objective, shape, dataflows, results);
+}
+
+}  // namespace
+
+std::vector<ShapeRun> fixed_dataflows_over_network(const NetworkProblem& problem,
+                                                   const Objective& objective) {
+  std::vector<ShapeRun> runs;
+  for (size_t f = 0; f < problem.fixed.front().runs.size(); ++f)
+    runs.push_back(fixed_runs_over_network(
+        problem, objective,
+        [f](const FixedBaseline& baseline) -> const FixedRun& { return baseline.runs[f]; },
+        problem.fixed.front().runs[f].dataflow));
+  return runs;
+}
+
+size_t best_run(const std::vector<ShapeRun>& runs) {
+  size_t best = 0;
+  for (size_t r = 1; r < runs.size(); ++r)
+    if (runs[r].objective < runs[best].objective) best = r;
+  return best;
+}
+
+ShapeRun best_fixed_per_layer(const NetworkProblem& problem, const Objective& objective) {
+  Dataflow label;
+  label.name = "per-layer best fixed";
+  return fixed_runs_over_network(
+      problem, objective,
+      [](const FixedBaseline& baseline) -> const FixedRun& { return baseline.best_run(); }, label);
+}
+
+bool Structure::operator<(const Structure& other) const {
+  return std::tie(orders, spatial_dims) < std::tie(other.orders, other.spatial_dims);
+}
+
+namespace {
+// Levels from this one in keep one loop order for every layer.
+constexpr int kFirstChipOrderLevel = 1;
+}  // namespace
+
+std::optional<Structure> shared_structure(const std::vector<Dataflow>& layer_dataflows) {
+  Structure structure;
+  for (int level = 0; level < kNumLevels; ++level) {
+    if (level >= kFirstChipOrderLevel)
+      structure.orders[level] = layer_dataflows.front().levels[level].order;
+    for (const Dataflow& dataflow : layer_dataflows) {
+      if (level >= kFirstChipOrderLevel && dataflow.levels[level].order != structure.orders[level])
+        return std::nullopt;
+      for (Dim dim : dataflow.levels[level].spatial_dims())
+        structure.spatial_dims[level] |= 1u << dim_index(dim);
+    }
+  }
+  return structure;
+}
+
+bool fits_structure(const Dataflow& dataflow, const Structure& structure) {
+  for (int level = 0; level < kNumLevels; ++level) {
+    if (level >= kFirstChipOrderLevel && dataflow.levels[level].order != structure.orders[level])
+      return false;
+    for (Dim dim : dataflow.levels[level].spatial_dims())
+      if (!(structure.spatial_dims[level] & (1u << dim_index(dim)))) return false;
+  }
+  return true;
+}
+
+std::optional<ShapeRun> assemble_best_structure(
+    const NetworkProblem& problem, const Objective& objective,
+    const std::vector<std::vector<SimulatedDataflow>>& pools,
+    const std::vector<Structure>& structures) {
+  std::optional<ShapeRun> best;
+  for (const Structure& structure : structures) {
+    std::vector<Dataflow> dataflows;
+    std::vector<Result> results;
+    for (size_t l = 0; l < problem.layers.size(); ++l) {
+      const FixedBaseline& fixed = problem.fixed[l];
+      const SimulatedDataflow* pick = nullptr;
+      double pick_objective = 0;
+      for (const SimulatedDataflow& entry : pools[l]) {
+        if (!fits_structure(entry.dataflow, structure)) continue;
+        const double value = objective_value(objective, static_cast<double>(entry.result.cycles),
+                                             entry.result.total_energy_pj, fixed.reference_cycles,
+                                             fixed.reference_energy_pj);
+        if (!pick || value < pick_objective) {
+          pick = &entry;
+          pick_objective = value;
+        }
+      }
+      if (!pick) break;
+      dataflows.push_back(pick->dataflow);
+      results.push_back(pick->result);
+    }
+    if (dataflows.size() < problem.layers.size()) continue;
+    ShapeRun run = scored_run(problem, objective, dataflows[representative_layer(problem)],
+                              dataflows, results);
+    if (!best || run.objective < best->objective) best = std::move(run);
+  }
+  return best;
+}
+
+void name_shape(ShapeRun& run, const std::string& name) {
+  run.shape.name = name;
+  for (Dataflow& fitted : run.fitted) fitted.name = name;
 }
 
 }  // namespace dcp

@@ -56,6 +56,7 @@ ShapeStart shape_start(const NetworkProblem& problem, const ArchSpec& arch,
     start.layer_codes.push_back(
         code_to_vector(encode_dataflow(problem.layers[l], arch, dataflows[l])));
   start.shape = start.layer_codes[representative];
+  start.spatial_layer = representative;
   return start;
 }
 
@@ -73,7 +74,7 @@ std::vector<ShapeCandidate> propagate_shapes(Predictor& predictor, const Network
   for (int draw = 0; draw < options.random_starts; ++draw) {
     // One random code for every layer: its tile genes are fractions, meaningful on any layer.
     const CodeVector code = code_to_vector(random_code(problem.envelope, arch, rng));
-    all_starts.push_back({code, std::vector<CodeVector>(layers, code)});
+    all_starts.push_back({code, std::vector<CodeVector>(layers, code), representative});
   }
 
   DescentProblem descent_problem;
@@ -126,11 +127,12 @@ std::vector<ShapeCandidate> propagate_shapes(Predictor& predictor, const Network
         std::copy(first, first + kCodeSize, vector.begin());
         return vector;
       };
-      // The representative layer's spatial dims are the shape's: every layer unrolls those and
-      // only those, each over as many units as its own share asks (at least two where it can).
-      const CodeVector representative_code = row_code(representative);
-      const Dataflow spatial = decode_dataflow(problem.layers[representative], arch,
-                                               code_from_vector(representative_code));
+      // The spatial layer's spatial dims are the shape's: every layer unrolls those and only
+      // those, each over as many units as its own share asks (at least two where it can).
+      const size_t spatial_layer = all_starts[shape].spatial_layer;
+      const CodeVector spatial_code = row_code(spatial_layer);
+      const Dataflow spatial =
+          decode_dataflow(problem.layers[spatial_layer], arch, code_from_vector(spatial_code));
       for (size_t l = 0; l < layers; ++l) {
         CodeVector vector = row_code(l);
         const Layer& layer = problem.layers[l];
@@ -146,7 +148,7 @@ std::vector<ShapeCandidate> propagate_shapes(Predictor& predictor, const Network
             if (spatial.levels[level].fanout[d] > 1 && dataflow.levels[level].fanout[d] == 1 &&
                 parent_tile(dataflow, level, layer.dims())[d] > 1) {
               vector[code_index_spatial_share(level, dim)] =
-                  representative_code[code_index_spatial_share(level, dim)];
+                  spatial_code[code_index_spatial_share(level, dim)];
               lost_dim = true;
             }
           }

@@ -72,6 +72,9 @@ void sort_by_prediction(std::vector<Candidate>& candidates);
 struct ShapeStart {
   CodeVector shape;
   std::vector<CodeVector> layer_codes;  // per layer of the problem
+  // The layer whose decoded code sets the shape's spatial dims, so that a layer's own winner
+  // lends its spatial maps intact.
+  size_t spatial_layer = 0;
 };
 // `dataflows` (one per layer) as a start; the shape's genes come from layer `representative`.
 ShapeStart shape_start(const NetworkProblem& problem, const ArchSpec& arch,

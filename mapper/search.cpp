@@ -23,13 +23,48 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-SearchResult finish(const CachedEvaluator& evaluator, const std::string& name,
-                    std::chrono::steady_clock::time_point start) {
-  SearchResult result = evaluator.result();
-  result.best.name = name;
-  result.wall_seconds = seconds_since(start);
-  return result;
-}
+// A dataflow on one layer, scored by the objective over the layer's fixed baseline.
+class LayerScorer : public CachedScorer {
+ public:
+  LayerScorer(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+              const FixedBaseline& baseline, const SearchOptions& options)
+      : layer_(layer), arch_(arch), objective_(objective), baseline_(baseline), options_(options) {}
+
+  // The best dataflow so far, its result and the curve, named `name`; wall time since `start`.
+  SearchResult result(const std::string& name, std::chrono::steady_clock::time_point start) const {
+    SearchResult result;
+    result.best = best();
+    result.best.name = name;
+    result.best_result = best_result_;
+    result.best_objective = best_objective();
+    result.simulator_calls = calls();
+    result.best_by_call = best_by_call();
+    result.wall_seconds = seconds_since(start);
+    return result;
+  }
+
+ private:
+  double simulate(const Dataflow& dataflow) override {
+    if (options_.on_simulate) options_.on_simulate(dataflow);
+    last_result_ = evaluate(layer_, arch_, dataflow, {}, "searched dataflow");
+    if (options_.on_result) options_.on_result(dataflow, last_result_);
+    return objective_value(objective_, static_cast<double>(last_result_.cycles),
+                           last_result_.total_energy_pj, baseline_.reference_cycles,
+                           baseline_.reference_energy_pj);
+  }
+  void simulated(bool is_best) override {
+    if (is_best) best_result_ = last_result_;
+    if (options_.on_progress) options_.on_progress(calls());
+  }
+
+  const Layer& layer_;
+  const ArchSpec& arch_;
+  const Objective& objective_;
+  const FixedBaseline& baseline_;
+  const SearchOptions& options_;
+  Result last_result_;
+  Result best_result_;
+};
 
 }  // namespace
 
@@ -73,42 +108,21 @@ void score_fixed_baseline(FixedBaseline& baseline, const Objective& objective) {
   }
 }
 
-CachedEvaluator::CachedEvaluator(const Layer& layer, const ArchSpec& arch,
-                                 const Objective& objective, const FixedBaseline& baseline,
-                                 const SearchOptions& options)
-    : layer_(layer), arch_(arch), objective_(objective), baseline_(baseline), options_(options) {}
-
-double CachedEvaluator::score(const Dataflow& dataflow) {
+double CachedScorer::score(const Dataflow& dataflow) {
   std::vector<int64_t> key = dataflow_key(dataflow);
   const auto known = scores_.find(key);
   if (known != scores_.end()) return known->second;
-  if (options_.on_simulate) options_.on_simulate(dataflow);
-  const Result result = evaluate(layer_, arch_, dataflow, {}, "searched dataflow");
-  if (options_.on_result) options_.on_result(dataflow, result);
-  const double value =
-      objective_value(objective_, static_cast<double>(result.cycles), result.total_energy_pj,
-                      baseline_.reference_cycles, baseline_.reference_energy_pj);
+  const double value = simulate(dataflow);
   scores_.emplace(std::move(key), value);
-  if (best_by_call_.empty() || value < best_by_call_.back()) {
-    best_ = dataflow;
-    best_result_ = result;
-    best_by_call_.push_back(value);
-  } else {
-    best_by_call_.push_back(best_by_call_.back());
-  }
-  if (options_.on_progress) options_.on_progress(calls());
+  const bool is_best = best_by_call_.empty() || value < best_by_call_.back();
+  if (is_best) best_ = dataflow;
+  best_by_call_.push_back(is_best ? value : best_by_call_.back());
+  simulated(is_best);
   return value;
 }
 
-SearchResult CachedEvaluator::result() const {
-  SearchResult result;
-  result.best = best_;
-  result.best_result = best_result_;
-  result.best_objective =
-      best_by_call_.empty() ? std::numeric_limits<double>::infinity() : best_by_call_.back();
-  result.simulator_calls = calls();
-  result.best_by_call = best_by_call_;
-  return result;
+double CachedScorer::best_objective() const {
+  return best_by_call_.empty() ? std::numeric_limits<double>::infinity() : best_by_call_.back();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,27 +242,24 @@ void rank(std::vector<Individual>& population) {
 
 }  // namespace
 
-SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective& objective,
-                       const FixedBaseline& baseline, const SearchOptions& options,
-                       const GaOptions& ga) {
-  const auto start = std::chrono::steady_clock::now();
-  CachedEvaluator evaluator(layer, arch, objective, baseline, options);
+std::vector<double> run_ga(const Layer& space, const ArchSpec& arch, CachedScorer& scorer,
+                           int64_t budget, uint64_t seed, const GaOptions& ga) {
   const int64_t population_size =
-      std::max<int64_t>(2, std::min(ga.population, options.budget / kMinGenerations));
+      std::max<int64_t>(2, std::min(ga.population, budget / kMinGenerations));
   const auto fraction = [&](double ratio) {
     return std::max<std::size_t>(1, static_cast<std::size_t>(population_size * ratio));
   };
   const std::size_t elite = fraction(ga.elite_ratio);
   const std::size_t parents = fraction(ga.parent_ratio);
-  const int64_t planned_generations = (options.budget + population_size - 1) / population_size;
-  Gamma gamma(layer, arch, ga, options.seed);
+  const int64_t planned_generations = (budget + population_size - 1) / population_size;
+  Gamma gamma(space, arch, ga, seed);
 
   // Scores `dataflows` in order while the budget lasts and adds them to `population`.
   const auto score_into = [&](std::vector<Dataflow>& dataflows,
                               std::vector<Individual>& population) {
     for (Dataflow& dataflow : dataflows) {
-      if (evaluator.calls() >= options.budget) return;
-      const double value = evaluator.score(dataflow);
+      if (scorer.calls() >= budget) return;
+      const double value = scorer.score(dataflow);
       population.push_back({std::move(dataflow), value});
     }
   };
@@ -256,18 +267,28 @@ SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective
   for (int64_t i = 0; i < population_size; ++i) initial.push_back(gamma.random_individual());
   std::vector<Individual> population;
   score_into(initial, population);
-  std::vector<double> best_by_generation = {evaluator.result().best_objective};
-  for (int64_t generation = 1;
-       generation < 4 * planned_generations && evaluator.calls() < options.budget; ++generation) {
+  std::vector<double> best_by_generation = {scorer.best_objective()};
+  for (int64_t generation = 1; generation < 4 * planned_generations && scorer.calls() < budget;
+       ++generation) {
     rank(population);
     population.resize(std::min<std::size_t>(population.size(), population_size));
     std::vector<Dataflow> children = gamma.breed(population, std::min(parents, population.size()),
                                                  static_cast<std::size_t>(population_size));
     population.resize(std::min(elite, population.size()));
     score_into(children, population);
-    best_by_generation.push_back(evaluator.result().best_objective);
+    best_by_generation.push_back(scorer.best_objective());
   }
-  SearchResult result = finish(evaluator, "ga", start);
+  return best_by_generation;
+}
+
+SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective& objective,
+                       const FixedBaseline& baseline, const SearchOptions& options,
+                       const GaOptions& ga) {
+  const auto start = std::chrono::steady_clock::now();
+  LayerScorer scorer(layer, arch, objective, baseline, options);
+  std::vector<double> best_by_generation =
+      run_ga(layer, arch, scorer, options.budget, options.seed, ga);
+  SearchResult result = scorer.result("ga", start);
   result.best_by_generation = std::move(best_by_generation);
   return result;
 }
@@ -275,18 +296,23 @@ SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective
 // ---------------------------------------------------------------------------------------------
 // Random search
 
+void run_random(const Layer& space, const ArchSpec& arch, CachedScorer& scorer, int64_t budget,
+                uint64_t seed) {
+  std::mt19937_64 rng(mix_seed(seed, kRandomStream));
+  // Small layers have fewer distinct dataflows than the budget: repeats are free, so stop after
+  // a few budgets' worth of draws.
+  for (int64_t draw = 0; draw < 4 * budget && scorer.calls() < budget; ++draw) {
+    scorer.score(draw % 2 == 0 ? random_legal_dataflow(space, arch, rng)
+                               : decode_dataflow(space, arch, random_code(space, arch, rng)));
+  }
+}
+
 SearchResult search_random(const Layer& layer, const ArchSpec& arch, const Objective& objective,
                            const FixedBaseline& baseline, const SearchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  CachedEvaluator evaluator(layer, arch, objective, baseline, options);
-  std::mt19937_64 rng(mix_seed(options.seed, kRandomStream));
-  // Small layers have fewer distinct dataflows than the budget: repeats are free, so stop after
-  // a few budgets' worth of draws.
-  for (int64_t draw = 0; draw < 4 * options.budget && evaluator.calls() < options.budget; ++draw) {
-    evaluator.score(draw % 2 == 0 ? random_legal_dataflow(layer, arch, rng)
-                                  : decode_dataflow(layer, arch, random_code(layer, arch, rng)));
-  }
-  return finish(evaluator, "random", start);
+  LayerScorer scorer(layer, arch, objective, baseline, options);
+  run_random(layer, arch, scorer, options.budget, options.seed);
+  return scorer.result("random", start);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,10 +463,10 @@ SearchResult search_exhaustive(const Layer& layer, const ArchSpec& arch, const O
                      "more than " + std::to_string(max_candidates) + " candidate dataflows",
                      "at most " + std::to_string(max_candidates) +
                          " candidates; raise the cap or search by GA or at random");
-  CachedEvaluator evaluator(layer, arch, objective, baseline, options);
+  LayerScorer scorer(layer, arch, objective, baseline, options);
   for_each_exhaustive_candidate(layer, arch,
-                                [&](const Dataflow& dataflow) { evaluator.score(dataflow); });
-  return finish(evaluator, "exhaustive", start);
+                                [&](const Dataflow& dataflow) { scorer.score(dataflow); });
+  return scorer.result("exhaustive", start);
 }
 
 }  // namespace dcp

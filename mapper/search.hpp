@@ -59,27 +59,31 @@ struct SearchOptions {
   std::function<void(const Dataflow&, const Result&)> on_result;  // each simulated dataflow
 };
 
-// Scores dataflows on the simulator and remembers them: a dataflow seen before is not simulated
-// again and counts as one call. Records the best so far after every call.
-class CachedEvaluator {
+// Scores a search's candidates and remembers them: a dataflow seen before is not simulated again
+// and counts as one call. Records the best so far after every call. Subclasses say what one
+// candidate's simulation is: the dataflow on one layer, or a shape fitted to every layer of a
+// network (network_search.hpp); GA and random search see only this.
+class CachedScorer {
  public:
-  CachedEvaluator(const Layer& layer, const ArchSpec& arch, const Objective& objective,
-                  const FixedBaseline& baseline, const SearchOptions& options);
+  virtual ~CachedScorer() = default;
   // The objective of a legal dataflow (throws InputError for an illegal one).
   double score(const Dataflow& dataflow);
   int64_t calls() const { return static_cast<int64_t>(best_by_call_.size()); }
-  // The best dataflow so far, its result and the curve; wall time is left to the caller.
-  SearchResult result() const;
+  // Infinity before the first call.
+  double best_objective() const;
+  const Dataflow& best() const { return best_; }
+  const std::vector<double>& best_by_call() const { return best_by_call_; }
+
+ protected:
+  // Simulates a dataflow not scored before and returns its objective.
+  virtual double simulate(const Dataflow& dataflow) = 0;
+  // Called after each simulate() once the best so far is updated: `is_best` says whether that
+  // dataflow is now the best, whose run a subclass keeps.
+  virtual void simulated(bool is_best) = 0;
 
  private:
-  const Layer& layer_;
-  const ArchSpec& arch_;
-  const Objective& objective_;
-  const FixedBaseline& baseline_;
-  const SearchOptions& options_;
   std::map<std::vector<int64_t>, double> scores_;
   Dataflow best_;
-  Result best_result_;
   std::vector<double> best_by_call_;
 };
 
@@ -107,10 +111,18 @@ constexpr int64_t kMinGenerations = 4;
 SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective& objective,
                        const FixedBaseline& baseline, const SearchOptions& options,
                        const GaOptions& ga = {});
+// The GA on any scorer, its individuals drawn, bred and repaired on `space` (the layer searched,
+// or a network's envelope), until `budget` calls. Returns the best objective after each
+// generation.
+std::vector<double> run_ga(const Layer& space, const ArchSpec& arch, CachedScorer& scorer,
+                           int64_t budget, uint64_t seed, const GaOptions& ga = {});
 
 // Half random_legal_dataflow draws, half decoded random codes, up to the budget.
 SearchResult search_random(const Layer& layer, const ArchSpec& arch, const Objective& objective,
                            const FixedBaseline& baseline, const SearchOptions& options);
+// Random search on any scorer, drawing on `space`, until `budget` calls.
+void run_random(const Layer& space, const ArchSpec& arch, CachedScorer& scorer, int64_t budget,
+                uint64_t seed);
 
 // The discretised space exhaustive search walks, per level outermost first:
 //  - tiles: per dim the powers of two below the parent tile, and the parent tile itself;

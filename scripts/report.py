@@ -3,9 +3,10 @@
 
 Usage: scripts/report.py MAPPED_DIR OUT_DIR   (`dcp report` checks the inputs, then runs this)
 
-MAPPED_DIR holds map.json and steps.csv from `dcp map --out`; every search_<method>.json that
-`dcp search --out` wrote in it or in a subfolder is a baseline beside the fixed dataflows. A
-map.json from `dcp map --pareto` adds latency-energy scatters of its fronts.
+MAPPED_DIR holds map.json and steps.csv from `dcp map --out`; every search_<method>.json (or
+search_<method>_per_network.json) that `dcp search --out` wrote in it or in a subfolder is a
+baseline beside the fixed dataflows. A map.json from `dcp map --pareto` adds latency-energy
+scatters of its fronts.
 Writes OUT_DIR/index.html and its PNGs with matplotlib's Agg backend: no display, no network,
 and the same inputs give the same files.
 """
@@ -74,7 +75,7 @@ def load_methods(mapped_dir, report):
         search = json.loads(path.read_text())
         relative_dir = path.parent.relative_to(mapped_dir).as_posix()
         # A search in a folder named after its method needs no more than the method's name.
-        name = search["method"]
+        name = search["method"] + (" per-network" if search.get("per_network") else "")
         if relative_dir not in (".", name):
             name += f" ({relative_dir})"
         method = Method(name, "search", search["objective"], search["totals"]["simulator_calls"])

@@ -75,10 +75,15 @@ bad "is not a directory" -- map --arch "$eyeriss" --layer "$layer" --predictor m
 bad "--objective excludes --pareto" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --pareto --objective latency
 bad "--pareto-points" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --pareto --pareto-points 1
 bad "--pareto-points requires --pareto" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --pareto-points 3
+bad "--per-network requires --network" -- map --arch "$eyeriss" --layer "$layer" --predictor mapper/predictors/eyeriss.pt --per-network
+bad "--pareto excludes --per-network" -- map --arch "$eyeriss" --network "$small" --predictor mapper/predictors/eyeriss.pt --per-network --pareto
 bad "--shots" -- transfer --predictor mapper/predictors/eyeriss.pt --arch arch/presets/edge.yaml --layer "$layer" --shots 0 --out "$work/t.pt"
 bad "is a directory" -- transfer --predictor mapper/predictors/eyeriss.pt --arch arch/presets/edge.yaml --layer "$layer" --out "$work"
 bad "--method" -- search --method annealing --arch "$eyeriss" --layer "$layer"
 bad "--budget" -- search --budget 0 --arch "$eyeriss" --layer "$layer"
+bad "--per-network: cannot be combined with --layer" -- search --per-network --arch "$eyeriss" --layer "$layer"
+bad "--per-network: cannot be combined with --random-layers" -- search --per-network --arch "$eyeriss" --random-layers 2
+bad "--per-network: cannot be combined with --method exhaustive" -- search --per-network --method exhaustive --arch "$eyeriss" --network "$small"
 bad "dcp map --out" -- report "$work/nosuch" --out "$work/report"
 bad "random.bin" -- import "$work/random.bin" --out "$work/net.yaml"
 bad "is a directory" -- import tests/data/tiny_net.onnx --out "$work"

@@ -308,6 +308,32 @@ assert report['simulator_calls']<=60 and report['result']==result, (report['resu
 grep -q "SpatialMap" "$work/searched/conv.m" && pass || fail "search writes MAESTRO directives"
 expect_ok "random search on a network" "$dcp" search --method random --budget 20 --arch "$eyeriss" --network "$work/small.yaml" --quiet
 grep -q "^total.*geomean" "$work/out" || fail "search table has no totals row: $(cat "$work/out")"
+# One shape for the whole network: the shape written with --out, re-simulated over the network as
+# a template, gives the totals and per-layer results the search reported; the same seed, the same
+# shape.
+expect_ok "per-network ga search" "$dcp" search --per-network --method ga --budget 20 --arch "$eyeriss" --network "$work/small.yaml" --out "$work/pernet" --json
+cp "$work/out" "$work/pernet.json"
+"$dcp" simulate --arch "$eyeriss" --network "$work/small.yaml" --dataflow "$work/pernet/ga_small.yaml" --json >"$work/pernet_sim.json" || fail "simulate the per-network shape"
+python3 -c "
+import json,sys
+report=json.load(open(sys.argv[1]))
+assert report==json.load(open(sys.argv[2])), 'the --out summary differs from --json'
+assert report['per_network'] and report['shape_name']=='ga_small' and len(report['layers'])==3
+totals=report['totals']
+assert totals['shapes']<=20 and totals['simulator_calls']==3*totals['shapes'], totals
+runs=list(json.load(open(sys.argv[3]))['runs'].values())[0]
+assert [r['result'] for r in runs]==[r['result'] for r in report['layers']]
+cycles=sum(r['count']*r['result']['cycles'] for r in runs)
+energy=sum(r['count']*r['result']['energy_pj'] for r in runs)
+assert cycles==totals['cycles'] and abs(energy-totals['energy_pj'])<=1e-9*energy, (cycles, energy, totals)
+" "$work/pernet.json" "$work/pernet/search_ga_per_network.json" "$work/pernet_sim.json" && pass || fail "per-network shape re-simulates to the reported numbers"
+expect_ok "per-network ga search again" "$dcp" search --per-network --method ga --budget 20 --arch "$eyeriss" --network "$work/small.yaml" --json
+python3 -c "
+import json,sys
+first, again = (json.load(open(path)) for path in sys.argv[1:])
+assert first['shape']==again['shape'] and first['score']==again['score']" "$work/pernet.json" "$work/out" && pass || fail "per-network search with the same seed finds the same shape"
+expect_ok "per-network random search" "$dcp" search --per-network --method random --budget 10 --arch "$eyeriss" --network "$work/small.yaml" --quiet
+grep -q "(best fixed)" "$work/out" && grep -q "^simulator calls: .* shapes x 3 distinct layers" "$work/out" && pass || fail "per-network table: $(cat "$work/out")"
 expect_error "bad search method" "--method" "ga, random, exhaustive" -- "$dcp" search --method annealing --arch "$eyeriss" --layer "$work/small.yaml:conv"
 expect_error "bad search budget" "--budget" ">= 1" -- "$dcp" search --budget 0 --arch "$eyeriss" --layer "$work/small.yaml:conv"
 expect_error "bad search objective" "--objective" "latency, energy, edp" -- "$dcp" search --objective speed --arch "$eyeriss" --layer "$work/small.yaml:conv"

@@ -4,18 +4,8 @@
 # written dataflow to exactly its numbers, every network point is its layers' points summed, the
 # same seed gives the same fronts, and `dcp report` draws them.
 # Usage: tests/map_pareto.sh path/to/dcp  (run from the repo root)
-set -euo pipefail
-dcp="$1"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-eyeriss=arch/presets/eyeriss.yaml
-network=tests/data/sweep_layers.yaml
-
-fail() { echo "FAIL: $1" >&2; exit 1; }
-
-map=("$dcp" map --arch "$eyeriss" --network "$network" --predictor mapper/predictors/eyeriss.pt
-  --pareto --pareto-points 3 --starts 4 --steps 10 --rounds 2 --top-k 6 --neighbours 50
-  --fine-tune-steps 5 --seed 3 --quiet)
+source "$(dirname "$0")/map_small.sh"
+map=("${small_map[@]}" --pareto --pareto-points 3)
 "${map[@]}" --json --out "$work/a" >"$work/a.json" 2>/dev/null || fail "dcp map --pareto --json"
 "${map[@]}" --out "$work/b" >"$work/table.txt" 2>/dev/null || fail "dcp map --pareto"
 grep -q "^network" "$work/table.txt" || fail "the table has no network rows: $(cat "$work/table.txt")"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `dcp report` in a real browser: maps a tiny network (with a GA baseline), builds the report and
-# opens it in headless Chromium; every figure must load and the screenshot must not be blank.
+# `dcp report` in a real browser: maps a tiny network (with per-layer and per-network GA
+# baselines), builds the report and opens it in headless Chromium; every figure must load and the
+# screenshot must not be blank.
 # Usage: tests/report_renders.sh path/to/dcp  (run from the repo root)
 set -euo pipefail
 dcp="$1"
@@ -18,6 +19,8 @@ fail() { echo "FAIL: $1" >&2; exit 1; }
   --steps 20 --quiet --out "$work/mapped" >/dev/null 2>&1
 "$dcp" search --method ga --budget 40 --arch "$eyeriss" --network tests/data/tiny_net.yaml --quiet \
   --out "$work/mapped/ga" >/dev/null
+"$dcp" search --per-network --method ga --budget 20 --arch "$eyeriss" --network tests/data/tiny_net.yaml \
+  --quiet --out "$work/mapped/ga" >/dev/null
 "$dcp" report "$work/mapped" --out "$work/report" >/dev/null
 
 # The page's own script writes "<loaded> of <all>" into body[data-images-loaded] on load; the

@@ -645,11 +645,15 @@ TEST_CASE("a dataflow template fits every layer of a network") {
   const Network network = load_network("workloads/models/resnet50.yaml");
   const Dataflow shape = make_fixed_dataflow("eyeriss-rs", network.layers[1], arch);
   for (const Layer& layer : network.layers) {
-    const Dataflow fitted = fit_template(shape, layer, arch);
+    const Dataflow fitted = fit_structure(shape, layer, arch);
     INFO(layer.name << "\n" << dataflow_to_yaml(fitted));
     CHECK(legality_violations(layer, arch, fitted).empty());
-    for (int level = 0; level < kNumLevels; ++level)
+    for (int level = 0; level < kNumLevels; ++level) {
       CHECK(fitted.levels[level].order == shape.levels[level].order);
+      // A fitted layer unrolls no dim the shape does not.
+      for (Dim dim : fitted.levels[level].spatial_dims())
+        CHECK(shape.levels[level].fanout[dim_index(dim)] > 1);
+    }
   }
 }
 

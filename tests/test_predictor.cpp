@@ -524,3 +524,83 @@ TEST_CASE("transfer: fine-tuning on 32 shots of an unseen arch lowers the error 
   CHECK(after < before);
   CHECK(predictor.out_of_range_warnings(eyeriss).empty());
 }
+
+TEST_CASE(
+    "per-network DCP: one shape's layers share loop orders and spatial dims; the best "
+    "re-simulates to its score and never loses to the best fixed dataflow") {
+  learned_model_library().set_threads(1);
+  Predictor predictor = Predictor::load("mapper/predictors/eyeriss.pt");
+  const ArchSpec arch = load_arch("arch/presets/eyeriss.yaml");
+  const Objective edp = parse_objective("edp", "--objective");
+  std::vector<Layer> layers = {make_conv("a", "conv", 32, 64, 14, 14, 3, 3, 1, 1, 1),
+                               make_conv("b", "conv", 64, 16, 28, 28, 1, 1, 1, 0, 1),
+                               make_conv("c", "conv", 16, 48, 7, 7, 3, 3, 1, 1, 1)};
+  layers[1].count = 3;
+  const NetworkProblem problem = make_network_problem(layers, arch, edp);
+
+  PropagationOptions propagation;
+  propagation.random_starts = 4;
+  propagation.steps = 8;
+  std::vector<ShapeStart> starts;
+  for (const ShapeRun& fixed : fixed_dataflows_over_network(problem, edp))
+    starts.push_back(shape_start(problem, arch, fixed.fitted, representative_layer(problem)));
+  // Starts whose layers unroll different dims: the shape must still impose one set.
+  std::mt19937_64 rng(7);
+  for (size_t draw = 0; draw < 6; ++draw) {
+    std::vector<Dataflow> unrelated;
+    for (const Layer& layer : layers) unrelated.push_back(random_legal_dataflow(layer, arch, rng));
+    starts.push_back(shape_start(problem, arch, unrelated, draw % layers.size()));
+  }
+  const std::vector<ShapeCandidate> candidates =
+      propagate_shapes(predictor, problem, arch, starts, edp, propagation);
+  REQUIRE(candidates.size() >= 10);
+  for (const ShapeCandidate& candidate : candidates) {
+    REQUIRE(candidate.layer_dataflows.size() == layers.size());
+    for (int level = 0; level < kNumLevels; ++level) {
+      // One layer (the one that set the shape) unrolls every dim any layer unrolls.
+      bool one_holds_all = false;
+      for (const Dataflow& holder : candidate.layer_dataflows) {
+        const std::vector<Dim> held = holder.levels[level].spatial_dims();
+        bool holds_all = true;
+        for (const Dataflow& dataflow : candidate.layer_dataflows)
+          for (Dim dim : dataflow.levels[level].spatial_dims())
+            holds_all = holds_all && std::find(held.begin(), held.end(), dim) != held.end();
+        one_holds_all = one_holds_all || holds_all;
+      }
+      CHECK(one_holds_all);
+    }
+    for (size_t l = 0; l < layers.size(); ++l) {
+      CHECK(legality_violations(layers[l], arch, candidate.layer_dataflows[l]).empty());
+      for (int level = 0; level < kNumLevels; ++level)
+        CHECK(candidate.layer_dataflows[l].levels[level].order ==
+              candidate.layer_dataflows[0].levels[level].order);
+    }
+  }
+  for (size_t c = 1; c < candidates.size(); ++c)
+    CHECK(candidates[c - 1].predicted_objective <= candidates[c].predicted_objective);
+
+  MapOptions options;
+  options.propagation = propagation;
+  options.rounds = 2;
+  options.verify_top_k = 6;
+  options.fine_tune_steps = 3;
+  int simulations = 0;
+  const NetworkShapeMapping mapping =
+      map_network_shape(predictor, problem, arch, edp, options, {}, [&] { ++simulations; });
+  CHECK(mapping.verified.size() == 6);
+  CHECK(mapping.simulator_calls == 6 * static_cast<int64_t>(layers.size()));
+  CHECK(simulations == mapping.simulator_calls);
+  CHECK(mapping.best.objective <= mapping.fixed[mapping.best_fixed].objective);
+  for (const ShapeRun& run : mapping.verified) CHECK(mapping.best.objective <= run.objective);
+  // A network DCP found is one chip: its layers keep the orders inside the chip.
+  if (!mapping.best_is_fixed) CHECK(shared_structure(mapping.best.fitted).has_value());
+  const ShapeRun again =
+      simulate_layers(problem, arch, edp, mapping.best.shape, mapping.best.fitted);
+  CHECK(again.objective == mapping.best.objective);
+  CHECK(again.cost.cycles == mapping.best.cost.cycles);
+  const NetworkShapeMapping repeat =
+      map_network_shape(predictor, problem, arch, edp, options, {}, nullptr);
+  const bool same_dataflows = repeat.best.fitted == mapping.best.fitted;
+  CHECK(same_dataflows);
+  CHECK(repeat.best.objective == mapping.best.objective);
+}

@@ -1,7 +1,8 @@
 // The search baselines: GA determinism and progress, budgets, legality of every simulated
-// dataflow, and exhaustive search as the optimum of its space.
+// dataflow, exhaustive search as the optimum of its space, and the per-network searches' shapes.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "common/input_error.hpp"
 #include "dataflow/fixed_dataflows.hpp"
 #include "dataflow/random_dataflow.hpp"
+#include "mapper/network_search.hpp"
 #include "mapper/pareto.hpp"
 #include "mapper/search.hpp"
 #include "test_support.hpp"
@@ -267,6 +269,147 @@ TEST_CASE("a network's front sums each layer's choice per weighting, times its c
   const auto dominated = network_front({1}, {{{10, 100}, {11, 100}}});
   REQUIRE(dominated.size() == 1);
   CHECK(dominated[0].weightings == std::vector<size_t>{0});
+}
+
+// Three small layers (conv, depthwise conv, gemm) as one network.
+NetworkProblem small_network() {
+  return make_network_problem(load_network("tests/data/sweep_layers.yaml").layers, eyeriss(),
+                              edp());
+}
+
+TEST_CASE("per-network GA reports its best shape as simulate_shape scores it, deterministically") {
+  const NetworkProblem problem = small_network();
+  SearchOptions options = options_with_budget(30);
+  require_legal_on_simulate(options, problem.envelope, eyeriss());
+  int64_t last_progress = 0;
+  options.on_progress = [&](int64_t calls) { last_progress = calls; };
+  const NetworkSearchResult first = search_network_ga(problem, eyeriss(), edp(), options);
+  const NetworkSearchResult second = search_network_ga(problem, eyeriss(), edp(), options);
+  CHECK(first.best.shape == second.best.shape);
+  CHECK(first.best_by_shape == second.best_by_shape);
+
+  CHECK(first.shapes <= 30);
+  CHECK(first.simulator_calls == first.shapes * 3);
+  CHECK(last_progress == first.simulator_calls);
+  CHECK(std::is_sorted(first.best_by_shape.rbegin(), first.best_by_shape.rend()));
+  CHECK(first.best.objective == first.best_by_shape.back());
+  CHECK(first.best_by_generation.back() == first.best.objective);
+  const ShapeRun again = simulate_shape(problem, eyeriss(), edp(), first.best.shape);
+  CHECK(again.objective == first.best.objective);
+  CHECK(again.cost.cycles == first.best.cost.cycles);
+  CHECK(again.fitted == first.best.fitted);
+
+  const NetworkSearchResult random = search_network_random(problem, eyeriss(), edp(), options);
+  CHECK(random.shapes <= 30);
+  CHECK(simulate_shape(problem, eyeriss(), edp(), random.best.shape).objective ==
+        random.best.objective);
+}
+
+TEST_CASE("a network's layers of one loop nest merge into one, their counts summed") {
+  std::vector<Layer> layers = load_network("tests/data/sweep_layers.yaml").layers;
+  layers.insert(layers.begin() + 1, layers.front());
+  layers[1].name = "conv again";
+  layers[1].count = 3;
+  const DistinctLayers distinct = distinct_layers(layers);
+  REQUIRE(distinct.layers.size() == 3);
+  CHECK(distinct.layers[0].name == "conv");
+  CHECK(distinct.layers[0].count == 4);
+  CHECK(distinct.of_layer == std::vector<std::size_t>{0, 0, 1, 2});
+}
+
+TEST_CASE("the fixed dataflows over a network sum their per-layer runs") {
+  const NetworkProblem problem = small_network();
+  const std::vector<ShapeRun> fixed = fixed_dataflows_over_network(problem, edp());
+  const ShapeRun per_layer = best_fixed_per_layer(problem, edp());
+  REQUIRE(fixed.size() == fixed_dataflow_names().size());
+  for (const ShapeRun& run : fixed) CHECK(fixed[best_run(fixed)].objective <= run.objective);
+  // The score is a mean over layer occurrences: counting every layer twice leaves it alone, and a
+  // layer that occurs far more often than the others sets it.
+  NetworkProblem twice = problem;
+  for (Layer& layer : twice.layers) layer.count *= 2;
+  CHECK(best_fixed_per_layer(twice, edp()).objective == Approx(per_layer.objective));
+  NetworkProblem first_heavy = problem;
+  first_heavy.layers.front().count = 1000000;
+  CHECK(best_fixed_per_layer(first_heavy, edp()).objective ==
+        Approx(problem.fixed.front().best_run().objective).epsilon(1e-4));
+  for (std::size_t f = 0; f < fixed.size(); ++f) {
+    CHECK(fixed[f].shape.name == fixed_dataflow_names()[f]);
+    double cycles = 0;
+    for (std::size_t l = 0; l < problem.layers.size(); ++l)
+      cycles += static_cast<double>(problem.fixed[l].runs[f].result.cycles);
+    CHECK(fixed[f].cost.cycles == cycles);
+    // Every layer's best fixed dataflow is at least as good as any one dataflow for all of them.
+    CHECK(per_layer.objective <= fixed[f].objective);
+  }
+}
+
+TEST_CASE("a structure fixes the inner loop orders and the dims each level may unroll") {
+  const Layer layer = make_conv("s", "conv", 32, 32, 14, 14, 3, 3, 1, 1, 1);
+  const Dataflow nvdla = make_fixed_dataflow("nvdla", layer, eyeriss());
+  Dataflow other_walk = nvdla;  // another DRAM-level order: the host's choice, same chip
+  std::swap(other_walk.levels[0].order[0], other_walk.levels[0].order[1]);
+  Dataflow other_pe = nvdla;  // another PE-level order: another chip
+  std::swap(other_pe.levels[2].order[0], other_pe.levels[2].order[1]);
+  REQUIRE(shared_structure({nvdla, other_walk}).has_value());
+  CHECK_FALSE(shared_structure({nvdla, other_pe}).has_value());
+  const Structure structure = *shared_structure({nvdla});
+  CHECK(fits_structure(other_walk, structure));
+  CHECK_FALSE(fits_structure(other_pe, structure));
+  // Dropping an unrolled dim fits; unrolling one more does not.
+  Dataflow fewer = nvdla;
+  const std::vector<Dim> spatial = nvdla.levels[1].spatial_dims();
+  REQUIRE(!spatial.empty());
+  fewer.levels[1].fanout[dim_index(spatial.front())] = 1;
+  CHECK(fits_structure(fewer, structure));
+  Dataflow more = nvdla;
+  const Dim extra =
+      std::find(spatial.begin(), spatial.end(), Dim::S) == spatial.end() ? Dim::S : Dim::R;
+  more.levels[1].fanout[dim_index(extra)] = 3;
+  CHECK_FALSE(fits_structure(more, structure));
+  // The union of what the layers unroll.
+  const Structure both = *shared_structure({fewer, more});
+  CHECK(fits_structure(nvdla, both));
+  CHECK(fits_structure(more, both));
+}
+
+TEST_CASE("assembly picks each layer's best fitting dataflow under the best structure") {
+  const NetworkProblem problem = small_network();
+  std::vector<std::vector<SimulatedDataflow>> pools(problem.layers.size());
+  std::set<Structure> seen;
+  std::mt19937_64 rng(11);
+  for (size_t l = 0; l < problem.layers.size(); ++l) {
+    for (const FixedRun& run : problem.fixed[l].runs)
+      pools[l].push_back({run.dataflow, run.result});
+    for (int draw = 0; draw < 40; ++draw) {
+      const Dataflow dataflow = random_legal_dataflow(problem.layers[l], eyeriss(), rng);
+      pools[l].push_back({dataflow, evaluate(problem.layers[l], eyeriss(), dataflow)});
+    }
+    for (const SimulatedDataflow& entry : pools[l])
+      seen.insert(*shared_structure({entry.dataflow}));
+  }
+  const std::vector<ShapeRun> fixed_runs = fixed_dataflows_over_network(problem, edp());
+  for (const ShapeRun& fixed : fixed_runs)
+    if (const auto structure = shared_structure(fixed.fitted)) seen.insert(*structure);
+  const std::vector<Structure> structures(seen.begin(), seen.end());
+  const std::optional<ShapeRun> assembled =
+      assemble_best_structure(problem, edp(), pools, structures);
+  REQUIRE(assembled.has_value());
+  // One chip: the picks share their inner orders, and each was simulated on its layer.
+  REQUIRE(shared_structure(assembled->fitted).has_value());
+  for (size_t l = 0; l < problem.layers.size(); ++l)
+    CHECK(std::any_of(pools[l].begin(), pools[l].end(), [&](const SimulatedDataflow& entry) {
+      return entry.dataflow == assembled->fitted[l] &&
+             entry.result.cycles == assembled->results[l].cycles;
+    }));
+  // No one fixed dataflow that is one chip over the network beats it.
+  for (const ShapeRun& fixed : fixed_runs)
+    if (shared_structure(fixed.fitted)) CHECK(assembled->objective <= fixed.objective);
+  // Nor any single structure's assembly.
+  for (const Structure& structure : structures) {
+    const auto alone = assemble_best_structure(problem, edp(), pools, {structure});
+    if (alone) CHECK(assembled->objective <= alone->objective);
+  }
+  CHECK_FALSE(assemble_best_structure(problem, edp(), pools, {}).has_value());
 }
 
 }  // namespace
