@@ -298,8 +298,11 @@ nlohmann::json network_json(const MapCommandOptions& options, const ArchSpec& ar
                           {"simulated_energy_pj", candidate.simulated.total_energy_pj},
                           {"found_at_step", candidate.candidate.found_at_step},
                           {"dataflow", format_dataflow_line(candidate.candidate.dataflow)}});
+    // A later layer of an already mapped loop nest names the first, as `dcp search` does.
+    const bool reused = mapping.layer.name != network.layers[i].name;
     layers.push_back({{"layer", network.layers[i].name},
                       {"count", network.layers[i].count},
+                      {"reused_from", reused ? nlohmann::json(mapping.layer.name) : nullptr},
                       {"simulator_calls", mapping.simulator_calls},
                       {"objective", mapping.best_objective},
                       {"best_is_fixed", mapping.best_is_fixed},

@@ -42,15 +42,9 @@ def geomean(values):
 
 
 def distinct(layers):
-    """One entry per distinct layer: dcp reports duplicates of a shape as reused."""
-    seen, unique = set(), []
-    for layer in layers:
-        key = layer["dataflow"].split("\n", 1)[1] + json.dumps(layer["result"]["macs"])
-        if layer.get("reused_from") or key in seen:
-            continue
-        seen.add(key)
-        unique.append(layer)
-    return unique
+    """One entry per distinct loop nest: dcp map and dcp search name the first layer of a nest in
+    its later layers' `reused_from`."""
+    return [layer for layer in layers if not layer.get("reused_from")]
 
 
 def method_row(name, layers, seconds, calls=None):
