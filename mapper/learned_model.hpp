@@ -80,9 +80,9 @@ struct DescentProblem {
   double learning_rate = 0.05;
   double penalty_weight = 4;
   // One dataflow shape shared by rows (a whole network's layers): when `code_of_row` is set,
-  // every row takes its spatial-share and priority genes (its spatial maps and loop orders) from
-  // the shape `code_of_row` names in `shape_code` (shapes x kCodeSize), and keeps its own tile
-  // genes (the tiles of its layer). A shape's loss is the log of its rows' objectives summed with
+  // every row takes its priority genes (its loop orders) from the shape `code_of_row` names in
+  // `shape_code` (shapes x kCodeSize), and keeps its own spatial-share and tile genes (its
+  // layer's fan-out sizes and tiles). A shape's loss is the log of its rows' objectives summed with
   // `row_weight`, so a layer counts as often as it occurs; each row's legality penalty counts
   // with its weight.
   std::vector<int64_t> code_of_row;

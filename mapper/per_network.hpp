@@ -1,11 +1,12 @@
 #pragma once
 // Per-network mapping: one dataflow shape for every layer of a network, as a fixed-dataflow chip
 // runs one design over all of them (the DCP paper's per-model optimisation). What the chip fixes
-// is the shape's spatial maps and loop orders; its compiler picks each layer's tiles
-// (fit_structure). Shapes are drawn on the network's envelope (every dim at its largest), so no
-// fan-out is cut short before it meets a layer. The shape's score is the sum over the network's
-// layers, each counted as often as it occurs, of the layer's objective normalised by its own best
-// fixed dataflow; per-network DCP and per-network GA minimise the same score.
+// is a Structure (below): the dims each level may unroll and the loop orders inside it; each
+// layer's sizes are its own. The searches draw shapes on the network's envelope (every dim at its
+// largest), so no fan-out is cut short before it meets a layer, and fit them to each layer
+// (fit_structure). A network's score is the mean over its layer occurrences of the layer's
+// objective normalised by its own fixed dataflows; per-network DCP and per-network GA minimise
+// the same score.
 #include <array>
 #include <cstdint>
 #include <optional>

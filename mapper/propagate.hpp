@@ -66,9 +66,8 @@ std::vector<PropagationOutcome> propagate(Predictor& predictor,
 // Best predicted objective first; ties keep their order.
 void sort_by_prediction(std::vector<Candidate>& candidates);
 
-// A start of per-network propagation: the shape's genes (spatial shares and priorities: what a
-// fixed-dataflow chip keeps for every layer) and each layer's own code, whose tile genes are that
-// layer's tiles.
+// A start of per-network propagation: the shape's code, whose priority genes (the loop orders)
+// every layer shares, and each layer's own code, whose share and tile genes are that layer's.
 struct ShapeStart {
   CodeVector shape;
   std::vector<CodeVector> layer_codes;  // per layer of the problem
@@ -89,11 +88,12 @@ struct ShapeCandidate {
   int found_at_step = 0;
 };
 
-// Per-network propagation: every start's shape genes are shared by all the network's layers, each
-// of which keeps its own tile genes, and the codes descend the network objective of the
-// predictions (the gradient reaches a shape's genes from all its layers). Each row decodes on its
-// layer, so the layers of one candidate share spatial maps and loop orders (a fan-out shrinks
-// only where a layer has fewer sub-tiles). Candidates are distinct, best predicted first.
+// Per-network propagation: every start's priority genes are shared by all the network's layers,
+// each of which keeps its own share and tile genes, and the codes descend the network objective of
+// the predictions (the gradient reaches the shared genes from all its layers). Each row decodes on
+// its layer, unrolling only the dims its start's spatial layer unrolls, so the layers of one
+// candidate share loop orders and spatial dims (a dim stays whole only where a layer has no
+// sub-tiles to split). Candidates are distinct, best predicted first.
 std::vector<ShapeCandidate> propagate_shapes(Predictor& predictor, const NetworkProblem& problem,
                                              const ArchSpec& arch,
                                              const std::vector<ShapeStart>& starts,
