@@ -6,7 +6,6 @@
 #include <random>
 #include <set>
 
-#include "dataflow/fixed_dataflows.hpp"
 #include "mapper/sampler.hpp"
 #include "mapper/training.hpp"
 
@@ -457,8 +456,8 @@ NetworkShapeMapping map_network_shape(Predictor& predictor, const NetworkProblem
       for (size_t l = 0; l < problem.layers.size(); ++l) {
         if (on_simulation) on_simulation();
         feedback.push_back(instance_record(problem.layers[l], arch, run.fitted[l], run.results[l]));
+        pool(l, run.fitted[l], run.results[l]);
       }
-      for (size_t l = 0; l < problem.layers.size(); ++l) pool(l, run.fitted[l], run.results[l]);
       if (const auto structure = shared_structure(run.fitted)) structures.insert(*structure);
       if (run.objective < mapping.best.objective) {
         mapping.best = run;

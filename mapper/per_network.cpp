@@ -182,36 +182,48 @@ std::optional<Structure> shared_structure(const std::vector<Dataflow>& layer_dat
   return structure;
 }
 
-bool fits_structure(const Dataflow& dataflow, const Structure& structure) {
+bool Structure::holds(const Structure& layer) const {
   for (int level = 0; level < kNumLevels; ++level) {
-    if (level >= kFirstChipOrderLevel && dataflow.levels[level].order != structure.orders[level])
-      return false;
-    for (Dim dim : dataflow.levels[level].spatial_dims())
-      if (!(structure.spatial_dims[level] & (1u << dim_index(dim)))) return false;
+    if (level >= kFirstChipOrderLevel && layer.orders[level] != orders[level]) return false;
+    if (layer.spatial_dims[level] & ~spatial_dims[level]) return false;
   }
   return true;
+}
+
+bool fits_structure(const Dataflow& dataflow, const Structure& structure) {
+  return structure.holds(*shared_structure({dataflow}));
 }
 
 std::optional<ShapeRun> assemble_best_structure(
     const NetworkProblem& problem, const Objective& objective,
     const std::vector<std::vector<SimulatedDataflow>>& pools,
     const std::vector<Structure>& structures) {
+  // Each pooled dataflow's own structure and objective, once: every structure scans them all.
+  struct Scored {
+    Structure own;
+    double objective;
+  };
+  std::vector<std::vector<Scored>> scored(pools.size());
+  for (size_t l = 0; l < pools.size(); ++l) {
+    const FixedBaseline& fixed = problem.fixed[l];
+    for (const SimulatedDataflow& entry : pools[l])
+      scored[l].push_back({*shared_structure({entry.dataflow}),
+                           objective_value(objective, static_cast<double>(entry.result.cycles),
+                                           entry.result.total_energy_pj, fixed.reference_cycles,
+                                           fixed.reference_energy_pj)});
+  }
   std::optional<ShapeRun> best;
   for (const Structure& structure : structures) {
     std::vector<Dataflow> dataflows;
     std::vector<Result> results;
     for (size_t l = 0; l < problem.layers.size(); ++l) {
-      const FixedBaseline& fixed = problem.fixed[l];
       const SimulatedDataflow* pick = nullptr;
       double pick_objective = 0;
-      for (const SimulatedDataflow& entry : pools[l]) {
-        if (!fits_structure(entry.dataflow, structure)) continue;
-        const double value = objective_value(objective, static_cast<double>(entry.result.cycles),
-                                             entry.result.total_energy_pj, fixed.reference_cycles,
-                                             fixed.reference_energy_pj);
-        if (!pick || value < pick_objective) {
-          pick = &entry;
-          pick_objective = value;
+      for (size_t e = 0; e < pools[l].size(); ++e) {
+        if (!structure.holds(scored[l][e].own)) continue;
+        if (!pick || scored[l][e].objective < pick_objective) {
+          pick = &pools[l][e];
+          pick_objective = scored[l][e].objective;
         }
       }
       if (!pick) break;

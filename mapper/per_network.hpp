@@ -93,6 +93,9 @@ struct Structure {
   std::array<std::array<Dim, kNumDims>, kNumLevels> orders{};  // the outermost level's unused
   std::array<uint32_t, kNumLevels> spatial_dims{};             // a bit per dim_index
   bool operator<(const Structure& other) const;
+  // Whether a layer's own structure (one dataflow's) fits this one: the same inner orders, and
+  // no dim this one does not unroll.
+  bool holds(const Structure& layer) const;
 };
 // The structure `layer_dataflows` share: their inner orders, and every dim any of them unrolls.
 // None when their inner orders differ.
