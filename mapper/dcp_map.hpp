@@ -23,7 +23,7 @@ struct MapOptions {
   // simulator just refuted, and the best simulated dataflows join the starts.
   int rounds = 6;
   // Predictor-ranked walks from the best simulated dataflows added to each round's candidates.
-  int neighbours_per_round = 10000;
+  int neighbours_per_round = 5000;
   // Share of walk steps that are jumps (jump_dataflow) rather than one-gene neighbours.
   double jump_share = 0.3;
   // Candidates of one family (dataflow_family) a round simulates while other families remain.
@@ -34,7 +34,7 @@ struct MapOptions {
   // uses at least half the PEs, so that fine-tuning sees every kind of parallelism once: the
   // predictor is least accurate on the best dataflows, which its training traces seldom reach.
   bool explore_spatial_dims = true;
-  int fine_tune_steps = 40;
+  int fine_tune_steps = 20;
   double fine_tune_learning_rate = 1e-3;
 };
 

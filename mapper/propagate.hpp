@@ -18,8 +18,8 @@
 namespace dcp {
 
 struct PropagationOptions {
-  int random_starts = 60;  // per layer, besides the starting dataflows' codes
-  int steps = 80;
+  int random_starts = 30;  // per layer, besides the starting dataflows' codes
+  int steps = 40;
   double learning_rate = 0.05;
   double penalty_weight = 4;
   uint64_t seed = 1;

@@ -6,7 +6,7 @@ Usage: scripts/report.py MAPPED_DIR OUT_DIR   (`dcp report` checks the inputs, t
 MAPPED_DIR holds map.json and steps.csv from `dcp map --out`; every search_<method>.json (or
 search_<method>_per_network.json) that `dcp search --out` wrote in it or in a subfolder is a
 baseline beside the fixed dataflows. A map.json from `dcp map --pareto` adds latency-energy
-scatters of its fronts.
+scatters of its fronts, and one from `dcp map --per-network` the network scores.
 Writes OUT_DIR/index.html and its PNGs with matplotlib's Agg backend: no display, no network,
 and the same inputs give the same files.
 """
@@ -32,8 +32,10 @@ ENERGY_BREAKDOWN_PNG = "energy_breakdown.png"
 PE_UTILIZATION_PNG = "pe_utilization.png"
 PARETO_NETWORK_PNG = "pareto_network.png"
 PARETO_LAYERS_PNG = "pareto_layers.png"
+PER_NETWORK_PNG = "per_network.png"
 FIGURE_FILES = (LATENCY_ENERGY_PNG, PROPAGATION_PNG, PREDICTED_VS_SIMULATED_PNG,
-                ENERGY_BREAKDOWN_PNG, PE_UTILIZATION_PNG, PARETO_NETWORK_PNG, PARETO_LAYERS_PNG)
+                ENERGY_BREAKDOWN_PNG, PE_UTILIZATION_PNG, PARETO_NETWORK_PNG, PARETO_LAYERS_PNG,
+                PER_NETWORK_PNG)
 
 MAX_CURVE_PANELS = 12  # propagation small multiples; more would be too small to read
 CURVE_COLUMNS = 4
@@ -48,6 +50,7 @@ class Method:
         self.kind = kind  # "dcp", "fixed" or "search"
         self.objective_name = objective_name
         self.simulator_calls = simulator_calls
+        self.network_score = None  # a per-network search's score: one shape for every layer
         self.by_layer = {}  # layer name -> {"cycles", "energy_pj", "objective", "pe_utilization"}
 
 
@@ -79,6 +82,7 @@ def load_methods(mapped_dir, report):
         if relative_dir not in (".", name):
             name += f" ({relative_dir})"
         method = Method(name, "search", search["objective"], search["totals"]["simulator_calls"])
+        method.network_score = search.get("score")
         for row in search["layers"]:
             method.by_layer[row["layer"]] = layer_numbers(row["result"], row["objective"])
         searches.append(method)
@@ -347,6 +351,42 @@ def plot_pareto_layers(out_dir, report, methods):
     return save(figure, out_dir, PARETO_LAYERS_PNG)
 
 
+def plot_per_network(out_dir, report, methods):
+    """The per-network scores of map.json's methods and of every per-network search, and the
+    score of each whole network DCP re-simulated, in the order it did."""
+    per_network = report["per_network"]
+    bars = [(row["method"], row["score"], row["simulator_calls"])
+            for row in per_network["methods"]]
+    bars += [(method.name, method.network_score, method.simulator_calls) for method in methods
+             if method.network_score is not None and method.objective_name == report["objective"]]
+    figure, (scores, verified) = plt.subplots(1, 2, figsize=(13, 0.9 + 0.35 * max(6, len(bars))))
+    positions = range(len(bars))
+    drawn = scores.barh(positions, [score for _, score, _ in bars], color="tab:blue")
+    scores.bar_label(drawn, fmt="%.3f", fontsize=8)
+    scores.set_yticks(positions)
+    scores.set_yticklabels([f"{name} ({calls} calls)" for name, _, calls in bars], fontsize=8)
+    scores.invert_yaxis()
+    scores.axvline(1.0, color="gray", linestyle=":", linewidth=1)
+    scores.set_xlabel("score (mean over layer occurrences of objective / best fixed)")
+
+    checked = [row["score"] for row in per_network["verified"]]
+    verified.plot(range(1, len(checked) + 1), checked, ".", color="lightgray",
+                  label="re-simulated networks")
+    verified.plot(range(1, len(checked) + 1),
+                  [min(checked[:count]) for count in range(1, len(checked) + 1)],
+                  color="tab:blue", label="best so far")
+    dcp_score = per_network["methods"][0]["score"]
+    verified.axhline(dcp_score, color="tab:green", linestyle="--",
+                     label=f"{per_network['methods'][0]['method']} (with assembly)")
+    verified.axhline(per_network["methods"][1]["score"], color="tab:red", linestyle=":",
+                     label=per_network["methods"][1]["method"])
+    verified.set_yscale("log")
+    verified.set_xlabel("networks re-simulated")
+    verified.set_ylabel("score")
+    verified.legend(fontsize=8)
+    return save(figure, out_dir, PER_NETWORK_PNG)
+
+
 def summary_rows(report, methods):
     """Network totals per method; the gain is over each layer's best fixed dataflow."""
     counts = {row["layer"]: row["count"] for row in report["layers"]}
@@ -470,6 +510,15 @@ def main(mapped_dir, out_dir):
              f"joined, the fixed dataflows and the searches; {shown} of "
              f"{len(report['pareto']['layers'])} layers (log-log)."),
         ]
+    if "per_network" in report:
+        figures.append(
+            (plot_per_network(out_dir, report, methods), "One dataflow for the whole network",
+             "Left: the network score of DCP's one dataflow shape, the best single fixed "
+             "dataflow, per-layer DCP, each layer's best fixed dataflow and every per-network "
+             "search (1 = each layer as good as its best fixed dataflow; lower is better). "
+             "Right: the score of each whole network DCP re-simulated, in order; assembly picks "
+             "each layer's best simulated dataflow that fits one structure, without a further "
+             "simulator call."))
     write_page(out_dir, mapped_dir, report, methods, figures)
 
 

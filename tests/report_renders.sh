@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `dcp report` in a real browser: maps a tiny network (with per-layer and per-network GA
-# baselines), builds the report and opens it in headless Chromium; every figure must load and the
-# screenshot must not be blank.
+# `dcp report` in a real browser: maps a tiny network layer by layer and as one network (with
+# per-layer and per-network GA baselines), builds the report and opens it in headless Chromium;
+# every figure must load and the screenshot must not be blank.
 # Usage: tests/report_renders.sh path/to/dcp  (run from the repo root)
 set -euo pipefail
 dcp="$1"
@@ -16,7 +16,7 @@ fail() { echo "FAIL: $1" >&2; exit 1; }
 "$dcp" train --traces "$work/traces.sqlite" --out "$work/predictor.pt" --epochs 10 --hidden 64 64 \
   --quiet >/dev/null
 "$dcp" map --arch "$eyeriss" --network tests/data/tiny_net.yaml --predictor "$work/predictor.pt" \
-  --steps 20 --quiet --out "$work/mapped" >/dev/null 2>&1
+  --steps 20 --per-network --quiet --out "$work/mapped" >/dev/null 2>&1
 "$dcp" search --method ga --budget 40 --arch "$eyeriss" --network tests/data/tiny_net.yaml --quiet \
   --out "$work/mapped/ga" >/dev/null
 "$dcp" search --per-network --method ga --budget 20 --arch "$eyeriss" --network tests/data/tiny_net.yaml \
@@ -31,6 +31,7 @@ browser=(timeout 120 chromium --headless --disable-gpu --no-sandbox --user-data-
 "${browser[@]}" --dump-dom "$page" >"$work/dom.html" 2>/dev/null
 images=$(grep -o '<img ' "$work/report/index.html" | wc -l)
 [[ $images -gt 0 ]] || fail "index.html has no figures"
+grep -q 'src="per_network.png"' "$work/report/index.html" || fail "no per-network figure"
 if ! grep -q "data-images-loaded=\"$images of $images\"" "$work/dom.html"; then
   fail "not every figure loaded: $(grep -o 'data-images-loaded="[^"]*"' "$work/dom.html" ||
     echo 'the page script did not run')"

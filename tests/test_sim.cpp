@@ -472,9 +472,10 @@ TEST_CASE("timeline tracks sum to the busy and stall cycles, with and without sk
                                   ? make_fixed_dataflow(fixed_dataflow_names()[which], layer, arch)
                                   : random_legal_dataflow(layer, arch, rng);
     for (const bool skip : {true, false}) {
+      const test::TempFile timeline("", ".json");
       EvalOptions options;
       options.skip_steady_state = skip;
-      options.timeline_path = "test_timeline_sums.json";
+      options.timeline_path = timeline.path();
       const Result result = evaluate(layer, arch, dataflow, options);
       std::ifstream file(options.timeline_path);
       const nlohmann::json trace = nlohmann::json::parse(file);
@@ -493,7 +494,6 @@ TEST_CASE("timeline tracks sum to the busy and stall cycles, with and without sk
       CHECK(sums["DRAM"] == result.busy.dram);
       CHECK(sums["NoC"] == result.busy.noc);
       CHECK(sums["L2 port"] == result.busy.l2);
-      std::remove(options.timeline_path.c_str());
     }
   }
 }
