@@ -20,8 +20,7 @@ class ShapeScorer : public CachedScorer {
     result.shapes = calls();
     result.simulator_calls = simulator_calls();
     result.best_by_shape = best_by_call();
-    result.wall_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.wall_seconds = seconds_since(start);
     return result;
   }
 

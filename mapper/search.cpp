@@ -19,10 +19,6 @@ namespace {
 constexpr uint64_t kGaStream = 0x6761;
 constexpr uint64_t kRandomStream = 0x726e64;
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 // A dataflow on one layer, scored by the objective over the layer's fixed baseline.
 class LayerScorer : public CachedScorer {
  public:
@@ -67,6 +63,10 @@ class LayerScorer : public CachedScorer {
 };
 
 }  // namespace
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 std::vector<int64_t> dataflow_key(const Dataflow& dataflow) {
   std::vector<int64_t> key;

@@ -2,6 +2,7 @@
 // The search baselines DCP is measured against, all scored on the simulator with the same
 // objective and normaliser: GAMMA's genetic algorithm, random search, and exhaustive search over
 // a discretised space for small layers. Every candidate is a legal Dataflow.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -116,6 +117,9 @@ SearchResult search_ga(const Layer& layer, const ArchSpec& arch, const Objective
 // generation.
 std::vector<double> run_ga(const Layer& space, const ArchSpec& arch, CachedScorer& scorer,
                            int64_t budget, uint64_t seed, const GaOptions& ga = {});
+
+// A search's wall time so far.
+double seconds_since(std::chrono::steady_clock::time_point start);
 
 // Half random_legal_dataflow draws, half decoded random codes, up to the budget.
 SearchResult search_random(const Layer& layer, const ArchSpec& arch, const Objective& objective,
