@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,13 +24,13 @@ using sc_core::sc_module;
 using sc_core::sc_module_name;
 using sc_core::sc_time;
 
-const sc_time& cycle_time() {
-  static const sc_time cycle(1, sc_core::SC_NS);
-  return cycle;
-}
+// One cycle is 1 ns of simulated time, 1000 units of SystemC's default 1 ps resolution
+// (accelerator() checks it). A constant, because the processes convert times millions of times
+// per second.
+constexpr sc_dt::uint64 kTimeUnitsPerCycle = 1000;
 
 int64_t now_cycles() {
-  return static_cast<int64_t>(sc_core::sc_time_stamp().value() / cycle_time().value());
+  return static_cast<int64_t>(sc_core::sc_time_stamp().value() / kTimeUnitsPerCycle);
 }
 
 // Longest single wait: its picoseconds must fit SystemC's uint64 time. A longer one only comes
@@ -54,9 +55,10 @@ struct Job {
   int64_t start_time = 0;
   PipelineResult totals;
 
-  void record(const char* unit, const std::string& name, int64_t start, int64_t duration) const {
+  // A view, not a string: without a timeline nothing is built for the millions of boxes.
+  void record(const char* unit, std::string_view name, int64_t start, int64_t duration) const {
     if (timeline != nullptr && duration > 0)
-      timeline->push_back({unit, name, start - start_time + time_offset, duration});
+      timeline->push_back({unit, std::string(name), start - start_time + time_offset, duration});
   }
 };
 
@@ -204,7 +206,7 @@ class Condition {
 };
 
 sc_time cycles_time(int64_t cycles) {
-  return sc_time::from_value(static_cast<sc_dt::uint64>(cycles) * cycle_time().value());
+  return sc_time::from_value(static_cast<sc_dt::uint64>(cycles) * kTimeUnitsPerCycle);
 }
 
 // Wakes the processes whose timed waits end, those due at one moment in the order the processes
@@ -225,13 +227,14 @@ class Agenda : public sc_module {
   }
   void add(int64_t at, Process& process) {
     sleepers_.push_back({at, &process});
-    // A pending notification that comes sooner wins, so this keeps the earliest.
-    tick_.notify(cycles_time(at - now_cycles()));
+    // A pending tick that comes sooner wins anyway; asking the kernel costs more than this test.
+    if (at < tick_at_) notify_tick(at);
   }
   // Before a state is loaded: the processes' states say who sleeps until when.
   void clear() {
     sleepers_.clear();
     tick_.cancel();
+    tick_at_ = kNoTick;
   }
 
  private:
@@ -240,7 +243,13 @@ class Agenda : public sc_module {
     Process* process;
   };
   void wake_due();
+  void notify_tick(int64_t at) {
+    tick_at_ = at;
+    tick_.notify(cycles_time(at - now_cycles()));
+  }
+  static constexpr int64_t kNoTick = std::numeric_limits<int64_t>::max();
   sc_event tick_;
+  int64_t tick_at_ = kNoTick;      // when tick_ is due
   std::vector<Sleeper> sleepers_;  // a handful: one per process at most
   std::vector<Process*> due_;      // those woken now, kept to reuse its room
 };
@@ -312,6 +321,7 @@ void Condition::wait(Process& process) {
 
 void Agenda::wake_due() {
   const int64_t now = now_cycles();
+  tick_at_ = kNoTick;
   // Taken out first: a process that runs may sleep again, which adds to the sleepers.
   const auto due_later =
       std::partition(sleepers_.begin(), sleepers_.end(),
@@ -326,7 +336,7 @@ void Agenda::wake_due() {
   const auto next =
       std::min_element(sleepers_.begin(), sleepers_.end(),
                        [](const Sleeper& a, const Sleeper& b) { return a.wake_at < b.wake_at; });
-  tick_.notify(cycles_time(next->wake_at - now));
+  if (next->wake_at < tick_at_) notify_tick(next->wake_at);
 }
 
 void Condition::notify() {
@@ -1252,6 +1262,8 @@ Accelerator& accelerator() {
   static Accelerator* instance = [] {
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+    if (sc_time(1, sc_core::SC_NS).value() != kTimeUnitsPerCycle)
+      throw std::logic_error("SystemC's time resolution is not 1 ps");
     auto* model = new Accelerator("accelerator");
     // Run the initialization phase now, so every process is parked at its first wait before a
     // job's start notification arrives.

@@ -32,8 +32,8 @@ int64_t interval_overlap(int64_t a_start, int64_t a_length, int64_t b_start, int
 
 int64_t held_elements(const Layer& layer, Tensor tensor, const TileRange& previous,
                       const TileRange& next) {
-  const int64_t next_elements = footprint_elements(layer, next.size, tensor);
-  if (same_tensor_tile(layer, tensor, previous, next)) return next_elements;
+  if (same_tensor_tile(layer, tensor, previous, next))
+    return footprint_elements(layer, next.size, tensor);
   // Weight and output tiles sit on their loops' grid: equal or disjoint. Input tiles overlap in
   // the rows and columns of the sliding window.
   if (tensor != Tensor::Input) return 0;
@@ -61,13 +61,15 @@ int64_t held_elements(const Layer& layer, Tensor tensor, const TileRange& previo
   };
   // The footprint is channels x rows x cols x samples, channels counting every group the K
   // range spans; the held part keeps that group factor.
-  const int64_t extents = next.size[dim_index(Dim::C)] * window_length(Dim::Y, Dim::R) *
-                          window_length(Dim::X, Dim::S) * next.size[dim_index(Dim::N)];
-  const int64_t groups = next_elements / extents;
-  return saturating_mul(
-      saturating_mul(groups, overlap(Dim::C)),
+  const int64_t held_extents = saturating_mul(
+      overlap(Dim::C),
       saturating_mul(saturating_mul(window_overlap(Dim::Y, Dim::R), window_overlap(Dim::X, Dim::S)),
                      overlap(Dim::N)));
+  if (held_extents == 0) return 0;
+  const int64_t extents = next.size[dim_index(Dim::C)] * window_length(Dim::Y, Dim::R) *
+                          window_length(Dim::X, Dim::S) * next.size[dim_index(Dim::N)];
+  const int64_t groups = footprint_elements(layer, next.size, tensor) / extents;
+  return saturating_mul(groups, held_extents);
 }
 
 bool first_reduction_visit(const TileRange& range) {
@@ -352,8 +354,9 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     return;
   }
   // Iterations 1 .. trips-2 see identical step records (same tile sizes, same reuse pattern),
-  // and so does the last one when the dim divides evenly. Once the state at the start of two
-  // consecutive such iterations matches, all remaining ones repeat with the same period.
+  // and so does the last one when the dim divides evenly. Once the state at the start of such an
+  // iteration matches the state p iterations earlier (p <= kMaxPeriod), the remaining ones repeat
+  // with period p, and all their whole periods are advanced at once.
   const bool last_is_full = !ends_in_edge(loop);
   // At L2 loops each tile posts the fetch of the tile after it, so the last iteration (whose
   // successor lies in the next outer iteration) and the one before an edge iteration differ too.
@@ -367,9 +370,9 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   constexpr std::size_t kMaxReplays = 1 << 16;
   const bool reuse = skip_ && iteration_steps(loop_position) >= kMinReplaySteps;
   // Per loop position, so their room is reused by every walk of the loop.
-  SinkSnapshot& previous = snapshots_[loop_position].previous;
-  SinkSnapshot& entry = snapshots_[loop_position].entry;
-  AccessCounts previous_counts;
+  LoopSnapshots& snapshots = snapshots_[loop_position];
+  SinkSnapshot& entry = snapshots.entry;
+  snapshots.earlier_known = 0;
   for (int64_t i = 0; i < trips; ++i) {
     index[d] = i;
     if (loop.level == 0) l1_index_ = {};
@@ -378,20 +381,14 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     if (skip_ && i >= 1 && i <= last_repeating) {
       sink.snapshot(entry);
       has_entry = true;
-      if (i >= 2 && entry.state == previous.state) {
-        const int64_t skipped = last_repeating - i + 1;
-        sink.advance(previous, entry, skipped);
-        AccessCounts per_iteration = counts_;
-        per_iteration -= previous_counts;
-        counts_.add_scaled(per_iteration, skipped);
-        shift_pending(loop.level, loop.dim, skipped);
+      const int64_t skipped = skip_periods(snapshots, last_repeating - i + 1, loop, sink);
+      if (skipped > 0) {
         i += skipped;
         if (i >= trips) break;
         index[d] = i;
         has_entry = false;
       } else {
-        previous = entry;
-        previous_counts = counts_;
+        remember_entry(snapshots);
       }
     }
     if (reload_) {
@@ -434,6 +431,35 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     if (replays_.size() < kMaxReplays) replays_.emplace(std::move(key), std::move(recorded));
   }
   index[d] = 0;
+}
+
+int64_t ScheduleCompiler::skip_periods(LoopSnapshots& snapshots, int64_t repeating_left,
+                                       const Loop& loop, StepSink& sink) {
+  for (int period = 1; period <= snapshots.earlier_known; ++period) {
+    const int slot = (snapshots.latest - period + 1 + kMaxPeriod) % kMaxPeriod;
+    const SinkSnapshot& before = snapshots.earlier[slot];
+    if (snapshots.entry.state != before.state) continue;
+    const int64_t periods = repeating_left / period;
+    if (periods == 0) return 0;
+    sink.advance(before, snapshots.entry, periods);
+    AccessCounts per_period = counts_;
+    per_period -= snapshots.earlier_counts[slot];
+    counts_.add_scaled(per_period, periods);
+    const int64_t skipped = periods * period;
+    shift_pending(loop.level, loop.dim, skipped);
+    // What came before the skip is no longer a whole number of iterations back.
+    snapshots.earlier_known = 0;
+    return skipped;
+  }
+  return 0;
+}
+
+void ScheduleCompiler::remember_entry(LoopSnapshots& snapshots) const {
+  // The oldest slot's room takes the new entry.
+  snapshots.latest = (snapshots.latest + 1) % kMaxPeriod;
+  snapshots.earlier[snapshots.latest] = snapshots.entry;
+  snapshots.earlier_counts[snapshots.latest] = counts_;
+  snapshots.earlier_known = std::min(snapshots.earlier_known + 1, kMaxPeriod);
 }
 
 void ScheduleCompiler::replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink) {

@@ -152,10 +152,10 @@ struct SinkSnapshot {
 };
 
 // Receives the step stream. snapshot/advance let the walker skip repeating loop iterations: when
-// two consecutive iterations start in the same state, advance() accounts `times` more iterations,
-// each costing what happened between the two snapshots. settle/replay let it reuse an iteration
-// it has seen: one that starts in a state seen before, with the same steps to come, ends as that
-// one did, and replay() puts the sink in that end state.
+// an iteration starts in the state one a few iterations earlier started in, advance() accounts
+// `times` more such periods, each costing what happened between the two snapshots. settle/replay
+// let it reuse an iteration it has seen: one that starts in a state seen before, with the same
+// steps to come, ends as that one did, and replay() puts the sink in that end state.
 class StepSink {
  public:
   virtual ~StepSink() = default;
@@ -240,6 +240,23 @@ class ScheduleCompiler {
     DimArray step{};
   };
   IterationOrigin iteration_origin() const;
+  // The state at the start of the latest iterations of a loop: states repeat with a period of
+  // one iteration or of a few (double-buffered slots alternate, so two iterations is common).
+  static constexpr int kMaxPeriod = 4;
+  struct LoopSnapshots {
+    SinkSnapshot entry;
+    // A ring: the latest iteration's state is at `latest`, p iterations back at latest - p + 1.
+    std::array<SinkSnapshot, kMaxPeriod> earlier;
+    std::array<AccessCounts, kMaxPeriod> earlier_counts;
+    int latest = 0;
+    int earlier_known = 0;
+  };
+  // When the entry state equals one `p` iterations back, advances the whole periods among the
+  // `repeating_left` iterations from this one and returns how many iterations that skipped.
+  int64_t skip_periods(LoopSnapshots& snapshots, int64_t repeating_left, const Loop& loop,
+                       StepSink& sink);
+  // Keeps the entry state (and the access counts at it) as the latest iteration's.
+  void remember_entry(LoopSnapshots& snapshots) const;
   // Puts the walk where `replay`'s iteration, started at `origin`, ends.
   void replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink);
   // `direction` -1: makes `step`'s position relative to `origin` (its L2 tile to the L2 tile's,
@@ -334,10 +351,7 @@ class ScheduleCompiler {
   BurstMemo burst_memo_;
   BurstMemo::const_iterator last_burst_ = burst_memo_.end();  // the latest burst() answer
   std::unordered_map<std::vector<int64_t>, Replay, KeyHash> replays_;
-  std::vector<int64_t> key_;  // the latest replay key, kept to reuse its room
-  struct LoopSnapshots {
-    SinkSnapshot previous, entry;
-  };
+  std::vector<int64_t> key_;              // the latest replay key, kept to reuse its room
   std::vector<LoopSnapshots> snapshots_;  // per loop position, kept to reuse their room
 };
 

@@ -223,23 +223,6 @@ bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim) {
   return ((tensor_dim_mask(layer, tensor) >> dim_index(dim)) & 1u) != 0;
 }
 
-DimMask tensor_dim_mask(const Layer& layer, Tensor tensor) {
-  const auto bit = [](Dim dim) { return DimMask{1} << dim_index(dim); };
-  switch (tensor) {
-    case Tensor::Input:
-      // Every dim but K, and K too for grouped layers (it picks the group's channels).
-      return bit(Dim::C) | bit(Dim::Y) | bit(Dim::X) | bit(Dim::R) | bit(Dim::S) | bit(Dim::N) |
-             (layer.groups > 1 ? bit(Dim::K) : 0);
-    case Tensor::Weight:
-      // A matmul's second operand is an activation, one per sample.
-      return bit(Dim::K) | bit(Dim::C) | bit(Dim::R) | bit(Dim::S) |
-             (layer.type == LayerType::Matmul ? bit(Dim::N) : 0);
-    case Tensor::Output:
-      return bit(Dim::K) | bit(Dim::Y) | bit(Dim::X) | bit(Dim::N);
-  }
-  return (DimMask{1} << kNumDims) - 1;
-}
-
 const char* layer_type_name(LayerType type) {
   constexpr std::array<const char*, kAllLayerTypes.size()> kNames = {"conv", "dwconv", "gemm",
                                                                      "matmul"};

@@ -73,7 +73,23 @@ bool tensor_uses_dim(const Layer& layer, Tensor tensor, Dim dim);
 // The dims `tensor` depends on, bit dim_index(d) set for each: tensor_uses_dim for every dim at
 // once, for loops that test many dims per step.
 using DimMask = uint32_t;
-DimMask tensor_dim_mask(const Layer& layer, Tensor tensor);
+// Inline: the schedule compiler asks it for every tile comparison.
+inline DimMask tensor_dim_mask(const Layer& layer, Tensor tensor) {
+  const auto bit = [](Dim dim) { return DimMask{1} << dim_index(dim); };
+  switch (tensor) {
+    case Tensor::Input:
+      // Every dim but K, and K too for grouped layers (it picks the group's channels).
+      return bit(Dim::C) | bit(Dim::Y) | bit(Dim::X) | bit(Dim::R) | bit(Dim::S) | bit(Dim::N) |
+             (layer.groups > 1 ? bit(Dim::K) : 0);
+    case Tensor::Weight:
+      // A matmul's second operand is an activation, one per sample.
+      return bit(Dim::K) | bit(Dim::C) | bit(Dim::R) | bit(Dim::S) |
+             (layer.type == LayerType::Matmul ? bit(Dim::N) : 0);
+    case Tensor::Output:
+      return bit(Dim::K) | bit(Dim::Y) | bit(Dim::X) | bit(Dim::N);
+  }
+  return (DimMask{1} << kNumDims) - 1;
+}
 
 // Builds a conv/dwconv layer from its input size, computing Y and X. Throws InputError (naming
 // `source` and the layer) if the output would be empty or the channel/group counts don't divide.
