@@ -80,17 +80,21 @@ void DramModel::append_state(std::vector<int64_t>& out, int64_t now, int64_t bas
   // A ready time already past acts as `now`, and data can never start before now + t_cas, so
   // clamping there keeps exactly the information that can still delay a request.
   const auto from_now = [now](int64_t time, int64_t floor) { return std::max(time - now, floor); };
+  // One resize, then plain stores: every snapshot of the model writes this.
+  const std::size_t start = out.size();
+  out.resize(start + 4 * banks_.size() + 2);
+  int64_t* next = out.data() + start;
   for (const Bank& bank : banks_) {
     // Requests from here on touch rows from base_row up, so every older open row is alike: a
     // miss that must precharge first.
     const bool open = bank.open_row >= 0;
-    out.push_back(open ? 1 : 0);
-    out.push_back(open ? std::max<int64_t>(bank.open_row - base_row, -1) : 0);
-    out.push_back(from_now(bank.row_ready, 0));
-    out.push_back(from_now(bank.precharge_ready, 0));
+    *next++ = open ? 1 : 0;
+    *next++ = open ? std::max<int64_t>(bank.open_row - base_row, -1) : 0;
+    *next++ = from_now(bank.row_ready, 0);
+    *next++ = from_now(bank.precharge_ready, 0);
   }
-  out.push_back(from_now(next_read_data_, timing_.t_cas));
-  out.push_back(from_now(next_write_data_, timing_.t_cas));
+  *next++ = from_now(next_read_data_, timing_.t_cas);
+  *next = from_now(next_write_data_, timing_.t_cas);
 }
 
 void DramModel::load_state(const std::vector<int64_t>& in, std::size_t& position, int64_t now,

@@ -1,8 +1,8 @@
 #include "sim/model.hpp"
 
 #include <algorithm>
+#include <boost/circular_buffer.hpp>
 #include <cstdlib>
-#include <deque>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -104,9 +104,10 @@ class StateCodec {
   StateCodec(const std::vector<int64_t>& in, Bases bases) : in_(&in), bases_(bases) {}
   bool loading() const { return in_ != nullptr; }
   int64_t now() const { return bases_.now; }
-  // A phase, a flag, a size or a byte count, stored as is.
+  // A phase, a flag, a size or a byte count, stored as is. Inlined by force: snapshots write
+  // every field of the model at every loop iteration.
   template <typename Field>
-  void value(Field& field) {
+  [[gnu::always_inline]] void value(Field& field) {
     if (loading())
       field = static_cast<Field>((*in_)[cursor_++]);
     else
@@ -128,10 +129,13 @@ class StateCodec {
     if (loading()) time = bases_.now + remaining;
   }
   template <typename Item, typename Visit>
-  void items(std::deque<Item>& items, Visit&& visit) {
+  void items(boost::circular_buffer<Item>& items, Visit&& visit) {
     int64_t count = static_cast<int64_t>(items.size());
     value(count);
-    if (loading()) items.assign(static_cast<std::size_t>(count), Item{});
+    if (loading()) {
+      items.clear();
+      items.resize(static_cast<std::size_t>(count));
+    }
     for (Item& item : items) visit(*this, item);
   }
   std::vector<int64_t>* output() { return out_; }
@@ -356,6 +360,7 @@ class Queue {
   bool full() const { return items_.size() >= capacity_; }
   bool empty() const { return items_.empty(); }
   void push(Item item) {
+    if (items_.full()) items_.set_capacity(std::max<std::size_t>(4, 2 * items_.capacity()));
     items_.push_back(std::move(item));
     changed.notify();
   }
@@ -378,7 +383,9 @@ class Queue {
 
  private:
   std::size_t capacity_;
-  std::deque<Item> items_;
+  // A ring that grows to the longest the queue has been: a deque would free and allocate a
+  // block every few items as steps stream through.
+  boost::circular_buffer<Item> items_;
 };
 
 // Buffer slots: a tile holds one from its fetch until its outputs have left.

@@ -165,13 +165,23 @@ TileRange LevelSplit::first_unit(const TileRange& parent, const DimArray& index)
 }
 
 StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index) const {
+  // active_per_dim and the first and last units' range_at in one pass: the walker asks this
+  // several times per step.
   StepUnits units;
-  units.active_per_dim = active_per_dim(parent, index);
-  units.active = product(units.active_per_dim);
-  DimArray last_coordinates;
-  for (int d = 0; d < kNumDims; ++d) last_coordinates[d] = units.active_per_dim[d] - 1;
-  range_at(parent, index, DimArray{}, units.first);
-  range_at(parent, index, last_coordinates, units.last);
+  units.active = 1;
+  for (int d = 0; d < kNumDims; ++d) {
+    const int64_t first_tile = index[d] * fanout[d];
+    const int64_t first_offset = first_tile * child_tile[d];
+    const int64_t remaining = parent.size[d] - first_offset;
+    const int64_t active = std::min(fanout[d], ceil_div(remaining, child_tile[d]));
+    const int64_t last_offset = (first_tile + active - 1) * child_tile[d];
+    units.active_per_dim[d] = active;
+    units.active = saturating_mul(units.active, active);
+    units.first.origin[d] = parent.origin[d] + first_offset;
+    units.first.size[d] = std::min(child_tile[d], remaining);
+    units.last.origin[d] = parent.origin[d] + last_offset;
+    units.last.size[d] = std::min(child_tile[d], parent.size[d] - last_offset);
+  }
   return units;
 }
 
@@ -362,6 +372,8 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   // successor lies in the next outer iteration) and the one before an edge iteration differ too.
   const int64_t lookahead = loop.level == 0 ? 1 : 0;
   const int64_t last_repeating = (last_is_full ? trips - 1 : trips - 2) - lookahead;
+  // A skip needs two repeating iterations to compare, and comes after the first.
+  const bool can_repeat = skip_ && last_repeating >= 2;
   // The sink settles at the boundaries of every loop that repeats, in both walks, so skipping
   // never changes what happens at a moment. Replaying an iteration costs a snapshot, a key and a
   // lookup, about what simulating a few steps costs, so only iterations of at least
@@ -378,7 +390,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     if (loop.level == 0) l1_index_ = {};
     sink.settle();
     bool has_entry = false;
-    if (skip_ && i >= 1 && i <= last_repeating) {
+    if (can_repeat && i >= 1 && i <= last_repeating) {
       sink.snapshot(entry);
       has_entry = true;
       const int64_t skipped = skip_periods(snapshots, last_repeating - i + 1, loop, sink);
