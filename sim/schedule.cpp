@@ -78,6 +78,15 @@ bool first_reduction_visit(const TileRange& range) {
 }
 
 int64_t transfer_cycles(int64_t bytes, double bytes_per_cycle) {
+  // A whole bandwidth (every preset's) divides in integers: the same answer wherever a double
+  // holds `bytes` exactly (below 2^53), without a floating-point division on every transfer.
+  constexpr int64_t kExactInDouble = int64_t{1} << 53;
+  if (bytes >= 0 && bytes < kExactInDouble && bytes_per_cycle >= 1 &&
+      bytes_per_cycle < static_cast<double>(kExactInDouble)) {
+    const auto whole_bandwidth = static_cast<int64_t>(bytes_per_cycle);
+    if (static_cast<double>(whole_bandwidth) == bytes_per_cycle)
+      return ceil_div(bytes, whole_bandwidth);
+  }
   return saturating_from_double(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
 }
 
