@@ -221,15 +221,23 @@ class ScheduleCompiler {
     StepRecord
         pending;  // coordinates from the iteration's first tile, sequence numbers from its end
   };
+  // A replay key and its hash, computed once when the key is built: the lookup and the insertion
+  // both use it, and keys of different hashes compare unequal at once.
+  struct ReplayKey {
+    std::vector<int64_t> words;
+    std::size_t hash = 0;
+    bool operator==(const ReplayKey& other) const {
+      return hash == other.hash && words == other.words;
+    }
+  };
   struct KeyHash {
-    std::size_t operator()(const std::vector<int64_t>& key) const;
+    std::size_t operator()(const ReplayKey& key) const { return key.hash; }
   };
   // What decides an iteration's steps and their timing, into `key` (reusing its room): where it
   // stands in every loop up to its own (an edge, every reduction index of a level at zero, the
   // fetch of the L2 tile after its last), the step still pending (append_pending), and the
   // sink's state.
-  void replay_key(std::size_t loop_position, const SinkSnapshot& entry,
-                  std::vector<int64_t>& key) const;
+  void replay_key(std::size_t loop_position, const SinkSnapshot& entry, ReplayKey& key) const;
   // Whether `loop`'s last iteration walks edge tiles: its dim does not divide into its steps.
   bool ends_in_edge(const Loop& loop) const;
   // Steps in one iteration of the loop at `loop_position` (full tiles).
@@ -350,8 +358,8 @@ class ScheduleCompiler {
   using BurstMemo = std::map<std::tuple<DimArray, bool, int>, BurstCost>;
   BurstMemo burst_memo_;
   BurstMemo::const_iterator last_burst_ = burst_memo_.end();  // the latest burst() answer
-  std::unordered_map<std::vector<int64_t>, Replay, KeyHash> replays_;
-  std::vector<int64_t> key_;              // the latest replay key, kept to reuse its room
+  std::unordered_map<ReplayKey, Replay, KeyHash> replays_;
+  ReplayKey key_;                         // the latest replay key, kept to reuse its room
   std::vector<LoopSnapshots> snapshots_;  // per loop position, kept to reuse their room
 };
 
