@@ -84,8 +84,13 @@ int64_t transfer_cycles(int64_t bytes, double bytes_per_cycle) {
   if (bytes >= 0 && bytes < kExactInDouble && bytes_per_cycle >= 1 &&
       bytes_per_cycle < static_cast<double>(kExactInDouble)) {
     const auto whole_bandwidth = static_cast<int64_t>(bytes_per_cycle);
-    if (static_cast<double>(whole_bandwidth) == bytes_per_cycle)
+    if (static_cast<double>(whole_bandwidth) == bytes_per_cycle) {
+      // Powers of two (most bandwidths) shift instead of dividing.
+      if ((whole_bandwidth & (whole_bandwidth - 1)) == 0)
+        return (bytes >> __builtin_ctzll(static_cast<uint64_t>(whole_bandwidth))) +
+               ((bytes & (whole_bandwidth - 1)) != 0 ? 1 : 0);
       return ceil_div(bytes, whole_bandwidth);
+    }
   }
   return saturating_from_double(std::ceil(static_cast<double>(bytes) / bytes_per_cycle));
 }

@@ -17,6 +17,7 @@
 #include "dataflow/random_dataflow.hpp"
 #include "dataflow/repair.hpp"
 #include "sim/evaluate.hpp"
+#include "sim/schedule.hpp"
 #include "test_support.hpp"
 
 using namespace dcp;
@@ -201,6 +202,20 @@ TEST_CASE("advancing the steady state gives the same cycles and counts as every 
     skipped_somewhere += fast.total_steps - fast.simulated_steps;
   }
   CHECK(skipped_somewhere > 0);
+}
+
+TEST_CASE("a transfer takes ceil(bytes / bandwidth) cycles whether the bandwidth is whole or not") {
+  std::mt19937_64 rng(5);
+  for (const double bandwidth : {1.0, 2.0, 8.0, 12.0, 64.0, 100.0, 2048.0, 0.5, 2.5, 7.75}) {
+    for (int draw = 0; draw < 2000; ++draw) {
+      const auto bytes = static_cast<int64_t>(rng() % (draw % 2 == 0 ? 5000 : 1'000'000'000'000));
+      // Reference: the smallest whole number of cycles that moves every byte.
+      const auto reference = static_cast<int64_t>(
+          std::ceil(static_cast<long double>(bytes) / static_cast<long double>(bandwidth)));
+      INFO(bytes << " bytes at " << bandwidth << " B/cycle");
+      CHECK(sim::transfer_cycles(bytes, bandwidth) == reference);
+    }
+  }
 }
 
 TEST_CASE("iterations whose state repeats every second iteration are skipped exactly") {
