@@ -397,47 +397,50 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   const bool reuse = skip_ && iteration_steps(loop_position) >= kMinReplaySteps;
   // Per loop position, so their room is reused by every walk of the loop.
   LoopSnapshots& snapshots = snapshots_[loop_position];
-  SinkSnapshot& entry = snapshots.entry;
+  SinkSnapshot& fresh = snapshots.entry;
   snapshots.earlier_known = 0;
   for (int64_t i = 0; i < trips; ++i) {
     index[d] = i;
     if (loop.level == 0) l1_index_ = {};
     sink.settle();
-    bool has_entry = false;
+    // The state this iteration starts in, once taken: the fresh snapshot, or the ring slot that
+    // took it over.
+    const SinkSnapshot* entry = nullptr;
     if (can_repeat && i >= 1 && i <= last_repeating) {
-      sink.snapshot(entry);
-      has_entry = true;
+      sink.snapshot(fresh);
       const int64_t skipped = skip_periods(snapshots, last_repeating - i + 1, loop, sink);
       if (skipped > 0) {
         i += skipped;
         if (i >= trips) break;
         index[d] = i;
-        has_entry = false;
       } else {
-        remember_entry(snapshots);
+        entry = &remember_entry(snapshots);
       }
     }
     if (reload_) {
-      sink.snapshot(entry);
-      sink.replay(entry, entry);
+      sink.snapshot(fresh);
+      sink.replay(fresh, fresh);
     }
     if (!reuse) {
       walk_loop(loop_position + 1, sink);
       sink.settle();
       continue;
     }
-    if (!has_entry) sink.snapshot(entry);
+    if (entry == nullptr) {
+      sink.snapshot(fresh);
+      entry = &fresh;
+    }
     const IterationOrigin origin = iteration_origin();
-    replay_key(loop_position, entry, key_);
+    replay_key(loop_position, *entry, key_);
     if (const auto seen = replays_.find(key_); seen != replays_.end()) {
       replay(seen->second, origin, sink);
       continue;
     }
     Replay recorded;
-    recorded.before.time = entry.time;
-    recorded.before.totals = entry.totals;
-    recorded.before.steps_received = entry.steps_received;
-    recorded.before.tiles_received = entry.tiles_received;
+    recorded.before.time = entry->time;
+    recorded.before.totals = entry->totals;
+    recorded.before.steps_received = entry->steps_received;
+    recorded.before.tiles_received = entry->tiles_received;
     ReplayKey key = key_;  // the inner iterations reuse key_
     const AccessCounts counts_before = counts_;
     const int64_t emitted_before = emitted_, l2_sequence_before = l2_sequence_;
@@ -480,12 +483,13 @@ int64_t ScheduleCompiler::skip_periods(LoopSnapshots& snapshots, int64_t repeati
   return 0;
 }
 
-void ScheduleCompiler::remember_entry(LoopSnapshots& snapshots) const {
-  // The oldest slot's room takes the new entry.
+const SinkSnapshot& ScheduleCompiler::remember_entry(LoopSnapshots& snapshots) const {
+  // The entry moves into the oldest slot, whose room the next snapshot reuses.
   snapshots.latest = (snapshots.latest + 1) % kMaxPeriod;
-  snapshots.earlier[snapshots.latest] = snapshots.entry;
+  std::swap(snapshots.earlier[snapshots.latest], snapshots.entry);
   snapshots.earlier_counts[snapshots.latest] = counts_;
   snapshots.earlier_known = std::min(snapshots.earlier_known + 1, kMaxPeriod);
+  return snapshots.earlier[snapshots.latest];
 }
 
 void ScheduleCompiler::replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink) {

@@ -263,8 +263,9 @@ class ScheduleCompiler {
   // `repeating_left` iterations from this one and returns how many iterations that skipped.
   int64_t skip_periods(LoopSnapshots& snapshots, int64_t repeating_left, const Loop& loop,
                        StepSink& sink);
-  // Keeps the entry state (and the access counts at it) as the latest iteration's.
-  void remember_entry(LoopSnapshots& snapshots) const;
+  // Keeps the entry state (and the access counts at it) as the latest iteration's; returns where
+  // it now is.
+  const SinkSnapshot& remember_entry(LoopSnapshots& snapshots) const;
   // Puts the walk where `replay`'s iteration, started at `origin`, ends.
   void replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink);
   // `direction` -1: makes `step`'s position relative to `origin` (its L2 tile to the L2 tile's,
