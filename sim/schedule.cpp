@@ -127,14 +127,31 @@ DimArray LevelSplit::last_index(const DimArray& parent_size) const {
   return result;
 }
 
+namespace {
+
+// Along one dim of a split: the units of a step that hold a tile, `fanout` at most and fewer where
+// the parent ends first (`step_offset`: where the step's first tile starts in the parent).
+int64_t active_along(int64_t parent_size, int64_t step_offset, int64_t child_tile, int64_t fanout) {
+  return std::min(fanout, ceil_div(parent_size - step_offset, child_tile));
+}
+
+// Along one dim: the child tile `offset` into the parent, cut where the parent ends.
+void tile_along(int64_t parent_origin, int64_t parent_size, int64_t offset, int64_t child_tile,
+                int64_t& origin, int64_t& size) {
+  origin = parent_origin + offset;
+  size = std::min(child_tile, parent_size - offset);
+}
+
+}  // namespace
+
 bool LevelSplit::range_at(const TileRange& parent, const DimArray& index,
                           const DimArray& coordinates, TileRange& range) const {
   for (int d = 0; d < kNumDims; ++d) {
     const int64_t tile_index = index[d] * fanout[d] + coordinates[d];
     const int64_t offset = tile_index * child_tile[d];
     if (offset >= parent.size[d]) return false;
-    range.origin[d] = parent.origin[d] + offset;
-    range.size[d] = std::min(child_tile[d], parent.size[d] - offset);
+    tile_along(parent.origin[d], parent.size[d], offset, child_tile[d], range.origin[d],
+               range.size[d]);
   }
   return true;
 }
@@ -161,10 +178,9 @@ TileRange LevelSplit::step_union(const TileRange& parent, const DimArray& index)
 
 DimArray LevelSplit::active_per_dim(const TileRange& parent, const DimArray& index) const {
   DimArray active;
-  for (int d = 0; d < kNumDims; ++d) {
-    const int64_t remaining = parent.size[d] - index[d] * fanout[d] * child_tile[d];
-    active[d] = std::min(fanout[d], ceil_div(remaining, child_tile[d]));
-  }
+  for (int d = 0; d < kNumDims; ++d)
+    active[d] = active_along(parent.size[d], index[d] * fanout[d] * child_tile[d], child_tile[d],
+                             fanout[d]);
   return active;
 }
 
@@ -186,15 +202,14 @@ StepUnits LevelSplit::step_units(const TileRange& parent, const DimArray& index)
   for (int d = 0; d < kNumDims; ++d) {
     const int64_t first_tile = index[d] * fanout[d];
     const int64_t first_offset = first_tile * child_tile[d];
-    const int64_t remaining = parent.size[d] - first_offset;
-    const int64_t active = std::min(fanout[d], ceil_div(remaining, child_tile[d]));
+    const int64_t active = active_along(parent.size[d], first_offset, child_tile[d], fanout[d]);
     const int64_t last_offset = (first_tile + active - 1) * child_tile[d];
     units.active_per_dim[d] = active;
     units.active = saturating_mul(units.active, active);
-    units.first.origin[d] = parent.origin[d] + first_offset;
-    units.first.size[d] = std::min(child_tile[d], remaining);
-    units.last.origin[d] = parent.origin[d] + last_offset;
-    units.last.size[d] = std::min(child_tile[d], parent.size[d] - last_offset);
+    tile_along(parent.origin[d], parent.size[d], first_offset, child_tile[d], units.first.origin[d],
+               units.first.size[d]);
+    tile_along(parent.origin[d], parent.size[d], last_offset, child_tile[d], units.last.origin[d],
+               units.last.size[d]);
   }
   return units;
 }
