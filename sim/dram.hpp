@@ -24,6 +24,7 @@
 // reordering.
 //
 // Work per request is one step per row touched, never per byte or burst.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -54,6 +55,17 @@ class DramModel {
   // identical timings (shifted by the gap) for the same future requests at addresses shifted by the
   // base.
   void append_state(std::vector<int64_t>& out, int64_t now, int64_t base_row = 0) const;
+  // Calls visit(offset, floor) for each word of append_state's that counts cycles from now (the
+  // ready times), with its offset from where the state starts and the value it is clamped at.
+  template <typename Visit>
+  void visit_time_words(Visit&& visit) const {
+    for (std::size_t bank = 0; bank < banks_.size(); ++bank) {
+      visit(4 * bank + 2, int64_t{0});
+      visit(4 * bank + 3, int64_t{0});
+    }
+    visit(4 * banks_.size(), timing_.t_cas);
+    visit(4 * banks_.size() + 1, timing_.t_cas);
+  }
   // Loads a state append_state wrote, read from in[position] on (position moves past it), as
   // the state at `now` with rows counted from `base_row`: the timings that follow are the
   // written moment's, shifted.

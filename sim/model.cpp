@@ -121,9 +121,13 @@ class StateCodec {
   void sequence(int64_t& l2_sequence) { relative(l2_sequence, bases_.newest_sequence); }
   void step_index(int64_t& index) { relative(index, bases_.steps_consumed); }
   // A moment that has passed (when a stall began), exactly.
-  void since(int64_t& time) { relative(time, bases_.now); }
+  void since(int64_t& time) {
+    note_time_word(kPastTime);
+    relative(time, bases_.now);
+  }
   // When a wait ends: one already over acts as now.
   void until(int64_t& time) {
+    note_time_word(0);
     int64_t remaining = std::max<int64_t>(time - bases_.now, 0);
     value(remaining);
     if (loading()) time = bases_.now + remaining;
@@ -142,7 +146,28 @@ class StateCodec {
   const std::vector<int64_t>* input() const { return in_; }
   std::size_t& cursor() { return cursor_; }
 
+  // A word that counts cycles from now: a wait's end, clamped at `floor`, or a moment that has
+  // passed (kPastTime). Only a writing codec given `time_words` lists them.
+  struct TimeWord {
+    std::size_t position = 0;
+    int64_t floor = 0;
+  };
+  static constexpr int64_t kPastTime = std::numeric_limits<int64_t>::min();
+  void list_time_words(std::vector<TimeWord>& time_words) { time_words_ = &time_words; }
+  // The words at out_->size() + offset for each (offset, floor) that `visit_words` reports.
+  template <typename VisitWords>
+  void note_time_words(VisitWords&& visit_words) {
+    if (time_words_ == nullptr) return;
+    visit_words([&](std::size_t offset, int64_t floor) {
+      time_words_->push_back({out_->size() + offset, floor});
+    });
+  }
+
  private:
+  void note_time_word(int64_t floor) {
+    if (time_words_ != nullptr) time_words_->push_back({out_->size(), floor});
+  }
+  std::vector<TimeWord>* time_words_ = nullptr;
   std::vector<int64_t>* out_ = nullptr;
   const std::vector<int64_t>* in_ = nullptr;
   Bases bases_;
@@ -576,8 +601,10 @@ class DramChannel : public TransferChannel {
     TransferChannel::visit(codec);
     if (codec.loading())
       model_->load_state(*codec.input(), codec.cursor(), codec.now(), next_stream_row_);
-    else
+    else {
+      codec.note_time_words([&](auto&& note) { model_->visit_time_words(note); });
       model_->append_state(*codec.output(), codec.now(), next_stream_row_);
+    }
   }
 
  private:
@@ -1155,22 +1182,75 @@ class Controller : public sc_module, public StepSink {
     account(before, after, 1, "replay of an iteration seen before");
     consumed_ += after.steps_received - before.steps_received;
     newest_sequence_ += after.tiles_received - before.tiles_received;
+    load(after.state);
+  }
+  void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
+    account(before, after, times, steady_state_label(times));
+  }
+  int64_t advance_drifting(const SinkSnapshot& first, const SinkSnapshot& second,
+                           const SinkSnapshot& current, int64_t most) override {
+    const int64_t period = current.time - second.time;
+    const std::size_t size = current.state.size();
+    if (most <= 0 || period <= 0 || second.time - first.time != period ||
+        second.state.size() != size || first.state.size() != size ||
+        !same_growth(first.totals, second.totals, current.totals))
+      return 0;
+    // Only clocks may move, and only by the period's length, the same both times: a countdown
+    // that came nearer, or a wait that began further back.
+    drifting_words_.clear();
+    for (std::size_t word = 0; word < size; ++word) {
+      const int64_t step = current.state[word] - second.state[word];
+      if (step != second.state[word] - first.state[word]) return 0;
+      if (step == 0) continue;
+      if (step != -period) return 0;
+      drifting_words_.push_back(word);
+    }
+    if (drifting_words_.empty()) return 0;
+    // Which words are clocks: write the current state again, listing them.
+    time_words_.clear();
+    scratch_state_.clear();
+    StateCodec codec(scratch_state_, bases());
+    codec.list_time_words(time_words_);
+    visit(codec);
+    int64_t times = most;
+    auto clock = time_words_.begin();
+    for (const std::size_t word : drifting_words_) {
+      while (clock != time_words_.end() && clock->position < word) ++clock;
+      if (clock == time_words_.end() || clock->position != word) return 0;
+      // A countdown must not end inside an advanced period, nor in the one after, which is
+      // simulated: keep two periods' length above its floor.
+      if (clock->floor != StateCodec::kPastTime)
+        times = std::min(times, (current.state[word] - clock->floor) / period - 2);
+    }
+    if (times <= 0) return 0;
+    account(second, current, times, steady_state_label(times));
+    scratch_state_ = current.state;
+    for (const std::size_t word : drifting_words_) scratch_state_[word] -= times * period;
+    load(scratch_state_);
+    return times;
+  }
+
+ private:
+  std::string steady_state_label(int64_t times) const {
+    if (job_.timeline == nullptr) return "";
+    return "steady state: " + std::to_string(times) + (times == 1 ? " iteration" : " iterations");
+  }
+  static bool same_growth(const std::vector<int64_t>& first, const std::vector<int64_t>& second,
+                          const std::vector<int64_t>& current) {
+    for (std::size_t i = 0; i < current.size(); ++i)
+      if (current[i] - second[i] != second[i] - first[i]) return false;
+    return true;
+  }
+  // Puts every process and channel in `state`, taken at another moment, as of now.
+  void load(const std::vector<int64_t>& state) {
     Condition::forget_waiters();
     Agenda::instance()->clear();
-    StateCodec codec(after.state, bases());
+    StateCodec codec(state, bases());
     visit(codec);
     l2_.rearm();
     clusters_.rearm();
     pes_.rearm();
   }
-  void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
-    account(before, after, times,
-            job_.timeline != nullptr ? "steady state: " + std::to_string(times) +
-                                           (times == 1 ? " iteration" : " iterations")
-                                     : "");
-  }
-
- private:
   // Adds `times` the counters' growth from `before` to `after`, and their time. The iterations
   // not simulated fill the gap the time offset opens on the timeline; each track gets one box
   // (`label`) as long as its busy (or stall) cycles grew, so the tracks still sum to the totals.
@@ -1237,6 +1317,9 @@ class Controller : public sc_module, public StepSink {
   int64_t consumed_ = 0;
   int64_t newest_sequence_ = 0;
   std::size_t state_size_ = 0;
+  std::vector<int64_t> scratch_state_;
+  std::vector<StateCodec::TimeWord> time_words_;
+  std::vector<std::size_t> drifting_words_;
   sc_event start_;
 };
 

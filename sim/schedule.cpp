@@ -486,16 +486,30 @@ int64_t ScheduleCompiler::skip_periods(LoopSnapshots& snapshots, int64_t repeati
     const int64_t periods = repeating_left / period;
     if (periods == 0) return 0;
     sink.advance(before, snapshots.entry, periods);
-    AccessCounts per_period = counts_;
-    per_period -= snapshots.earlier_counts[slot];
-    counts_.add_scaled(per_period, periods);
-    const int64_t skipped = periods * period;
-    shift_pending(loop.level, loop.dim, skipped);
-    // What came before the skip is no longer a whole number of iterations back.
-    snapshots.earlier_known = 0;
-    return skipped;
+    return account_skip(snapshots, slot, periods, period, loop);
+  }
+  // Not a repeat: perhaps iterations that repeat but for the clocks of longer work.
+  for (int period = 1; 2 * period <= snapshots.earlier_known; ++period) {
+    const int second = (snapshots.latest - period + 1 + kMaxPeriod) % kMaxPeriod;
+    const int first = (second - period + kMaxPeriod) % kMaxPeriod;
+    const int64_t periods =
+        sink.advance_drifting(snapshots.earlier[first], snapshots.earlier[second], snapshots.entry,
+                              repeating_left / period);
+    if (periods > 0) return account_skip(snapshots, second, periods, period, loop);
   }
   return 0;
+}
+
+int64_t ScheduleCompiler::account_skip(LoopSnapshots& snapshots, int slot, int64_t periods,
+                                       int period, const Loop& loop) {
+  AccessCounts per_period = counts_;
+  per_period -= snapshots.earlier_counts[slot];
+  counts_.add_scaled(per_period, periods);
+  const int64_t skipped = periods * period;
+  shift_pending(loop.level, loop.dim, skipped);
+  // What came before the skip is no longer a whole number of iterations back.
+  snapshots.earlier_known = 0;
+  return skipped;
 }
 
 const SinkSnapshot& ScheduleCompiler::remember_entry(LoopSnapshots& snapshots) const {

@@ -168,6 +168,14 @@ class StepSink {
   // Fills `snapshot` (reusing its vectors' room).
   virtual void snapshot(SinkSnapshot& snapshot) = 0;
   virtual void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) = 0;
+  // Three entry states a period of iterations apart, `first` to `current` (the state the sink
+  // is in). When they differ only in clocks that each period moves by its own length, the same
+  // way twice (the countdown of work that spans many periods, such as a long DRAM transfer, and
+  // how long a process has waited for it), the periods repeat but for those clocks. Advances up
+  // to `most` periods, while no countdown could end inside one, and loads the state the clocks
+  // then show; returns how many periods it advanced (0 when the states do not drift so).
+  virtual int64_t advance_drifting(const SinkSnapshot& first, const SinkSnapshot& second,
+                                   const SinkSnapshot& current, int64_t most) = 0;
   // From a state equal to `before`'s: accounts what happened between `before` and `after` and
   // loads `after`'s state.
   virtual void replay(const SinkSnapshot& before, const SinkSnapshot& after) = 0;
@@ -263,6 +271,10 @@ class ScheduleCompiler {
   // `repeating_left` iterations from this one and returns how many iterations that skipped.
   int64_t skip_periods(LoopSnapshots& snapshots, int64_t repeating_left, const Loop& loop,
                        StepSink& sink);
+  // The walk's side of a skip of `periods` periods of `period` iterations, the period's accesses
+  // being those since ring slot `slot`; returns the iterations skipped.
+  int64_t account_skip(LoopSnapshots& snapshots, int slot, int64_t periods, int period,
+                       const Loop& loop);
   // Keeps the entry state (and the access counts at it) as the latest iteration's; returns where
   // it now is.
   const SinkSnapshot& remember_entry(LoopSnapshots& snapshots) const;
