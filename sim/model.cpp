@@ -1152,18 +1152,29 @@ class Controller : public sc_module, public StepSink {
   bool finished = false;
 
   void prefetch(const TileFetch& fetch) override {
+    moved_ = true;
     newest_sequence_ = fetch.l2_sequence;
     l2_.fetches.push_from_thread(fetch);
   }
   void consume(const StepRecord& step) override {
+    moved_ = true;
     ++job_.totals.walked_steps;
     ++consumed_;
     clusters_.steps.push_from_thread(StepTiming(step));
   }
   void settle() override {
-    while (sc_core::sc_pending_activity_at_current_time()) sc_core::wait(sc_core::SC_ZERO_TIME);
+    while (sc_core::sc_pending_activity_at_current_time()) {
+      moved_ = true;
+      sc_core::wait(sc_core::SC_ZERO_TIME);
+    }
   }
   void snapshot(SinkSnapshot& snapshot) override {
+    // Nested loops' boundaries often meet (an iteration's end, the next one's start, an inner
+    // loop's first iteration): nothing has happened since the last snapshot, so copy it.
+    if (!moved_) {
+      snapshot = last_snapshot_;
+      return;
+    }
     snapshot.state.clear();
     // Snapshots of one run have about the same size: one allocation instead of a growing vector.
     snapshot.state.reserve(state_size_);
@@ -1177,14 +1188,18 @@ class Controller : public sc_module, public StepSink {
     snapshot.steps_received = consumed_;
     snapshot.tiles_received = newest_sequence_;
     state_size_ = snapshot.state.size();
+    last_snapshot_ = snapshot;
+    moved_ = false;
   }
   void replay(const SinkSnapshot& before, const SinkSnapshot& after) override {
+    moved_ = true;
     account(before, after, 1, "replay of an iteration seen before");
     consumed_ += after.steps_received - before.steps_received;
     newest_sequence_ += after.tiles_received - before.tiles_received;
     load(after.state);
   }
   void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
+    moved_ = true;
     account(before, after, times, steady_state_label(times));
   }
   int64_t advance_drifting(const SinkSnapshot& first, const SinkSnapshot& second,
@@ -1223,6 +1238,7 @@ class Controller : public sc_module, public StepSink {
         times = std::min(times, (current.state[word] - clock->floor) / period - 2);
     }
     if (times <= 0) return 0;
+    moved_ = true;
     account(second, current, times, steady_state_label(times));
     scratch_state_ = current.state;
     for (const std::size_t word : drifting_words_) scratch_state_[word] -= times * period;
@@ -1297,6 +1313,7 @@ class Controller : public sc_module, public StepSink {
   void run() {
     while (true) {
       wait(start_);
+      moved_ = true;
       compiler_->walk(*this, walk_);
       while (clusters_.drained < consumed_) clusters_.step_drained.wait_in_thread();
       // Until every ended tile's outputs are in DRAM: the run is not over before.
@@ -1317,6 +1334,9 @@ class Controller : public sc_module, public StepSink {
   int64_t consumed_ = 0;
   int64_t newest_sequence_ = 0;
   std::size_t state_size_ = 0;
+  // Whether anything happened since last_snapshot_ was taken.
+  bool moved_ = true;
+  SinkSnapshot last_snapshot_;
   std::vector<int64_t> scratch_state_;
   std::vector<StateCodec::TimeWord> time_words_;
   std::vector<std::size_t> drifting_words_;
