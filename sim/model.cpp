@@ -147,19 +147,23 @@ class StateCodec {
   std::size_t& cursor() { return cursor_; }
 
   // A word that counts cycles from now: a wait's end, clamped at `floor`, or a moment that has
-  // passed (kPastTime). Only a writing codec given `time_words` lists them.
+  // passed (kPastTime). A wait's end `wakes` when something happens then (a process's timed
+  // wait, a channel's hold); otherwise it only tells a later request when it may start (a DRAM
+  // bank's or the bus's ready time). Only a writing codec given `time_words` lists them.
   struct TimeWord {
     std::size_t position = 0;
     int64_t floor = 0;
+    bool wakes = true;
   };
   static constexpr int64_t kPastTime = std::numeric_limits<int64_t>::min();
   void list_time_words(std::vector<TimeWord>& time_words) { time_words_ = &time_words; }
-  // The words at out_->size() + offset for each (offset, floor) that `visit_words` reports.
+  // The words at out_->size() + offset for each (offset, floor) that `visit_words` reports:
+  // ready times, which wake nothing.
   template <typename VisitWords>
-  void note_time_words(VisitWords&& visit_words) {
+  void note_ready_times(VisitWords&& visit_words) {
     if (time_words_ == nullptr) return;
     visit_words([&](std::size_t offset, int64_t floor) {
-      time_words_->push_back({out_->size() + offset, floor});
+      time_words_->push_back({out_->size() + offset, floor, false});
     });
   }
 
@@ -602,7 +606,7 @@ class DramChannel : public TransferChannel {
     if (codec.loading())
       model_->load_state(*codec.input(), codec.cursor(), codec.now(), next_stream_row_);
     else {
-      codec.note_time_words([&](auto&& note) { model_->visit_time_words(note); });
+      codec.note_ready_times([&](auto&& note) { model_->visit_time_words(note); });
       model_->append_state(*codec.output(), codec.now(), next_stream_row_);
     }
   }
@@ -1229,19 +1233,29 @@ class Controller : public sc_module, public StepSink {
     visit(codec);
     int64_t times = most;
     auto clock = time_words_.begin();
-    for (const std::size_t word : drifting_words_) {
+    // Per drifting word, the floor it stops at in the advanced periods (none for a countdown
+    // that wakes something, which must not reach it, or for a moment that has passed).
+    drift_floors_.assign(drifting_words_.size(), StateCodec::kPastTime);
+    for (std::size_t drifting = 0; drifting < drifting_words_.size(); ++drifting) {
+      const std::size_t word = drifting_words_[drifting];
       while (clock != time_words_.end() && clock->position < word) ++clock;
       if (clock == time_words_.end() || clock->position != word) return 0;
-      // A countdown must not end inside an advanced period, nor in the one after, which is
-      // simulated: keep two periods' length above its floor.
-      if (clock->floor != StateCodec::kPastTime)
+      // A countdown that wakes something must not end inside an advanced period, nor in the one
+      // after, which is simulated: keep two periods' length above its floor. A ready time that
+      // nothing read during the periods seen is read by nothing in the advanced ones either:
+      // it may run out, and then stays at its floor.
+      if (clock->floor != StateCodec::kPastTime && clock->wakes)
         times = std::min(times, (current.state[word] - clock->floor) / period - 2);
+      if (!clock->wakes) drift_floors_[drifting] = clock->floor;
     }
     if (times <= 0) return 0;
     moved_ = true;
     account(second, current, times, steady_state_label(times));
     scratch_state_ = current.state;
-    for (const std::size_t word : drifting_words_) scratch_state_[word] -= times * period;
+    for (std::size_t drifting = 0; drifting < drifting_words_.size(); ++drifting) {
+      int64_t& word = scratch_state_[drifting_words_[drifting]];
+      word = std::max(word - times * period, drift_floors_[drifting]);
+    }
     load(scratch_state_);
     return times;
   }
@@ -1340,6 +1354,7 @@ class Controller : public sc_module, public StepSink {
   std::vector<int64_t> scratch_state_;
   std::vector<StateCodec::TimeWord> time_words_;
   std::vector<std::size_t> drifting_words_;
+  std::vector<int64_t> drift_floors_;
   sc_event start_;
 };
 

@@ -247,6 +247,18 @@ TEST_CASE("iterations that repeat but for the clock of a longer transfer are adv
   CHECK(fast.simulated_steps < 400);
 }
 
+TEST_CASE("DRAM ready times that nothing reads may run out inside advanced iterations") {
+  // tpu-ws on a 1x1 layer: while an L2 tile's fetch counts down, the DRAM banks it opened
+  // become ready one after another. No request reads them, so they need not bound how far the
+  // iterations are advanced (bounding them too walks 1,742 of the 13,440 steps).
+  const Layer layer = make_conv("test", "conv2_1a", 64, 64, 56, 56, 1, 1, 1, 0, 1);
+  const ArchSpec& arch = preset("eyeriss");
+  const Dataflow dataflow = make_fixed_dataflow("tpu-ws", layer, arch);
+  const Result fast = evaluate_checking_skips(layer, arch, dataflow);
+  CHECK(fast.total_steps == 13440);
+  CHECK(fast.simulated_steps < 1200);
+}
+
 namespace {
 
 // A 1x1 conv K4 C2 Y4 X4 whose whole layer is one L2 tile, split over 2 x 2 clusters along K
