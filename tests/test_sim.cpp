@@ -218,16 +218,28 @@ TEST_CASE("a transfer takes ceil(bytes / bandwidth) cycles whether the bandwidth
   }
 }
 
+namespace {
+
+// A 1x1 layer under a dataflow written on one line, at the eyeriss preset, checked as
+// evaluate_checking_skips does.
+Result pointwise_checking_skips(int64_t in_channels, int64_t out_channels, int64_t in_h,
+                                int64_t in_w, const std::string& dataflow_line) {
+  const Layer layer =
+      make_conv("test", "pointwise", in_channels, out_channels, in_h, in_w, 1, 1, 1, 0, 1);
+  const Dataflow dataflow = parse_dataflow_line(dataflow_line, "test");
+  const ArchSpec& arch = preset("eyeriss");
+  REQUIRE(legality_violations(layer, arch, dataflow).empty());
+  return evaluate_checking_skips(layer, arch, dataflow);
+}
+
+}  // namespace
+
 TEST_CASE("iterations whose state repeats every second iteration are skipped exactly") {
   // Found among random dataflows: with K innermost at L2, the 16 K tiles of each C tile start
   // in states that alternate (the global buffer's two slots), so consecutive iterations never
   // match but every second one does.
-  Layer layer = make_conv("test", "pointwise", 6, 16, 14, 14, 1, 1, 1, 0, 1);
-  const Dataflow dataflow = parse_dataflow_line(
-      "-:XSRNCYK:1,3,10,3,1,1,1|-:SKXNYCR:1,3,2,1,1,1,1|-:XKCSYRN:1,3,2,1,1,1,1", "test");
-  const ArchSpec& arch = preset("eyeriss");
-  REQUIRE(legality_violations(layer, arch, dataflow).empty());
-  const Result fast = evaluate_checking_skips(layer, arch, dataflow);
+  const Result fast = pointwise_checking_skips(
+      6, 16, 14, 14, "-:XSRNCYK:1,3,10,3,1,1,1|-:SKXNYCR:1,3,2,1,1,1,1|-:XKCSYRN:1,3,2,1,1,1,1");
   CHECK(fast.simulated_steps < fast.total_steps / 4);
 }
 
@@ -237,12 +249,8 @@ TEST_CASE("iterations that repeat but for the clock of a longer transfer are adv
   // never repeat (that countdown differs), but they differ only in it and in how long processes
   // have waited for it, by one iteration's length each time. Advancing only exact repeats walks
   // 646 of the 8,004 steps.
-  Layer layer = make_conv("test", "pointwise", 6, 22, 46, 29, 1, 1, 1, 0, 1);
-  const Dataflow dataflow = parse_dataflow_line(
-      "-:RYSCNXK:11,3,46,29,1,1,1|-:NCRKXSY:5,3,2,1,1,1,1|-:CNRKXYS:5,3,2,1,1,1,1", "test");
-  const ArchSpec& arch = preset("eyeriss");
-  REQUIRE(legality_violations(layer, arch, dataflow).empty());
-  const Result fast = evaluate_checking_skips(layer, arch, dataflow);
+  const Result fast = pointwise_checking_skips(
+      6, 22, 46, 29, "-:RYSCNXK:11,3,46,29,1,1,1|-:NCRKXSY:5,3,2,1,1,1,1|-:CNRKXYS:5,3,2,1,1,1,1");
   CHECK(fast.total_steps == 8004);
   CHECK(fast.simulated_steps < 400);
 }
