@@ -82,34 +82,35 @@ void DramModel::append_state(std::vector<int64_t>& out, int64_t now, int64_t bas
   const auto from_now = [now](int64_t time, int64_t floor) { return std::max(time - now, floor); };
   // One resize, then plain stores: every snapshot of the model writes this.
   const std::size_t start = out.size();
-  out.resize(start + 4 * banks_.size() + 2);
+  out.resize(start + banks_.size() * kBankWords + kBusWords);
   int64_t* next = out.data() + start;
   for (const Bank& bank : banks_) {
     // Requests from here on touch rows from base_row up, so every older open row is alike: a
     // miss that must precharge first.
     const bool open = bank.open_row >= 0;
-    *next++ = open ? 1 : 0;
-    *next++ = open ? std::max<int64_t>(bank.open_row - base_row, -1) : 0;
-    *next++ = from_now(bank.row_ready, 0);
-    *next++ = from_now(bank.precharge_ready, 0);
+    next[kOpenWord] = open ? 1 : 0;
+    next[kRowWord] = open ? std::max<int64_t>(bank.open_row - base_row, -1) : 0;
+    next[kRowReadyWord] = from_now(bank.row_ready, 0);
+    next[kPrechargeReadyWord] = from_now(bank.precharge_ready, 0);
+    next += kBankWords;
   }
-  *next++ = from_now(next_read_data_, timing_.t_cas);
-  *next = from_now(next_write_data_, timing_.t_cas);
+  next[kReadDataWord] = from_now(next_read_data_, timing_.t_cas);
+  next[kWriteDataWord] = from_now(next_write_data_, timing_.t_cas);
 }
 
 void DramModel::load_state(const std::vector<int64_t>& in, std::size_t& position, int64_t now,
                            int64_t base_row) {
-  const auto next = [&] { return in.at(position++); };
+  const auto word = [&](std::size_t offset) { return in.at(position + offset); };
   for (Bank& bank : banks_) {
-    const bool open = next() != 0;
-    const int64_t row = next();
     // An open row older than the base is any row the next requests miss.
-    bank.open_row = open ? base_row + row : -1;
-    bank.row_ready = now + next();
-    bank.precharge_ready = now + next();
+    bank.open_row = word(kOpenWord) != 0 ? base_row + word(kRowWord) : -1;
+    bank.row_ready = now + word(kRowReadyWord);
+    bank.precharge_ready = now + word(kPrechargeReadyWord);
+    position += kBankWords;
   }
-  next_read_data_ = now + next();
-  next_write_data_ = now + next();
+  next_read_data_ = now + word(kReadDataWord);
+  next_write_data_ = now + word(kWriteDataWord);
+  position += kBusWords;
 }
 
 }  // namespace dcp::sim

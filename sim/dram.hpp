@@ -60,11 +60,12 @@ class DramModel {
   template <typename Visit>
   void visit_time_words(Visit&& visit) const {
     for (std::size_t bank = 0; bank < banks_.size(); ++bank) {
-      visit(4 * bank + 2, int64_t{0});
-      visit(4 * bank + 3, int64_t{0});
+      visit(bank * kBankWords + kRowReadyWord, int64_t{0});
+      visit(bank * kBankWords + kPrechargeReadyWord, int64_t{0});
     }
-    visit(4 * banks_.size(), timing_.t_cas);
-    visit(4 * banks_.size() + 1, timing_.t_cas);
+    const std::size_t bus = banks_.size() * kBankWords;
+    visit(bus + kReadDataWord, timing_.t_cas);
+    visit(bus + kWriteDataWord, timing_.t_cas);
   }
   // Loads a state append_state wrote, read from in[position] on (position moves past it), as
   // the state at `now` with rows counted from `base_row`: the timings that follow are the
@@ -77,6 +78,11 @@ class DramModel {
   int64_t bus_busy_cycles() const { return bus_busy_cycles_; }
 
  private:
+  // append_state's layout, which visit_time_words reads too: per bank, then the bus.
+  static constexpr std::size_t kOpenWord = 0, kRowWord = 1, kRowReadyWord = 2,
+                               kPrechargeReadyWord = 3, kBankWords = 4;
+  static constexpr std::size_t kReadDataWord = 0, kWriteDataWord = 1, kBusWords = 2;
+
   struct Bank {
     int64_t open_row = -1;        // -1: closed
     int64_t row_ready = 0;        // the open row takes column commands from here on
