@@ -1196,14 +1196,12 @@ class Controller : public sc_module, public StepSink {
     moved_ = false;
   }
   void replay(const SinkSnapshot& before, const SinkSnapshot& after) override {
-    moved_ = true;
     account(before, after, 1, "replay of an iteration seen before");
     consumed_ += after.steps_received - before.steps_received;
     newest_sequence_ += after.tiles_received - before.tiles_received;
     load(after.state);
   }
   void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) override {
-    moved_ = true;
     account(before, after, times, steady_state_label(times));
   }
   int64_t advance_drifting(const SinkSnapshot& first, const SinkSnapshot& second,
@@ -1249,7 +1247,6 @@ class Controller : public sc_module, public StepSink {
       if (!clock->wakes) drift_floors_[drifting] = clock->floor;
     }
     if (times <= 0) return 0;
-    moved_ = true;
     account(second, current, times, steady_state_label(times));
     scratch_state_ = current.state;
     for (std::size_t drifting = 0; drifting < drifting_words_.size(); ++drifting) {
@@ -1286,6 +1283,7 @@ class Controller : public sc_module, public StepSink {
   // (`label`) as long as its busy (or stall) cycles grew, so the tracks still sum to the totals.
   void account(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times,
                std::string_view label) {
+    moved_ = true;  // time and counters: every skip and replay comes through here
     const int64_t gap_start = now_cycles() - job_.start_time + job_.time_offset;
     job_.time_offset =
         saturating_add(job_.time_offset, saturating_mul(times, after.time - before.time));

@@ -480,7 +480,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
 int64_t ScheduleCompiler::skip_periods(LoopSnapshots& snapshots, int64_t repeating_left,
                                        const Loop& loop, StepSink& sink) {
   for (int period = 1; period <= snapshots.earlier_known; ++period) {
-    const int slot = (snapshots.latest - period + 1 + kMaxPeriod) % kMaxPeriod;
+    const int slot = snapshots.slot(period);
     const SinkSnapshot& before = snapshots.earlier[slot];
     if (snapshots.entry.state != before.state) continue;
     const int64_t periods = repeating_left / period;
@@ -490,8 +490,7 @@ int64_t ScheduleCompiler::skip_periods(LoopSnapshots& snapshots, int64_t repeati
   }
   // Not a repeat: perhaps iterations that repeat but for the clocks of longer work.
   for (int period = 1; 2 * period <= snapshots.earlier_known; ++period) {
-    const int second = (snapshots.latest - period + 1 + kMaxPeriod) % kMaxPeriod;
-    const int first = (second - period + kMaxPeriod) % kMaxPeriod;
+    const int second = snapshots.slot(period), first = snapshots.slot(2 * period);
     const int64_t periods =
         sink.advance_drifting(snapshots.earlier[first], snapshots.earlier[second], snapshots.entry,
                               repeating_left / period);

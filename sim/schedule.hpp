@@ -266,6 +266,8 @@ class ScheduleCompiler {
     std::array<AccessCounts, kMaxPeriod> earlier_counts;
     int latest = 0;
     int earlier_known = 0;
+    // The ring slot of the iteration `back` iterations before this one (1: the latest).
+    int slot(int back) const { return (latest - back + 1 + kMaxPeriod) % kMaxPeriod; }
   };
   // When the entry state equals one `p` iterations back, advances the whole periods among the
   // `repeating_left` iterations from this one and returns how many iterations that skipped.
