@@ -821,7 +821,22 @@ Tensor ScheduleCompiler::stationary_tensor() const {
     if (ceil_div(pe_share, pe_level.fanout[d]) <= 1) continue;
     for (Tensor tensor : {Tensor::Weight, Tensor::Output, Tensor::Input})
       if (!tensor_uses_dim(layer_, tensor, *position)) return tensor;
-    break;
+    return Tensor::Weight;
+  }
+  // No PE loop iterates, so each cell does one MAC per step and the order names no stationary
+  // operand; the array's shape does. A word can flow along a row or a column only when every
+  // cell it passes needs it, so the operand that differs along both the rows and the columns in
+  // use has to sit in the cells (inputs when the rows carry the reduction and the columns output
+  // pixels, as in SCALE-Sim's IS with a single filter).
+  std::array<DimMask, 2> on_axis{};  // rows, cols
+  for (int level = 0; level < kNumLevels - 1; ++level)
+    for (const Dim dim : kAllDims)
+      if (dataflow_.levels[level].fanout[dim_index(dim)] > 1)
+        on_axis[dataflow_.levels[level].resolved_axis(level, dim) == Axis::Rows ? 0 : 1] |=
+            DimMask{1} << dim_index(dim);
+  for (Tensor tensor : {Tensor::Weight, Tensor::Output, Tensor::Input}) {
+    const DimMask uses = tensor_dim_mask(layer_, tensor);
+    if ((uses & on_axis[0]) != 0 && (uses & on_axis[1]) != 0) return tensor;
   }
   return Tensor::Weight;
 }
