@@ -17,6 +17,9 @@ void add_layer_selection_options(CLI::App& command, LayerSelection& selection) {
   command.add_option_function<int64_t>(
       "--batch", [&selection](int64_t batch) { selection.batch = batch; },
       "Images per batch (the N dim of every layer; default: the model file's)");
+  command.add_flag("--im2col", selection.im2col,
+                   "Lower every convolution to the GEMM im2col makes of it (rows: output pixels, "
+                   "in_features: C x R x S), as SCALE-Sim and GEMM engines run one");
 }
 
 void add_objective_option(CLI::App& command, std::string& objective) {
@@ -33,6 +36,8 @@ std::vector<Layer> load_layers(const std::string& command, const LayerSelection&
   else
     network = load_network(selection.network_path);
   if (selection.batch) set_batch(network, *selection.batch, "--batch");
+  if (selection.im2col)
+    for (Layer& layer : network.layers) layer = lower_to_im2col(layer);
   return network.layers;
 }
 

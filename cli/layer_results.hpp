@@ -11,20 +11,21 @@
 
 namespace dcp::cli {
 
-// --arch (required), --layer and --network (one of the two), and --batch, as every command that
-// maps layers takes them.
+// --arch (required), --layer and --network (one of the two), --batch and --im2col, as every
+// command that maps layers takes them.
 struct LayerSelection {
   std::string arch_path;
   std::string layer_reference;
   std::string network_path;
   std::optional<int64_t> batch;  // unset: the model file's batch
+  bool im2col = false;           // every convolution lowered to its im2col GEMM
 };
 void add_layer_selection_options(CLI::App& command, LayerSelection& selection);
 // --objective, with the allowed forms in its help.
 void add_objective_option(CLI::App& command, std::string& objective);
 
 // One layer ("model.yaml:name") or every layer of a model YAML; exactly one must be given. With
-// a batch set, every layer's N is that batch.
+// a batch set, every layer's N is that batch; with im2col, every convolution is its im2col GEMM.
 std::vector<Layer> load_layers(const std::string& command, const LayerSelection& selection);
 
 // A layer name as a file name: path separators and other odd characters become '_'.

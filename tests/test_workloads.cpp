@@ -168,6 +168,39 @@ TEST_CASE("MAC and tensor counts per layer type", "[workloads]") {
   }
 }
 
+TEST_CASE("im2col lowering keeps the work and spells out the duplicated input", "[workloads]") {
+  // One group's GEMM: output pixels x (C x R x S) times (C x R x S) x filters, a repeat per group.
+  const std::vector<Layer> convs = {
+      make_conv("test", "stem", 3, 64, 224, 224, 7, 7, 2, 3, 1),
+      make_conv("test", "grouped", 64, 128, 28, 28, 3, 3, 1, 1, 4),
+      make_conv("test", "dw", 32, 32, 112, 112, 3, 3, 1, 1, 32),
+  };
+  for (Layer conv : convs) {
+    conv.N = 3;
+    conv.count = 2;
+    const Layer gemm = lower_to_im2col(conv);
+    INFO(conv.name);
+    CHECK(gemm.type == LayerType::Gemm);
+    CHECK(gemm.dims() == DimArray{conv.output_channels_per_group(), conv.C * conv.R * conv.S,
+                                  conv.Y * conv.X, 1, 1, 1, conv.N});
+    CHECK(gemm.repeat == conv.groups);
+    CHECK(gemm.count == conv.count);
+    CHECK(gemm.macs() == conv.macs());
+    const auto all_repeats = [](const Layer& layer, Tensor tensor) {
+      return layer.tensor_elements(tensor) * layer.repeat;
+    };
+    CHECK(all_repeats(gemm, Tensor::Weight) == all_repeats(conv, Tensor::Weight));
+    CHECK(all_repeats(gemm, Tensor::Output) == all_repeats(conv, Tensor::Output));
+    // Every output pixel reads its own R x S window: the matrix repeats overlapping inputs.
+    CHECK(all_repeats(gemm, Tensor::Input) ==
+          conv.Y * conv.X * conv.N * conv.input_channels() * conv.R * conv.S);
+  }
+  const Layer fc = make_gemm("fc", LayerType::Gemm, 1, 2048, 1000, 1);
+  CHECK(lower_to_im2col(fc).dims() == fc.dims());
+  const Layer widest = make_conv("test", "widest", 1, 1, 1 << 20, 1 << 20, 1, 1, 1, 0, 1);
+  check_error(input_error_message([&] { lower_to_im2col(widest); }), "widest", "rows");
+}
+
 TEST_CASE("Timeloop dimension names round-trip", "[workloads]") {
   std::string timeloop_letters;
   for (const Dim dim : kAllDims) {

@@ -273,6 +273,18 @@ Layer make_gemm(const std::string& name, LayerType type, int64_t rows, int64_t i
   return layer;
 }
 
+Layer lower_to_im2col(const Layer& layer) {
+  if (layer.type != LayerType::Conv && layer.type != LayerType::DepthwiseConv) return layer;
+  Layer gemm = make_gemm(layer.name, LayerType::Gemm,
+                         checked_product({layer.Y, layer.X}, layer.name, "rows"),
+                         checked_product({layer.C, layer.R, layer.S}, layer.name, "in_features"),
+                         layer.output_channels_per_group(),
+                         checked_product({layer.repeat, layer.groups}, layer.name, "repeat"));
+  gemm.N = layer.N;
+  gemm.count = layer.count;
+  return gemm;
+}
+
 int64_t Network::macs() const {
   int64_t total = 0;
   for (const Layer& layer : layers) {

@@ -99,6 +99,12 @@ Layer make_conv(const std::string& source, const std::string& name, int64_t in_c
 // rows x in_features times in_features x out_features.
 Layer make_gemm(const std::string& name, LayerType type, int64_t rows, int64_t in_features,
                 int64_t out_features, int64_t repeat);
+// The GEMM that im2col makes of a convolution, as SCALE-Sim and GEMM engines see one: rows are
+// the output pixels (Y x X), in_features one group's C x R x S, out_features one group's filters,
+// and each group is a repeat. Its input is the im2col matrix, so it holds every input pixel once
+// per filter tap that reads it. Batch and count carry over; gemm and matmul layers are returned
+// unchanged. Throws InputError naming the layer when a lowered size leaves the allowed range.
+Layer lower_to_im2col(const Layer& layer);
 
 struct Network {
   std::string name;
