@@ -114,31 +114,6 @@ bool fits_buffer(const Layer& layer, const ArchSpec& arch, int level, const DimA
   return overflow_bytes(layer, arch, probe, level) == 0;
 }
 
-// Words of `tensor` moved between DRAM and L2 when L2 tiles of `pass` walk the layer in `order`,
-// by the reuse rule of a loop nest (as Timeloop analyses it): a tile is fetched again on every
-// iteration of a loop it does not depend on that runs outside the innermost loop it does depend
-// on. Partial sums evicted that way are written out and read back. Halos are ignored. A grouped
-// layer's input depends on K only from one group to the next: the passes inside a group reread it.
-double dram_words(const Layer& layer, const DimArray& pass, const Order& order, Tensor tensor) {
-  double refetch = 1;
-  bool inside_relevant = false;
-  for (auto dim = order.rbegin(); dim != order.rend(); ++dim) {
-    int64_t trips = ceil_div(layer.dim(*dim), pass[dim_index(*dim)]);
-    bool relevant = tensor_uses_dim(layer, tensor, *dim);
-    if (tensor == Tensor::Input && *dim == Dim::K && layer.groups > 1) {
-      trips = ceil_div(layer.output_channels_per_group(), pass[dim_index(Dim::K)]);
-      relevant = false;
-    }
-    if (trips <= 1) continue;
-    if (relevant)
-      inside_relevant = true;
-    else if (inside_relevant)
-      refetch *= static_cast<double>(trips);
-  }
-  const auto words = static_cast<double>(footprint_elements(layer, layer.dims(), tensor));
-  return tensor == Tensor::Output ? words * (2 * refetch - 1) : words * refetch;
-}
-
 // Sizes to try for a tile that holds whole multiples of `unit` up to `extent`: the powers of two
 // times `unit`, and the whole extent.
 std::vector<int64_t> pass_sizes(int64_t unit, int64_t extent) {
@@ -175,8 +150,7 @@ std::pair<DimArray, Order> least_traffic_pass(const Layer& layer, const ArchSpec
           do {
             const Order order = {permutation[0], permutation[1], permutation[2], permutation[3],
                                  Dim::X,         Dim::R,         Dim::S};
-            double words = 0;
-            for (Tensor tensor : kAllTensors) words += dram_words(layer, pass, order, tensor);
+            const double words = pass_dram_words(layer, arch, pass, order, round);
             if (words < best_words || (words == best_words && passes < best_passes)) {
               best_words = words;
               best_passes = passes;
@@ -329,6 +303,36 @@ constexpr std::array<FixedDataflow, 5> kFixedDataflows = {{
 }};
 
 }  // namespace
+
+double pass_dram_words(const Layer& layer, const ArchSpec& arch, const DimArray& pass,
+                       const std::array<Dim, kNumDims>& order, const DimArray& array_tile) {
+  double total = 0;
+  for (Tensor tensor : kAllTensors) {
+    // A tensor that bypasses L2 stays on chip between passes only in the PEs, which hold all of
+    // a pass's share of it only when one step covers it; otherwise each pass fetches it anew.
+    const bool bypassed =
+        bypasses_level(arch, tensor, kL2) &&
+        footprint_elements(layer, array_tile, tensor) < footprint_elements(layer, pass, tensor);
+    double refetch = 1;
+    bool inside_relevant = false;
+    for (auto dim = order.rbegin(); dim != order.rend(); ++dim) {
+      int64_t trips = ceil_div(layer.dim(*dim), pass[dim_index(*dim)]);
+      bool relevant = tensor_uses_dim(layer, tensor, *dim);
+      if (tensor == Tensor::Input && *dim == Dim::K && layer.groups > 1) {
+        trips = ceil_div(layer.output_channels_per_group(), pass[dim_index(Dim::K)]);
+        relevant = false;
+      }
+      if (trips <= 1) continue;
+      if (relevant)
+        inside_relevant = true;
+      else if (inside_relevant || bypassed)
+        refetch *= static_cast<double>(trips);
+    }
+    const auto words = static_cast<double>(footprint_elements(layer, layer.dims(), tensor));
+    total += tensor == Tensor::Output ? words * (2 * refetch - 1) : words * refetch;
+  }
+  return total;
+}
 
 const std::vector<std::string>& fixed_dataflow_names() {
   static const std::vector<std::string> names = [] {

@@ -1,6 +1,7 @@
 #pragma once
 // The fixed (hand-designed) dataflows, generated for any layer and arch so that they are always
 // legal: tiles shrink until every level fits its buffer and fan-outs never exceed the PEs.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -21,5 +22,16 @@ bool is_fixed_dataflow_name(const std::string& name);
 std::string fixed_dataflow_names_text();
 // Throws InputError naming "--dataflow" and the allowed names for an unknown name.
 Dataflow make_fixed_dataflow(const std::string& name, const Layer& layer, const ArchSpec& arch);
+
+// Words moved between DRAM and L2 (all tensors, reads and writes) when L2 tiles of `pass` walk
+// the layer in `order` (outermost first), by the reuse rule of a loop nest as Timeloop analyses
+// it: a tile is fetched again on every iteration of a loop it does not depend on that runs
+// outside the innermost loop it does depend on. A tensor that bypasses L2 and does not fit in
+// `array_tile` (what the PE array holds in one step) is fetched again on every iteration of
+// every such loop. Evicted partial sums are written out and read back. Halos are ignored, and a
+// grouped layer's input depends on K only from one group to the next. eyeriss-rs picks the pass
+// that minimises it, as Eyeriss's mapper does.
+double pass_dram_words(const Layer& layer, const ArchSpec& arch, const DimArray& pass,
+                       const std::array<Dim, kNumDims>& order, const DimArray& array_tile);
 
 }  // namespace dcp

@@ -359,6 +359,36 @@ TEST_CASE("counts beyond int64 are exact up to the limit and refused past it") {
   }
 }
 
+TEST_CASE("eyeriss-rs's DRAM estimate is the traffic the simulator moves on halo-free passes") {
+  // Filters bypass the eyeriss preset's global buffer, so a pass keeps them only in the PEs:
+  // AlexNet CONV3 at N = 4 fetches them once per pass over the images, conv2_1a's fit the array
+  // and are fetched once. Its passes cover whole rows and columns, so no halo is refetched.
+  const ArchSpec& eyeriss = preset("eyeriss");
+  const std::vector<std::pair<std::string, int64_t>> layers = {
+      {"workloads/models/alexnet.yaml:conv3", 4},
+      {"workloads/models/resnet50.yaml:conv2_1a", 1},
+      {"workloads/models/resnet50.yaml:conv3_1c", 4},
+      {"workloads/models/vit_b16.yaml:mlp_fc1", 1},
+      {"workloads/models/bert_base.yaml:qkv", 1},
+  };
+  for (const auto& [reference, batch] : layers) {
+    Layer layer = load_layer_ref(reference);
+    layer.N = batch;
+    const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", layer, eyeriss);
+    DimArray array_tile = dataflow.levels[1].tile;
+    for (int d = 0; d < kNumDims; ++d) array_tile[d] *= dataflow.levels[0].fanout[d];
+    const double estimate = pass_dram_words(layer, eyeriss, dataflow.levels[0].tile,
+                                            dataflow.levels[0].order, array_tile);
+    const Result result = evaluate(layer, eyeriss, dataflow);
+    int64_t simulated = 0;
+    for (int t = 0; t < kNumTensors; ++t)
+      simulated += result.counts.reads[static_cast<int>(CostLevel::Dram)][t] +
+                   result.counts.writes[static_cast<int>(CostLevel::Dram)][t];
+    INFO(reference << " N=" << batch << "\n" << dataflow_to_yaml(dataflow));
+    CHECK(static_cast<double>(simulated) == estimate);
+  }
+}
+
 TEST_CASE("repeated evaluations in one process give identical results") {
   const Layer layer = load_layer_ref("workloads/models/resnet50.yaml:conv2_1b");
   const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", layer, preset("eyeriss"));
