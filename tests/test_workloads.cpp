@@ -198,7 +198,8 @@ TEST_CASE("im2col lowering keeps the work and spells out the duplicated input", 
   const Layer fc = make_gemm("fc", LayerType::Gemm, 1, 2048, 1000, 1);
   CHECK(lower_to_im2col(fc).dims() == fc.dims());
   const Layer widest = make_conv("test", "widest", 1, 1, 1 << 20, 1 << 20, 1, 1, 1, 0, 1);
-  check_error(input_error_message([&] { lower_to_im2col(widest); }), "widest", "rows");
+  check_error(input_error_message([&] { lower_to_im2col(widest); }), "widest",
+              "im2col rows (Y x X)");
 }
 
 TEST_CASE("Timeloop dimension names round-trip", "[workloads]") {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "common/input_error.hpp"
 #include "common/yaml_fields.hpp"
@@ -275,11 +276,18 @@ Layer make_gemm(const std::string& name, LayerType type, int64_t rows, int64_t i
 
 Layer lower_to_im2col(const Layer& layer) {
   if (layer.type != LayerType::Conv && layer.type != LayerType::DepthwiseConv) return layer;
-  Layer gemm = make_gemm(layer.name, LayerType::Gemm,
-                         checked_product({layer.Y, layer.X}, layer.name, "rows"),
-                         checked_product({layer.C, layer.R, layer.S}, layer.name, "in_features"),
-                         layer.output_channels_per_group(),
-                         checked_product({layer.repeat, layer.groups}, layer.name, "repeat"));
+  // Each factor is at most kMaxSize, so no product of two or three overflows int64.
+  const int64_t rows = layer.Y * layer.X;
+  const int64_t in_features = layer.C * layer.R * layer.S;
+  const int64_t repeat = layer.repeat * layer.groups;
+  for (const auto& [field, value] : {std::pair{"im2col rows (Y x X)", rows},
+                                     {"im2col in_features (C x R x S)", in_features},
+                                     {"im2col repeat (repeat x groups)", repeat}})
+    if (value > kMaxSize)
+      throw InputError(layer.name, field, std::to_string(value) + " is out of range",
+                       size_range(1));
+  Layer gemm = make_gemm(layer.name, LayerType::Gemm, rows, in_features,
+                         layer.output_channels_per_group(), repeat);
   gemm.N = layer.N;
   gemm.count = layer.count;
   return gemm;
