@@ -490,14 +490,16 @@ bool Dataflow::operator==(const Dataflow& other) const {
   return true;
 }
 
-int64_t groups_spanned(const Layer& layer, int64_t tile_k) {
+int64_t groups_spanned(const Layer& layer, int64_t tile_k, KOrigin origin) {
   if (layer.groups <= 1) return 1;
   const int64_t group_size = layer.output_channels_per_group();
+  if (origin == KOrigin::MultipleOfSize && group_size % tile_k == 0) return 1;
   const int64_t spanned = ceil_div(tile_k, group_size) + (tile_k % group_size != 0 ? 1 : 0);
   return std::min(layer.groups, spanned);
 }
 
-int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor) {
+int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor,
+                           KOrigin origin) {
   const auto size = [&tile](Dim dim) { return tile[dim_index(dim)]; };
   switch (tensor) {
     case Tensor::Input: {
@@ -505,7 +507,8 @@ int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tens
           saturating_add(saturating_mul(size(Dim::Y) - 1, layer.stride), size(Dim::R));
       const int64_t cols =
           saturating_add(saturating_mul(size(Dim::X) - 1, layer.stride), size(Dim::S));
-      const int64_t channels = saturating_mul(size(Dim::C), groups_spanned(layer, size(Dim::K)));
+      const int64_t channels =
+          saturating_mul(size(Dim::C), groups_spanned(layer, size(Dim::K), origin));
       return saturating_mul(saturating_mul(channels, rows), saturating_mul(cols, size(Dim::N)));
     }
     case Tensor::Weight: {
@@ -550,8 +553,10 @@ bool tied_to_l1_share(const Layer& layer, const ArchSpec& arch, Dim dim) {
 int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
                                Tensor tensor, int level) {
   if (bypasses_level(arch, tensor, level)) return 0;
-  return saturating_mul(saturating_mul(footprint_elements(layer, tile, tensor), arch.word_bytes),
-                        buffer_copies(arch, tensor));
+  const KOrigin origin = level == 0 ? KOrigin::MultipleOfSize : KOrigin::Anywhere;
+  return saturating_mul(
+      saturating_mul(footprint_elements(layer, tile, tensor, origin), arch.word_bytes),
+      buffer_copies(arch, tensor));
 }
 
 int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,

@@ -52,15 +52,22 @@ struct Dataflow {
   bool operator==(const Dataflow& other) const;
 };
 
+// Where a tile's K range may start: anywhere (an inner level's tile sits wherever its parent
+// and its unit put it), or at a multiple of its size, as every L2 tile does (L2 tiles walk the
+// layer from K = 0).
+enum class KOrigin { Anywhere, MultipleOfSize };
 // Groups of a grouped convolution whose output channels a K tile touches; each brings its own
-// C input channels. Exact when tiles align with group boundaries, an upper bound otherwise
-// (independent of the tile's origin, so equal-sized tiles cost the same).
-int64_t groups_spanned(const Layer& layer, int64_t tile_k);
+// C input channels. An upper bound for a tile starting anywhere; exact for one starting at a
+// multiple of its size when the size divides a group (one group) or a group divides it. It never
+// depends on the tile's actual origin, so equal-sized tiles of a level cost the same.
+int64_t groups_spanned(const Layer& layer, int64_t tile_k, KOrigin origin = KOrigin::Anywhere);
 // Elements of `tensor` touched by a tile of the layer (input includes the halo:
 // rows = (ty - 1) * stride + tr). Unclipped at padded borders, so it never undercounts.
-int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor);
-// Bytes `tensor`'s share of a `level` tile takes in that level's buffer: its words, doubled when
-// the arch double-buffers it; none at L2 when it bypasses the global buffer.
+int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor,
+                           KOrigin origin = KOrigin::Anywhere);
+// Bytes `tensor`'s share of a `level` tile takes in that level's buffer: its words (an L2 tile's
+// K range starting at a multiple of its size), doubled when the arch double-buffers it; none at
+// L2 when it bypasses the global buffer.
 int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
                                Tensor tensor, int level);
 // Whether `tensor` skips `level`'s buffer (L2: buffers.l2_bypass, L1: buffers.l1_bypass).

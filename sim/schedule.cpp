@@ -31,9 +31,9 @@ int64_t interval_overlap(int64_t a_start, int64_t a_length, int64_t b_start, int
 }  // namespace
 
 int64_t held_elements(const Layer& layer, Tensor tensor, const TileRange& previous,
-                      const TileRange& next) {
+                      const TileRange& next, KOrigin origin) {
   if (same_tensor_tile(layer, tensor, previous, next))
-    return footprint_elements(layer, next.size, tensor);
+    return footprint_elements(layer, next.size, tensor, origin);
   // Weight and output tiles sit on their loops' grid: equal or disjoint. Input tiles overlap in
   // the rows and columns of the sliding window.
   if (tensor != Tensor::Input) return 0;
@@ -68,7 +68,7 @@ int64_t held_elements(const Layer& layer, Tensor tensor, const TileRange& previo
   if (held_extents == 0) return 0;
   const int64_t extents = next.size[dim_index(Dim::C)] * window_length(Dim::Y, Dim::R) *
                           window_length(Dim::X, Dim::S) * next.size[dim_index(Dim::N)];
-  const int64_t groups = footprint_elements(layer, next.size, tensor) / extents;
+  const int64_t groups = footprint_elements(layer, next.size, tensor, origin) / extents;
   return saturating_mul(groups, held_extents);
 }
 
@@ -326,8 +326,11 @@ TileFetch ScheduleCompiler::l2_fetch(int64_t sequence, const TileRange* current,
   SpareSpace spare = spare_[0];
   for (Tensor tensor : kAllTensors) {
     if (flag_of(arch_.l2_bypass, tensor)) continue;
-    const int64_t words = footprint_elements(layer_, next.size, tensor) -
-                          (current == nullptr ? 0 : held_elements(layer_, tensor, *current, next));
+    // L2 tiles start at multiples of their size, so the groups an input tile reads are known.
+    constexpr KOrigin kL2Origin = KOrigin::MultipleOfSize;
+    const int64_t words =
+        footprint_elements(layer_, next.size, tensor, kL2Origin) -
+        (current == nullptr ? 0 : held_elements(layer_, tensor, *current, next, kL2Origin));
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(next))) {
       const bool early =
           flag_of(arch_.double_buffered, tensor) || spare.claim(tensor, bytes(words));

@@ -32,9 +32,10 @@ struct TileRange {
 bool same_tensor_tile(const Layer& layer, Tensor tensor, const TileRange& a, const TileRange& b);
 // Elements of `tensor` in `next` that a buffer holding `previous` already has: all of them for
 // the same tile, an input tile's rows and columns shared with its neighbour along Y or X (the
-// sliding window's halo), none otherwise.
+// sliding window's halo), none otherwise. `origin` says where the tiles' K ranges may start, as
+// footprint_elements takes it.
 int64_t held_elements(const Layer& layer, Tensor tensor, const TileRange& previous,
-                      const TileRange& next);
+                      const TileRange& next, KOrigin origin = KOrigin::Anywhere);
 // First visit of an output tile: all its reduction coordinates (C, R, S) start at zero, so no
 // partial sum exists yet to be read back.
 bool first_reduction_visit(const TileRange& range);
