@@ -23,6 +23,11 @@ constexpr Order kRowStationary = {Dim::K, Dim::C, Dim::N, Dim::Y, Dim::R, Dim::S
 // Channels outermost: a block of filters and channels is finished, over the whole batch, before
 // the next is fetched, so weights are read once per batch.
 constexpr Order kChannelsOuter = {Dim::K, Dim::C, Dim::N, Dim::Y, Dim::X, Dim::R, Dim::S};
+// Every reduction dim outside the pixels: when a filter is split over several steps (a row too
+// long for a PE's spads, or more rows than the array has), each part meets every output pixel
+// before the next part's weights come in; the partial sums wait in the buffer between parts, as
+// they do between channel blocks.
+constexpr Order kReductionsOuter = {Dim::K, Dim::C, Dim::R, Dim::S, Dim::N, Dim::Y, Dim::X};
 
 constexpr int64_t kUncapped = std::numeric_limits<int64_t>::max();
 constexpr DimArray kNoCap = {kUncapped, kUncapped, kUncapped, kUncapped,
@@ -174,8 +179,8 @@ std::pair<DimArray, Order> least_traffic_pass(const Layer& layer, const ArchSpec
 //  - A step (L1 tile) is one output pixel of every PE at once: the NoC brings each PE the input
 //    column its window slides onto and, when the channels or filters move on, new weights.
 //  - The global buffer holds the pass Eyeriss's mapper would pick (least_traffic_pass). Inside
-//    it the steps run filters, then channels (partial sums wait in the buffer meanwhile), then
-//    images, rows and columns.
+//    it the steps run filters, then channels and the parts of a filter row too long for the
+//    spads (partial sums wait in the buffer meanwhile), then images, rows and columns.
 Design eyeriss_rs(const Layer& layer, const ArchSpec& arch) {
   Design design;
   design.axis = {Axis::Cols, Axis::Rows};
@@ -205,7 +210,9 @@ Design eyeriss_rs(const Layer& layer, const ArchSpec& arch) {
   for (int d = 0; d < kNumDims; ++d) round[d] *= design.fanout[kL2][d];
   const auto [pass, pass_order] = least_traffic_pass(layer, arch, round);
   design.tile_cap = {pass, step, pe_tile};
-  design.order = {pass_order, kChannelsOuter, kRowStationary};
+  // A whole filter in one step leaves R and S one step each, where channels-outer means the same.
+  const bool filter_split = layer.R > ways(kL1, Dim::R) || !fits_buffer(layer, arch, kL0, pe_tile);
+  design.order = {pass_order, filter_split ? kReductionsOuter : kChannelsOuter, kRowStationary};
   design.shrink_last[kL0][dim_index(Dim::S)] = true;
   return design;
 }

@@ -364,10 +364,13 @@ TEST_CASE("eyeriss-rs's DRAM estimate is the traffic the simulator moves on halo
   // AlexNet CONV3 at N = 4 fetches them once per pass over the images, conv2_1a's fit the array
   // and are fetched once. Its passes cover whole rows and columns, so no halo is refetched.
   // CONV4's two groups of 192 filters take 48 per pass, so each pass reads one group's channels.
+  // ViT's 16 x 16 patch filter rows are split to fit the spads; each part stays while every
+  // pixel passes.
   const ArchSpec& eyeriss = preset("eyeriss");
   const std::vector<std::pair<std::string, int64_t>> layers = {
       {"workloads/models/alexnet.yaml:conv3", 4},
       {"workloads/models/alexnet.yaml:conv4", 4},
+      {"workloads/models/vit_b16.yaml:patch_embed", 1},
       {"workloads/models/resnet50.yaml:conv2_1a", 1},
       {"workloads/models/resnet50.yaml:conv3_1c", 4},
       {"workloads/models/vit_b16.yaml:mlp_fc1", 1},
