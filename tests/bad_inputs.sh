@@ -58,7 +58,7 @@ bad "excludes" -- simulate --arch "$eyeriss" --layer "$layer" --network "$small"
 bad "nolayer" -- simulate --arch "$eyeriss" --layer workloads/models/resnet50.yaml:nolayer --dataflow nvdla
 bad "--batch" -- simulate --arch "$eyeriss" --layer "$layer" --dataflow nvdla --batch 0
 printf 'name: tall\nlayers:\n  - {name: tall, type: conv, in_channels: 1, out_channels: 1, in_h: 1048576, in_w: 4, kernel: 1}\n' >"$work/tall.yaml"
-bad "tall: im2col rows (Y x X): 4194304 is out of range (allowed: 1..1048576)" -- simulate --arch "$eyeriss" --layer "$work/tall.yaml:tall" --im2col
+bad "tall.im2col rows (Y x X): 4194304 is out of range (allowed: 1..1048576)" -- simulate --arch "$eyeriss" --layer "$work/tall.yaml:tall" --im2col
 bad "is a directory" -- simulate --arch "$eyeriss" --layer "$layer" --dataflow nvdla --timeline "$work"
 bad "does not exist" -- simulate --arch "$eyeriss" --layer "$layer" --dataflow nvdla --write-dataflow "$work/missing/d.yaml"
 bad "is a directory" -- sweep --arch "$eyeriss" --layers "$small" --samples 10 --out "$work"

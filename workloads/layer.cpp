@@ -7,7 +7,6 @@
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
-#include <utility>
 
 #include "common/input_error.hpp"
 #include "common/yaml_fields.hpp"
@@ -280,12 +279,10 @@ Layer lower_to_im2col(const Layer& layer) {
   const int64_t rows = layer.Y * layer.X;
   const int64_t in_features = layer.C * layer.R * layer.S;
   const int64_t repeat = layer.repeat * layer.groups;
-  for (const auto& [field, value] : {std::pair{"im2col rows (Y x X)", rows},
-                                     {"im2col in_features (C x R x S)", in_features},
-                                     {"im2col repeat (repeat x groups)", repeat}})
-    if (value > kMaxSize)
-      throw InputError(layer.name, field, std::to_string(value) + " is out of range",
-                       size_range(1));
+  // make_gemm checks them again, but under the names a gemm's fields have, not these.
+  check_sizes(FieldPath{"", layer.name}, {{"im2col rows (Y x X)", rows, 1},
+                                          {"im2col in_features (C x R x S)", in_features, 1},
+                                          {"im2col repeat (repeat x groups)", repeat, 1}});
   Layer gemm = make_gemm(layer.name, LayerType::Gemm, rows, in_features,
                          layer.output_channels_per_group(), repeat);
   gemm.N = layer.N;
