@@ -245,6 +245,11 @@ sc_time cycles_time(int64_t cycles) {
 // Wakes the processes whose timed waits end, those due at one moment in the order the processes
 // were built. The kernel orders events due at one moment as it likes, and differently after a
 // state is loaded; with this order a loaded state runs on exactly as it ran the first time.
+// Processes whose condition changed run in the next delta cycle, all from one activation of the
+// agenda, the last woken first. IEEE 1666 leaves the order of processes runnable in one delta
+// cycle to the kernel; this is the order SystemC 2.3's kernel gave them when each process had its
+// own event (it triggers a delta cycle's notifications last first), so every result stays as it
+// was while the order becomes the model's.
 class Agenda : public sc_module {
  public:
   SC_HAS_PROCESS(Agenda);
@@ -252,6 +257,9 @@ class Agenda : public sc_module {
     instance() = this;
     SC_METHOD(wake_due);
     sensitive << tick_;
+    dont_initialize();
+    SC_METHOD(run_woken);
+    sensitive << delta_;
     dont_initialize();
   }
   static Agenda*& instance() {
@@ -263,12 +271,10 @@ class Agenda : public sc_module {
     // A pending tick that comes sooner wins anyway; asking the kernel costs more than this test.
     if (at < tick_at_) notify_tick(at);
   }
+  // Runs `process` in the next delta cycle, once however often it is woken before then.
+  void wake_next_delta(Process& process);
   // Before a state is loaded: the processes' states say who sleeps until when.
-  void clear() {
-    sleepers_.clear();
-    tick_.cancel();
-    tick_at_ = kNoTick;
-  }
+  void clear();
 
  private:
   struct Sleeper {
@@ -276,6 +282,7 @@ class Agenda : public sc_module {
     Process* process;
   };
   void wake_due();
+  void run_woken();
   void notify_tick(int64_t at) {
     tick_at_ = at;
     tick_.notify(cycles_time(at - now_cycles()));
@@ -285,6 +292,9 @@ class Agenda : public sc_module {
   int64_t tick_at_ = kNoTick;      // when tick_ is due
   std::vector<Sleeper> sleepers_;  // a handful: one per process at most
   std::vector<Process*> due_;      // those woken now, kept to reuse its room
+  sc_event delta_;
+  std::vector<Process*> woken_;    // to run in the next delta cycle, in the order woken
+  std::vector<Process*> running_;  // the delta cycle's batch, kept to reuse its room
 };
 
 // A hardware process whose whole state is data: an SC_METHOD that runs as far as it can each time
@@ -295,9 +305,9 @@ class Process : public sc_module {
  public:
   SC_HAS_PROCESS(Process);
   explicit Process(sc_module_name name) : sc_module(name), id_(next_id()++) {
-    // Not dont_initialize(): the first run parks each process on its input queue.
+    // Runs once, at initialisation, to park the process on its input queue; later runs come
+    // from the Agenda.
     SC_METHOD(resume);
-    sensitive << wake_;
   }
   // Runs again after `cycles` (a positive number).
   void sleep(int64_t cycles) {
@@ -307,11 +317,15 @@ class Process : public sc_module {
   // Runs again in the next delta cycle: the condition it waited on has changed.
   void wake() {
     waiting_on_ = -1;
-    wake_.notify(sc_core::SC_ZERO_TIME);
+    Agenda::instance()->wake_next_delta(*this);
   }
-  // Runs now, inside the caller's activation (the agenda's: a timed wait has ended).
+  // Runs now, inside the caller's activation (the agenda's: a timed wait has ended, or a
+  // condition changed in the last delta cycle).
   void run_now() { run(); }
-  // The order processes due at one moment run in (Agenda, Condition): the order they were built.
+  // Whether the process is in the Agenda's batch for the next delta cycle.
+  bool woken = false;
+  // The order processes due at one moment are woken in (Agenda, Condition): the order they were
+  // built.
   static bool built_before(const Process* a, const Process* b) { return a->id_ < b->id_; }
   void wait_on(int condition) { waiting_on_ = condition; }
   // The phase, the condition waited on and how long the current timed wait still lasts.
@@ -342,7 +356,6 @@ class Process : public sc_module {
   }
   void resume() { run(); }
   const int id_;
-  sc_event wake_;
   int64_t wake_at_ = 0;
   int waiting_on_ = -1;
 };
@@ -370,6 +383,31 @@ void Agenda::wake_due() {
       std::min_element(sleepers_.begin(), sleepers_.end(),
                        [](const Sleeper& a, const Sleeper& b) { return a.wake_at < b.wake_at; });
   if (next->wake_at < tick_at_) notify_tick(next->wake_at);
+}
+
+void Agenda::wake_next_delta(Process& process) {
+  if (process.woken) return;
+  process.woken = true;
+  if (woken_.empty()) delta_.notify(sc_core::SC_ZERO_TIME);
+  woken_.push_back(&process);
+}
+
+void Agenda::run_woken() {
+  // Those woken while the batch runs belong to the next delta cycle.
+  running_.swap(woken_);
+  for (Process* process : running_) process->woken = false;
+  for (auto process = running_.rbegin(); process != running_.rend(); ++process)
+    (*process)->run_now();
+  running_.clear();
+}
+
+void Agenda::clear() {
+  sleepers_.clear();
+  tick_.cancel();
+  tick_at_ = kNoTick;
+  for (Process* process : woken_) process->woken = false;
+  woken_.clear();
+  delta_.cancel();
 }
 
 void Condition::notify() {
