@@ -77,13 +77,15 @@ int64_t DramModel::access(int64_t now, uint64_t address, int64_t bytes, bool is_
 }
 
 void DramModel::append_state(std::vector<int64_t>& out, int64_t now, int64_t base_row) const {
+  const std::size_t start = out.size();
+  out.resize(start + state_words());
+  write_state(out.data() + start, now, base_row);
+}
+
+void DramModel::write_state(int64_t* next, int64_t now, int64_t base_row) const {
   // A ready time already past acts as `now`, and data can never start before now + t_cas, so
   // clamping there keeps exactly the information that can still delay a request.
   const auto from_now = [now](int64_t time, int64_t floor) { return std::max(time - now, floor); };
-  // One resize, then plain stores: every snapshot of the model writes this.
-  const std::size_t start = out.size();
-  out.resize(start + banks_.size() * kBankWords + kBusWords);
-  int64_t* next = out.data() + start;
   for (const Bank& bank : banks_) {
     // Requests from here on touch rows from base_row up, so every older open row is alike: a
     // miss that must precharge first.

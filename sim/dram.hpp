@@ -55,6 +55,9 @@ class DramModel {
   // identical timings (shifted by the gap) for the same future requests at addresses shifted by the
   // base.
   void append_state(std::vector<int64_t>& out, int64_t now, int64_t base_row = 0) const;
+  // The same words, written to out[0 .. state_words()).
+  void write_state(int64_t* out, int64_t now, int64_t base_row) const;
+  std::size_t state_words() const { return banks_.size() * kBankWords + kBusWords; }
   // Calls visit(offset, floor) for each word of append_state's that counts cycles from now (the
   // ready times), with its offset from where the state starts and the value it is clamped at.
   template <typename Visit>

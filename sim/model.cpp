@@ -30,7 +30,10 @@ using sc_core::sc_time;
 constexpr sc_dt::uint64 kTimeUnitsPerCycle = 1000;
 
 int64_t now_cycles() {
-  return static_cast<int64_t>(sc_core::sc_time_stamp().value() / kTimeUnitsPerCycle);
+  // The context's inline accessor, not sc_time_stamp(), which is a call into the library: the
+  // processes ask for the time tens of times per step.
+  const sc_core::sc_time& now = sc_core::sc_get_curr_simcontext()->time_stamp();
+  return static_cast<int64_t>(now.value() / kTimeUnitsPerCycle);
 }
 
 // Longest single wait: its picoseconds must fit SystemC's uint64 time. A longer one only comes
@@ -55,8 +58,10 @@ struct Job {
   int64_t start_time = 0;
   PipelineResult totals;
 
-  // A view, not a string: without a timeline nothing is built for the millions of boxes.
-  void record(const char* unit, std::string_view name, int64_t start, int64_t duration) const {
+  // The name as given (a C string or a std::string), not a view or a string: without a timeline
+  // nothing is built, not even a C string's length, for the millions of boxes.
+  template <typename Name>
+  void record(const char* unit, const Name& name, int64_t start, int64_t duration) const {
     if (timeline != nullptr && duration > 0)
       timeline->push_back({unit, std::string(name), start - start_time + time_offset, duration});
   }
@@ -100,8 +105,14 @@ class StateCodec {
     int64_t newest_sequence = 0;  // the newest L2 tile posted
     int64_t steps_consumed = 0;   // the index the next step will have
   };
-  StateCodec(std::vector<int64_t>& out, Bases bases) : out_(&out), bases_(bases) {}
+  // Writes from out's end on, making room for `expected_words` first (a state is about as long as
+  // the last one); finish() trims `out` to what was written.
+  StateCodec(std::vector<int64_t>& out, Bases bases, std::size_t expected_words)
+      : out_(&out), bases_(bases) {
+    make_room(out.size(), std::max<std::size_t>(expected_words, 1));
+  }
   StateCodec(const std::vector<int64_t>& in, Bases bases) : in_(&in), bases_(bases) {}
+  void finish() { out_->resize(position()); }
   bool loading() const { return in_ != nullptr; }
   int64_t now() const { return bases_.now; }
   // A phase, a flag, a size or a byte count, stored as is. Inlined by force: snapshots write
@@ -111,22 +122,41 @@ class StateCodec {
     if (loading())
       field = static_cast<Field>((*in_)[cursor_++]);
     else
-      out_->push_back(static_cast<int64_t>(field));
+      *claim(1) = static_cast<int64_t>(field);
   }
-  void relative(int64_t& field, int64_t base) {
+  // Several values in a row: one room check for all of them.
+  template <typename... Fields>
+  [[gnu::always_inline]] void values(Fields&... fields) {
+    if (loading()) {
+      (value(fields), ...);
+      return;
+    }
+    int64_t* out = claim(sizeof...(Fields));
+    ((*out++ = static_cast<int64_t>(fields)), ...);
+  }
+  // The next `words` words of the output, for the caller to write.
+  [[gnu::always_inline]] int64_t* claim(std::size_t words) {
+    if (static_cast<std::size_t>(write_end_ - write_) < words) make_room(position(), words);
+    int64_t* claimed = write_;
+    write_ += words;
+    return claimed;
+  }
+  [[gnu::always_inline]] void relative(int64_t& field, int64_t base) {
     int64_t offset = field - base;
     value(offset);
     field = base + offset;
   }
-  void sequence(int64_t& l2_sequence) { relative(l2_sequence, bases_.newest_sequence); }
-  void step_index(int64_t& index) { relative(index, bases_.steps_consumed); }
+  [[gnu::always_inline]] void sequence(int64_t& l2_sequence) {
+    relative(l2_sequence, bases_.newest_sequence);
+  }
+  [[gnu::always_inline]] void step_index(int64_t& index) { relative(index, bases_.steps_consumed); }
   // A moment that has passed (when a stall began), exactly.
-  void since(int64_t& time) {
+  [[gnu::always_inline]] void since(int64_t& time) {
     note_time_word(kPastTime);
     relative(time, bases_.now);
   }
   // When a wait ends: one already over acts as now.
-  void until(int64_t& time) {
+  [[gnu::always_inline]] void until(int64_t& time) {
     note_time_word(0);
     int64_t remaining = std::max<int64_t>(time - bases_.now, 0);
     value(remaining);
@@ -142,7 +172,6 @@ class StateCodec {
     }
     for (Item& item : items) visit(*this, item);
   }
-  std::vector<int64_t>* output() { return out_; }
   const std::vector<int64_t>* input() const { return in_; }
   std::size_t& cursor() { return cursor_; }
 
@@ -157,51 +186,50 @@ class StateCodec {
   };
   static constexpr int64_t kPastTime = std::numeric_limits<int64_t>::min();
   void list_time_words(std::vector<TimeWord>& time_words) { time_words_ = &time_words; }
-  // The words at out_->size() + offset for each (offset, floor) that `visit_words` reports:
+  // The words at position() + offset for each (offset, floor) that `visit_words` reports:
   // ready times, which wake nothing.
   template <typename VisitWords>
   void note_ready_times(VisitWords&& visit_words) {
     if (time_words_ == nullptr) return;
     visit_words([&](std::size_t offset, int64_t floor) {
-      time_words_->push_back({out_->size() + offset, floor, false});
+      time_words_->push_back({position() + offset, floor, false});
     });
   }
 
  private:
+  // Snapshots write every word of the model at every loop iteration: plain stores into room made
+  // ahead, not a vector's push_back per word.
+  std::size_t position() const { return static_cast<std::size_t>(write_ - out_->data()); }
+  void make_room(std::size_t position, std::size_t words) {
+    out_->resize(std::max(position + words, 2 * out_->size()));
+    write_ = out_->data() + position;
+    write_end_ = out_->data() + out_->size();
+  }
   void note_time_word(int64_t floor) {
-    if (time_words_ != nullptr) time_words_->push_back({out_->size(), floor});
+    if (time_words_ != nullptr) time_words_->push_back({position(), floor});
   }
   std::vector<TimeWord>* time_words_ = nullptr;
   std::vector<int64_t>* out_ = nullptr;
+  int64_t* write_ = nullptr;
+  int64_t* write_end_ = nullptr;
   const std::vector<int64_t>* in_ = nullptr;
   Bases bases_;
   std::size_t cursor_ = 0;
 };
 
-void visit_fill(StateCodec& codec, FillBytes& bytes) {
-  codec.value(bytes.noc);
-  codec.value(bytes.from_dram);
-}
-
 // Everything of a step that decides its timing.
 void visit_step(StateCodec& codec, StepTiming& step) {
   codec.step_index(step.index);
   codec.sequence(step.l2_sequence);
-  codec.value(step.ends_l2_tile);
-  codec.value(step.late_fill_has_outputs);
-  codec.value(step.dram_write_bytes);
-  visit_fill(codec, step.fill);
-  visit_fill(codec, step.late_fill);
-  codec.value(step.noc_out_bytes);
-  codec.value(step.compute_cycles);
-  codec.value(step.fill_stall_cycles);
-  codec.value(step.output_tree_cycles);
+  codec.values(step.ends_l2_tile, step.late_fill_has_outputs, step.dram_write_bytes, step.fill.noc,
+               step.fill.from_dram, step.late_fill.noc, step.late_fill.from_dram,
+               step.noc_out_bytes, step.compute_cycles, step.fill_stall_cycles,
+               step.output_tree_cycles);
 }
 
 void visit_fetch(StateCodec& codec, TileFetch& fetch) {
   codec.sequence(fetch.l2_sequence);
-  codec.value(fetch.dram_read_bytes);
-  codec.value(fetch.late_dram_read_bytes);
+  codec.values(fetch.dram_read_bytes, fetch.late_dram_read_bytes);
 }
 
 class Process;
@@ -215,11 +243,7 @@ class Condition {
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
   void wait(Process& process);
-  void wait_in_thread() {
-    ++thread_waiters_;
-    sc_core::wait(thread_event_);
-    --thread_waiters_;
-  }
+  void wait_in_thread();
   void notify();
   // Every condition of the model, by id: a process's state names the one it waits on.
   static std::vector<Condition*>& registry() {
@@ -273,7 +297,11 @@ class Agenda : public sc_module {
   }
   // Runs `process` in the next delta cycle, once however often it is woken before then.
   void wake_next_delta(Process& process);
-  // Before a state is loaded: the processes' states say who sleeps until when.
+  // Whether the controller's thread runs in the next delta cycle, woken by a condition it waits
+  // on (not merely checking, in settle(), whether anything is still due now).
+  bool thread_due = false;
+  // Before a run, and before a state is loaded (the processes' states say who sleeps until
+  // when).
   void clear();
 
  private:
@@ -283,6 +311,8 @@ class Agenda : public sc_module {
   };
   void wake_due();
   void run_woken();
+  void run_batch();
+  void run_batches_ahead();
   void notify_tick(int64_t at) {
     tick_at_ = at;
     tick_.notify(cycles_time(at - now_cycles()));
@@ -295,6 +325,7 @@ class Agenda : public sc_module {
   sc_event delta_;
   std::vector<Process*> woken_;    // to run in the next delta cycle, in the order woken
   std::vector<Process*> running_;  // the delta cycle's batch, kept to reuse its room
+  bool in_activation_ = false;     // wake_due or run_woken is running
 };
 
 // A hardware process whose whole state is data: an SC_METHOD that runs as far as it can each time
@@ -329,9 +360,8 @@ class Process : public sc_module {
   static bool built_before(const Process* a, const Process* b) { return a->id_ < b->id_; }
   void wait_on(int condition) { waiting_on_ = condition; }
   // The phase, the condition waited on and how long the current timed wait still lasts.
-  void visit_process(StateCodec& codec) {
-    codec.value(phase_);
-    codec.value(waiting_on_);
+  [[gnu::always_inline]] void visit_process(StateCodec& codec) {
+    codec.values(phase_, waiting_on_);
     codec.until(wake_at_);
   }
   // After a load, at a moment when no process is runnable: wait again as the state says.
@@ -377,7 +407,9 @@ void Agenda::wake_due() {
     due_.push_back(sleeper->process);
   sleepers_.erase(sleepers_.begin(), due_later);
   std::sort(due_.begin(), due_.end(), Process::built_before);
+  in_activation_ = true;
   for (Process* process : due_) process->run_now();
+  run_batches_ahead();
   if (sleepers_.empty()) return;
   const auto next =
       std::min_element(sleepers_.begin(), sleepers_.end(),
@@ -388,17 +420,34 @@ void Agenda::wake_due() {
 void Agenda::wake_next_delta(Process& process) {
   if (process.woken) return;
   process.woken = true;
-  if (woken_.empty()) delta_.notify(sc_core::SC_ZERO_TIME);
+  // Inside an activation, run_batches_ahead asks for the next delta cycle if it must.
+  if (woken_.empty() && !in_activation_) delta_.notify(sc_core::SC_ZERO_TIME);
   woken_.push_back(&process);
 }
 
 void Agenda::run_woken() {
+  in_activation_ = true;
+  run_batch();
+  run_batches_ahead();
+}
+
+void Agenda::run_batch() {
   // Those woken while the batch runs belong to the next delta cycle.
   running_.swap(woken_);
   for (Process* process : running_) process->woken = false;
   for (auto process = running_.rbegin(); process != running_.rend(); ++process)
     (*process)->run_now();
   running_.clear();
+}
+
+void Agenda::run_batches_ahead() {
+  // A batch due in the next delta cycle runs now when nothing else would run before it: the
+  // kernel would only have run the delta cycle for it. Once the controller's thread is woken,
+  // the batches wait for the delta cycles the kernel gives them, so the thread still runs
+  // between the same two batches.
+  while (!woken_.empty() && !thread_due) run_batch();
+  in_activation_ = false;
+  if (!woken_.empty()) delta_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Agenda::clear() {
@@ -408,6 +457,9 @@ void Agenda::clear() {
   for (Process* process : woken_) process->woken = false;
   woken_.clear();
   delta_.cancel();
+  // A run that a model error ended inside an activation leaves nothing behind.
+  in_activation_ = false;
+  thread_due = false;
 }
 
 void Condition::notify() {
@@ -415,7 +467,17 @@ void Condition::notify() {
   if (waiters_.size() > 1) std::sort(waiters_.begin(), waiters_.end(), Process::built_before);
   for (Process* waiter : waiters_) waiter->wake();
   waiters_.clear();
-  if (thread_waiters_ > 0) thread_event_.notify(sc_core::SC_ZERO_TIME);
+  if (thread_waiters_ > 0) {
+    thread_event_.notify(sc_core::SC_ZERO_TIME);
+    Agenda::instance()->thread_due = true;
+  }
+}
+
+void Condition::wait_in_thread() {
+  ++thread_waiters_;
+  sc_core::wait(thread_event_);
+  --thread_waiters_;
+  Agenda::instance()->thread_due = false;
 }
 
 // Single-producer single-consumer queue with back-pressure: a process checks `full()` or
@@ -600,8 +662,7 @@ void Transfer::visit(StateCodec& codec) {
   if (state_ == kNone) return;
   int first_id = codec.loading() ? 0 : first_->id();
   int second_id = codec.loading() || second_ == nullptr ? -1 : second_->id();
-  codec.value(first_id);
-  codec.value(second_id);
+  codec.values(first_id, second_id);
   if (codec.loading()) {
     first_ = TransferChannel::registry()[static_cast<std::size_t>(first_id)];
     second_ =
@@ -645,7 +706,7 @@ class DramChannel : public TransferChannel {
       model_->load_state(*codec.input(), codec.cursor(), codec.now(), next_stream_row_);
     else {
       codec.note_ready_times([&](auto&& note) { model_->visit_time_words(note); });
-      model_->append_state(*codec.output(), codec.now(), next_stream_row_);
+      model_->write_state(codec.claim(model_->state_words()), codec.now(), next_stream_row_);
     }
   }
 
@@ -661,10 +722,11 @@ class Noc : public TransferChannel {
   // `l2_bytes` of the `bytes` pass the global buffer's port; the rest bypass L2. True once done.
   bool transfer(Transfer& transfer, Process& process, const char* what, int64_t bytes,
                 int64_t l2_bytes) {
-    const int64_t noc_cycles = transfer_cycles(bytes, job_.arch->noc_bandwidth);
-    const int64_t port_cycles = transfer_cycles(l2_bytes, job_.arch->l2_bandwidth);
     TransferChannel* port = l2_bytes > 0 ? &l2_port_ : nullptr;
+    // Timed when the transfer begins: a process asks again every time it is woken while queued.
     return transfer.advance(process, *this, port, [&](int64_t start) {
+      const int64_t noc_cycles = transfer_cycles(bytes, job_.arch->noc_bandwidth);
+      const int64_t port_cycles = transfer_cycles(l2_bytes, job_.arch->l2_bandwidth);
       book(what, start, noc_cycles, noc_cycles);
       if (port != nullptr) l2_port_.book(what, start, port_cycles, port_cycles);
       return std::max(noc_cycles, port != nullptr ? port_cycles : 0);
@@ -1218,12 +1280,11 @@ class Controller : public sc_module, public StepSink {
       return;
     }
     snapshot.state.clear();
-    // Snapshots of one run have about the same size: one allocation instead of a growing vector.
-    snapshot.state.reserve(state_size_);
     // Include time advanced by inner loops, so an outer iteration's period covers all of it.
     snapshot.time = now_cycles() + job_.time_offset;
-    StateCodec codec(snapshot.state, bases());
+    StateCodec codec(snapshot.state, bases(), state_size_);
     visit(codec);
+    codec.finish();
     const CounterSlots slots = counter_slots();
     snapshot.totals.resize(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i) snapshot.totals[i] = *slots[i];
@@ -1264,9 +1325,10 @@ class Controller : public sc_module, public StepSink {
     // Which words are clocks: write the current state again, listing them.
     time_words_.clear();
     scratch_state_.clear();
-    StateCodec codec(scratch_state_, bases());
+    StateCodec codec(scratch_state_, bases(), current.state.size());
     codec.list_time_words(time_words_);
     visit(codec);
+    codec.finish();
     int64_t times = most;
     auto clock = time_words_.begin();
     // Per drifting word, the floor it stops at in the advanced periods (none for a countdown

@@ -550,16 +550,23 @@ std::size_t hash_words(const std::vector<int64_t>& words) {
   // Keys are a few hundred words, hashed once per iteration: one multiply per word, in four
   // independent lanes so that the multiplies do not wait for each other.
   constexpr uint64_t kMultiplier = 0x9E3779B97F4A7C15ull;
-  std::array<uint64_t, 4> lanes = {words.size(), 1, 2, 3};
-  std::size_t next = 0;
-  for (; next + lanes.size() <= words.size(); next += lanes.size())
-    for (std::size_t lane = 0; lane < lanes.size(); ++lane)
-      lanes[lane] = (lanes[lane] ^ static_cast<uint64_t>(words[next + lane])) * kMultiplier;
-  for (; next < words.size(); ++next)
-    lanes[0] = (lanes[0] ^ static_cast<uint64_t>(words[next])) * kMultiplier;
-  uint64_t hash = lanes[0];
-  for (std::size_t lane = 1; lane < lanes.size(); ++lane)
-    hash = (((hash << 23) | (hash >> 41)) ^ lanes[lane]) * kMultiplier;
+  const auto mix = [](uint64_t lane, int64_t word) {
+    return (lane ^ static_cast<uint64_t>(word)) * kMultiplier;
+  };
+  // Written out, not a loop over the lanes: the compiler keeps them in registers then.
+  uint64_t lane0 = words.size(), lane1 = 1, lane2 = 2, lane3 = 3;
+  const int64_t* word = words.data();
+  const int64_t* const end = word + words.size();
+  for (; end - word >= 4; word += 4) {
+    lane0 = mix(lane0, word[0]);
+    lane1 = mix(lane1, word[1]);
+    lane2 = mix(lane2, word[2]);
+    lane3 = mix(lane3, word[3]);
+  }
+  for (; word != end; ++word) lane0 = mix(lane0, *word);
+  uint64_t hash = lane0;
+  for (const uint64_t lane : {lane1, lane2, lane3})
+    hash = (((hash << 23) | (hash >> 41)) ^ lane) * kMultiplier;
   return static_cast<std::size_t>(hash ^ (hash >> 32));
 }
 
@@ -927,20 +934,60 @@ int64_t ScheduleCompiler::bytes(int64_t elements) const {
 }
 
 StepUnits ScheduleCompiler::bypass_pes(const TileRange& cluster_tile) const {
-  return l1_bypass_bits_ != 0 ? l0_split_.step_units(cluster_tile, DimArray{}) : StepUnits{};
+  if (l1_bypass_bits_ == 0) return StepUnits{};
+  if (!pes_memo_.valid || pes_memo_.cluster_size != cluster_tile.size) {
+    pes_memo_.pes = l0_split_.step_units(TileRange{DimArray{}, cluster_tile.size}, DimArray{});
+    pes_memo_.cluster_size = cluster_tile.size;
+    pes_memo_.valid = true;
+  }
+  StepUnits pes = pes_memo_.pes;
+  for (int d = 0; d < kNumDims; ++d) {
+    pes.first.origin[d] += cluster_tile.origin[d];
+    pes.last.origin[d] += cluster_tile.origin[d];
+  }
+  return pes;
 }
 
 ScheduleCompiler::PendingRelation ScheduleCompiler::relate_pending(const TileRange& l2_tile,
                                                                    const StepUnits& clusters,
                                                                    const StepUnits& pes) const {
-  PendingRelation relation;
-  if (!has_pending_) return relation;
+  if (!has_pending_) return PendingRelation{};
   const TileRange l1_union = clusters.span();
-  const TileRange& cluster_tile = clusters.first;
+  // The new step's union starts where its first cluster tile does, so only their sizes count.
+  RelationMemo::Key key;
+  std::size_t word = 0;
+  for (const TileRange* pending_tile : {&pending_.l1_union, &pending_.cluster_tile})
+    for (int d = 0; d < kNumDims; ++d) {
+      key[word++] = pending_tile->origin[d] - clusters.first.origin[d];
+      key[word++] = pending_tile->size[d];
+    }
+  for (int d = 0; d < kNumDims; ++d) {
+    key[word++] = l1_union.size[d];
+    key[word++] = clusters.first.size[d];
+  }
+  RelationMemo& memo = relation_memo_;
+  std::size_t entry = 0;
+  while (entry < memo.filled && memo.keys[entry] != key) ++entry;
+  if (entry == memo.filled) {
+    entry = memo.next;
+    memo.next = (memo.next + 1) % RelationMemo::kEntries;
+    memo.filled = std::max(memo.filled, entry + 1);
+    memo.keys[entry] = key;
+    memo.relations[entry] = relate_below_l2(l1_union, clusters, pes);
+  }
+  PendingRelation relation = memo.relations[entry];
   relation.new_l2_tile = pending_.l2_tile.origin != l2_tile.origin;
+  relation.outputs_leave_l2 = !same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, l2_tile);
+  return relation;
+}
+
+ScheduleCompiler::PendingRelation ScheduleCompiler::relate_below_l2(const TileRange& l1_union,
+                                                                    const StepUnits& clusters,
+                                                                    const StepUnits& pes) const {
+  PendingRelation relation;
+  const TileRange& cluster_tile = clusters.first;
   relation.outputs_leave_l1 =
       !same_tensor_tile(layer_, Tensor::Output, pending_.l1_union, l1_union);
-  relation.outputs_leave_l2 = !same_tensor_tile(layer_, Tensor::Output, pending_.l2_tile, l2_tile);
   if (arch_.systolic)
     relation.stationary_held = same_tensor_tile(layer_, stationary_, pending_.l1_union, l1_union);
   relation.kept_in_l0 = operands_kept_in_l0(cluster_tile);

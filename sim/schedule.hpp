@@ -301,9 +301,33 @@ class ScheduleCompiler {
   // Where an operand that bypasses L1 lands: the PEs of a step's first cluster (none when no
   // operand bypasses L1).
   StepUnits bypass_pes(const TileRange& cluster_tile) const;
+  // bypass_pes's latest answer, with origins from the cluster tile's: the split depends on the
+  // tile's size only, which consecutive steps mostly share.
+  struct PesMemo {
+    bool valid = false;
+    DimArray cluster_size{};
+    StepUnits pes;
+  };
+  mutable PesMemo pes_memo_;
   // The relation of the pending step (if any) to a step with these tiles; `pes` from bypass_pes.
   PendingRelation relate_pending(const TileRange& l2_tile, const StepUnits& clusters,
                                  const StepUnits& pes) const;
+  // The relation but for the L2 tiles' part (new_l2_tile, outputs_leave_l2).
+  PendingRelation relate_below_l2(const TileRange& l1_union, const StepUnits& clusters,
+                                  const StepUnits& pes) const;
+  // relate_below_l2's latest answers. They depend only on the sizes of the pending step's union
+  // and cluster tile and the new step's, and on where these lie relative to each other, which
+  // consecutive steps of a loop mostly repeat: the key is the four tiles' sizes and the pending
+  // ones' origins taken from the new step's cluster tile.
+  struct RelationMemo {
+    static constexpr std::size_t kEntries = 4;
+    using Key = std::array<int64_t, 6 * kNumDims>;
+    std::array<Key, kEntries> keys{};
+    std::array<PendingRelation, kEntries> relations{};
+    std::size_t filled = 0;
+    std::size_t next = 0;  // the entry the next new answer replaces
+  };
+  mutable RelationMemo relation_memo_;
   // The fetch of the L2 tile after the iteration's last one, which the iteration posts: its
   // bytes and DRAM words, not where that tile lies.
   void append_lookahead(std::vector<int64_t>& key, std::size_t loop_position) const;
