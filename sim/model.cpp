@@ -105,11 +105,12 @@ class StateCodec {
     int64_t newest_sequence = 0;  // the newest L2 tile posted
     int64_t steps_consumed = 0;   // the index the next step will have
   };
-  // Writes from out's end on, making room for `expected_words` first (a state is about as long as
-  // the last one); finish() trims `out` to what was written.
+  // Writes over `out` from its start, with room for `expected_words` made first (a state is about
+  // as long as the last one); finish() trims `out` to what was written. `out` keeps its length
+  // in between, so a vector written again needs neither room nor zeroing.
   StateCodec(std::vector<int64_t>& out, Bases bases, std::size_t expected_words)
       : out_(&out), bases_(bases) {
-    make_room(out.size(), std::max<std::size_t>(expected_words, 1));
+    make_room(0, std::max<std::size_t>(expected_words, 1));
   }
   StateCodec(const std::vector<int64_t>& in, Bases bases) : in_(&in), bases_(bases) {}
   void finish() { out_->resize(position()); }
@@ -201,7 +202,7 @@ class StateCodec {
   // ahead, not a vector's push_back per word.
   std::size_t position() const { return static_cast<std::size_t>(write_ - out_->data()); }
   void make_room(std::size_t position, std::size_t words) {
-    out_->resize(std::max(position + words, 2 * out_->size()));
+    if (out_->size() < position + words) out_->resize(std::max(position + words, 2 * out_->size()));
     write_ = out_->data() + position;
     write_end_ = out_->data() + out_->size();
   }
@@ -292,8 +293,11 @@ class Agenda : public sc_module {
   }
   void add(int64_t at, Process& process) {
     sleepers_.push_back({at, &process});
-    // A pending tick that comes sooner wins anyway; asking the kernel costs more than this test.
-    if (at < tick_at_) notify_tick(at);
+    // Inside an activation the kernel is asked once, at its end, for the earliest wake-up.
+    if (in_activation_)
+      earliest_added_ = std::min(earliest_added_, at);
+    else if (at < tick_at_)  // a pending tick that comes sooner wins anyway
+      notify_tick(at);
   }
   // Runs `process` in the next delta cycle, once however often it is woken before then.
   void wake_next_delta(Process& process);
@@ -323,9 +327,10 @@ class Agenda : public sc_module {
   std::vector<Sleeper> sleepers_;  // a handful: one per process at most
   std::vector<Process*> due_;      // those woken now, kept to reuse its room
   sc_event delta_;
-  std::vector<Process*> woken_;    // to run in the next delta cycle, in the order woken
-  std::vector<Process*> running_;  // the delta cycle's batch, kept to reuse its room
-  bool in_activation_ = false;     // wake_due or run_woken is running
+  std::vector<Process*> woken_;       // to run in the next delta cycle, in the order woken
+  std::vector<Process*> running_;     // the delta cycle's batch, kept to reuse its room
+  bool in_activation_ = false;        // wake_due or run_woken is running
+  int64_t earliest_added_ = kNoTick;  // the earliest wake-up added in this activation
 };
 
 // A hardware process whose whole state is data: an SC_METHOD that runs as far as it can each time
@@ -398,23 +403,25 @@ void Condition::wait(Process& process) {
 void Agenda::wake_due() {
   const int64_t now = now_cycles();
   tick_at_ = kNoTick;
-  // Taken out first: a process that runs may sleep again, which adds to the sleepers.
-  const auto due_later =
-      std::partition(sleepers_.begin(), sleepers_.end(),
-                     [now](const Sleeper& sleeper) { return sleeper.wake_at <= now; });
+  // Taken out first: a process that runs may sleep again, which adds to the sleepers. Those
+  // left behind count towards the next tick.
   due_.clear();
-  for (auto sleeper = sleepers_.begin(); sleeper != due_later; ++sleeper)
-    due_.push_back(sleeper->process);
-  sleepers_.erase(sleepers_.begin(), due_later);
+  int64_t earliest_left = kNoTick;
+  std::size_t left = 0;
+  for (const Sleeper& sleeper : sleepers_) {
+    if (sleeper.wake_at <= now) {
+      due_.push_back(sleeper.process);
+    } else {
+      sleepers_[left++] = sleeper;
+      earliest_left = std::min(earliest_left, sleeper.wake_at);
+    }
+  }
+  sleepers_.resize(left);
   std::sort(due_.begin(), due_.end(), Process::built_before);
   in_activation_ = true;
+  earliest_added_ = earliest_left;
   for (Process* process : due_) process->run_now();
   run_batches_ahead();
-  if (sleepers_.empty()) return;
-  const auto next =
-      std::min_element(sleepers_.begin(), sleepers_.end(),
-                       [](const Sleeper& a, const Sleeper& b) { return a.wake_at < b.wake_at; });
-  if (next->wake_at < tick_at_) notify_tick(next->wake_at);
 }
 
 void Agenda::wake_next_delta(Process& process) {
@@ -427,6 +434,7 @@ void Agenda::wake_next_delta(Process& process) {
 
 void Agenda::run_woken() {
   in_activation_ = true;
+  earliest_added_ = kNoTick;
   run_batch();
   run_batches_ahead();
 }
@@ -447,6 +455,7 @@ void Agenda::run_batches_ahead() {
   // between the same two batches.
   while (!woken_.empty() && !thread_due) run_batch();
   in_activation_ = false;
+  if (earliest_added_ < tick_at_) notify_tick(earliest_added_);
   if (!woken_.empty()) delta_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -1279,7 +1288,6 @@ class Controller : public sc_module, public StepSink {
       snapshot = last_snapshot_;
       return;
     }
-    snapshot.state.clear();
     // Include time advanced by inner loops, so an outer iteration's period covers all of it.
     snapshot.time = now_cycles() + job_.time_offset;
     StateCodec codec(snapshot.state, bases(), state_size_);
@@ -1324,7 +1332,6 @@ class Controller : public sc_module, public StepSink {
     if (drifting_words_.empty()) return 0;
     // Which words are clocks: write the current state again, listing them.
     time_words_.clear();
-    scratch_state_.clear();
     StateCodec codec(scratch_state_, bases(), current.state.size());
     codec.list_time_words(time_words_);
     visit(codec);
