@@ -245,7 +245,10 @@ class Condition {
   Condition& operator=(const Condition&) = delete;
   void wait(Process& process);
   void wait_in_thread();
-  void notify();
+  // Inline: most notifications find nobody waiting.
+  void notify() {
+    if (!waiters_.empty() || thread_waiters_ > 0) wake_waiters();
+  }
   // Every condition of the model, by id: a process's state names the one it waits on.
   static std::vector<Condition*>& registry() {
     static std::vector<Condition*> conditions;
@@ -257,6 +260,7 @@ class Condition {
   }
 
  private:
+  void wake_waiters();
   int id_;
   std::vector<Process*> waiters_;
   sc_event thread_event_;
@@ -471,7 +475,7 @@ void Agenda::clear() {
   thread_due = false;
 }
 
-void Condition::notify() {
+void Condition::wake_waiters() {
   // In the order the processes were built, not the order they began to wait in.
   if (waiters_.size() > 1) std::sort(waiters_.begin(), waiters_.end(), Process::built_before);
   for (Process* waiter : waiters_) waiter->wake();

@@ -364,6 +364,7 @@ void ScheduleCompiler::walk(StepSink& sink, const WalkOptions& options) {
   skip_ = options.skip_steady_state;
   reload_ = options.reload_state && !skip_;
   has_pending_ = false;
+  ++pending_version_;
   emitted_ = 0;
   l2_sequence_ = -1;
   counts_ = AccessCounts{};
@@ -525,6 +526,7 @@ const SinkSnapshot& ScheduleCompiler::remember_entry(LoopSnapshots& snapshots) c
 
 void ScheduleCompiler::replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink) {
   sink.replay(replay.before, replay.after);
+  ++pending_version_;
   counts_ += replay.counts;
   emitted_ += replay.steps;
   l2_sequence_ += replay.l2_tiles;
@@ -661,6 +663,13 @@ void ScheduleCompiler::append_lookahead(std::vector<int64_t>& key,
 }
 
 void ScheduleCompiler::append_pending(std::vector<int64_t>& key, std::size_t loop_position) const {
+  PendingWordsMemo& memo = pending_words_memo_;
+  if (memo.valid && memo.pending_version == pending_version_ && memo.l2_index == l2_index_ &&
+      memo.l1_index == l1_index_) {
+    key.insert(key.end(), memo.words.begin(), memo.words.end());
+    return;
+  }
+  const std::size_t start = key.size();
   // The iteration's first step: inner loops at index zero.
   TileRange l2_tile = l2_tile_;
   if (loop_position < static_cast<std::size_t>(kNumDims))
@@ -687,11 +696,17 @@ void ScheduleCompiler::append_pending(std::vector<int64_t>& key, std::size_t loo
               step.dram_write_bytes, step.fill.noc, step.fill.from_dram, step.late_fill.noc,
               step.late_fill.from_dram, step.late_fill_has_outputs ? 1 : 0, step.noc_out_bytes,
               step.compute_cycles, step.fill_stall_cycles, step.output_tree_cycles});
+  memo.words.assign(key.begin() + static_cast<std::ptrdiff_t>(start), key.end());
+  memo.pending_version = pending_version_;
+  memo.l2_index = l2_index_;
+  memo.l1_index = l1_index_;
+  memo.valid = true;
 }
 
 void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
   // The pending step was the last of the last simulated iteration; after skipping it stands for
   // the last step of the last skipped one, `iterations` tiles further along `dim`.
+  ++pending_version_;
   const int d = dim_index(dim);
   const int64_t extent =
       level == 0 ? l2_split_.child_tile[d] : l1_split_.child_tile[d] * l1_split_.fanout[d];
@@ -701,6 +716,7 @@ void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
 }
 
 void ScheduleCompiler::emit(StepSink& sink) {
+  ++pending_version_;
   StepRecord step;
   step.l2_tile = l2_tile_;
   const StepUnits clusters = l1_split_.step_units(l2_tile_, l1_index_);
@@ -812,6 +828,7 @@ void ScheduleCompiler::evict_l2_outputs() {
 
 void ScheduleCompiler::finish(StepSink& sink) {
   if (!has_pending_) return;
+  ++pending_version_;
   evict_l1_outputs();
   pending_.ends_l2_tile = true;
   evict_l2_outputs();

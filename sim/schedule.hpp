@@ -334,6 +334,18 @@ class ScheduleCompiler {
   // The pending step as the iteration at `loop_position` about to start sees it: its timing,
   // its sizes and its relation to the iteration's first step.
   void append_pending(std::vector<int64_t>& key, std::size_t loop_position) const;
+  // append_pending's latest words. Iterations of nested loops that start at one moment see the
+  // same pending step and the same first step, so they share them; `pending_version_` counts
+  // the changes to the pending step and the stream's position that would change them.
+  struct PendingWordsMemo {
+    bool valid = false;
+    uint64_t pending_version = 0;
+    DimArray l2_index{};
+    DimArray l1_index{};
+    std::vector<int64_t> words;
+  };
+  mutable PendingWordsMemo pending_words_memo_;
+  uint64_t pending_version_ = 0;
   void emit(StepSink& sink);
   void finish(StepSink& sink);
   // The pending step's partial sums go back to L2 (its L1 outputs are done with), and its L2
