@@ -250,6 +250,22 @@ int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tenso
   return total;
 }
 
+int64_t UnitsFootprintMemo::get(const Layer& layer, const StepUnits& units, Tensor tensor) {
+  if (units.first.size != first_size_ || units.last.size != last_size_ ||
+      units.active_per_dim != active_per_dim_) {
+    first_size_ = units.first.size;
+    last_size_ = units.last.size;
+    active_per_dim_ = units.active_per_dim;
+    known_ = {};
+  }
+  const int t = static_cast<int>(tensor);
+  if (!known_[t]) {
+    elements_[t] = units_footprint(layer, units, tensor);
+    known_[t] = true;
+  }
+  return elements_[t];
+}
+
 bool LevelSplit::next_index(const DimArray& trips, DimArray& index) const {
   for (int position = kNumDims - 1; position >= 0; --position) {
     const int d = dim_index(order[position]);
@@ -723,7 +739,9 @@ void ScheduleCompiler::emit(StepSink& sink) {
   step.l1_union = clusters.span();
   const int64_t active_clusters = clusters.active;
   const TileRange& cluster_tile = clusters.first;
-  auto per_cluster = [&](Tensor tensor) { return units_footprint(layer_, clusters, tensor); };
+  auto per_cluster = [&](Tensor tensor) {
+    return cluster_footprints_.get(layer_, clusters, tensor);
+  };
 
   const StepUnits pes = bypass_pes(cluster_tile);
   const PendingRelation relation = relate_pending(l2_tile_, clusters, pes);
@@ -1026,7 +1044,7 @@ void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& cluster
                                          const StepUnits& pes, int64_t pe_new) {
   const int64_t pe_held = footprint_elements(layer_, pes.first.size, tensor) - pe_new;
   const int64_t per_cluster =
-      std::max<int64_t>(0, units_footprint(layer_, pes, tensor) - pes.active * pe_held);
+      std::max<int64_t>(0, pe_footprints_.get(layer_, pes, tensor) - pes.active * pe_held);
   add_access(counts_, CostLevel::L0, tensor, 0, saturating_mul(clusters.active, per_cluster));
 }
 

@@ -53,6 +53,19 @@ struct StepUnits {
 };
 // Elements of `tensor` that all active units of a step hold together (each its own copy).
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor);
+// units_footprint for the latest units' sizes, which consecutive steps mostly share; it depends
+// on nothing else.
+class UnitsFootprintMemo {
+ public:
+  int64_t get(const Layer& layer, const StepUnits& units, Tensor tensor);
+
+ private:
+  DimArray first_size_{};
+  DimArray last_size_{};
+  DimArray active_per_dim_{};
+  std::array<int64_t, kNumTensors> elements_{};
+  std::array<bool, kNumTensors> known_{};
+};
 
 // How a parent range splits at one level: temporal loops over child tiles, each spatial dim d
 // advancing `fanout[d]` child tiles per iteration (one per unit along d).
@@ -328,6 +341,8 @@ class ScheduleCompiler {
     std::size_t next = 0;  // the entry the next new answer replaces
   };
   mutable RelationMemo relation_memo_;
+  UnitsFootprintMemo cluster_footprints_;  // of a step's clusters
+  UnitsFootprintMemo pe_footprints_;       // of a cluster's PEs, when a tensor bypasses L1
   // The fetch of the L2 tile after the iteration's last one, which the iteration posts: its
   // bytes and DRAM words, not where that tile lies.
   void append_lookahead(std::vector<int64_t>& key, std::size_t loop_position) const;
