@@ -132,7 +132,10 @@ namespace {
 // Along one dim of a split: the units of a step that hold a tile, `fanout` at most and fewer where
 // the parent ends first (`step_offset`: where the step's first tile starts in the parent).
 int64_t active_along(int64_t parent_size, int64_t step_offset, int64_t child_tile, int64_t fanout) {
-  return std::min(fanout, ceil_div(parent_size - step_offset, child_tile));
+  const int64_t remaining = parent_size - step_offset;
+  // Every step but the edge one is full: no division for it (the walker asks for every step).
+  if (remaining >= fanout * child_tile) return fanout;
+  return std::min(fanout, ceil_div(remaining, child_tile));
 }
 
 // Along one dim: the child tile `offset` into the parent, cut where the parent ends.
@@ -334,6 +337,7 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
     for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
   layer_range_.size = layer.dims();
   l2_trips_ = l2_split_.trips(layer_range_.size);
+  l2_ends_in_edge_ = edge_dims(l2_split_, layer_range_.size);
 }
 
 TileFetch ScheduleCompiler::l2_fetch(int64_t sequence, const TileRange* current,
@@ -400,8 +404,9 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   const Loop loop = loops_[loop_position];
   const int d = dim_index(loop.dim);
   if (loop_position == kNumDims) {
-    l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile_);
+    l2_tile_ = l2_split_.first_unit(layer_range_, l2_index_);
     l1_trips_ = l1_split_.trips(l2_tile_.size);
+    l1_ends_in_edge_ = edge_dims(l1_split_, l2_tile_.size);
   }
   DimArray& index = loop.level == 0 ? l2_index_ : l1_index_;
   const int64_t trips = loop.level == 0 ? l2_trips_[d] : l1_trips_[d];
@@ -590,12 +595,17 @@ std::size_t hash_words(const std::vector<int64_t>& words) {
 
 }  // namespace
 
+std::array<bool, kNumDims> ScheduleCompiler::edge_dims(const LevelSplit& split,
+                                                       const DimArray& parent_size) {
+  std::array<bool, kNumDims> edges{};
+  for (int d = 0; d < kNumDims; ++d)
+    edges[d] = parent_size[d] % (split.child_tile[d] * split.fanout[d]) != 0;
+  return edges;
+}
+
 bool ScheduleCompiler::ends_in_edge(const Loop& loop) const {
   const int d = dim_index(loop.dim);
-  const int64_t step_extent =
-      loop.level == 0 ? l2_split_.child_tile[d] : l1_split_.child_tile[d] * l1_split_.fanout[d];
-  const DimArray& parent_size = loop.level == 0 ? layer_range_.size : l2_tile_.size;
-  return parent_size[d] % step_extent != 0;
+  return (loop.level == 0 ? l2_ends_in_edge_ : l1_ends_in_edge_)[d];
 }
 
 int64_t ScheduleCompiler::iteration_steps(std::size_t loop_position) const {
@@ -668,9 +678,8 @@ void ScheduleCompiler::append_lookahead(std::vector<int64_t>& key,
     key.push_back(-2);
     return;
   }
-  TileRange last_tile, next_tile;
-  l2_split_.unit_range(layer_range_, last_index, 0, last_tile);
-  l2_split_.unit_range(layer_range_, next_index, 0, next_tile);
+  const TileRange last_tile = l2_split_.first_unit(layer_range_, last_index);
+  const TileRange next_tile = l2_split_.first_unit(layer_range_, next_index);
   AccessCounts counts;
   const TileFetch fetch = l2_fetch(0, &last_tile, next_tile, counts);
   key.insert(key.end(), {fetch.dram_read_bytes, fetch.late_dram_read_bytes});
@@ -689,7 +698,7 @@ void ScheduleCompiler::append_pending(std::vector<int64_t>& key, std::size_t loo
   // The iteration's first step: inner loops at index zero.
   TileRange l2_tile = l2_tile_;
   if (loop_position < static_cast<std::size_t>(kNumDims))
-    l2_split_.unit_range(layer_range_, l2_index_, 0, l2_tile);
+    l2_tile = l2_split_.first_unit(layer_range_, l2_index_);
   const StepUnits clusters = l1_split_.step_units(l2_tile, l1_index_);
   const PendingRelation relation = relate_pending(l2_tile, clusters, bypass_pes(clusters.first));
   key.insert(key.end(), {relation.new_l2_tile ? 1 : 0, relation.outputs_leave_l1 ? 1 : 0,
@@ -752,8 +761,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
     // Post the fetch of the following L2 tile now, so it overlaps this tile's work.
     DimArray next_index = l2_index_;
     if (l2_split_.next_index(l2_trips_, next_index)) {
-      TileRange next_tile;
-      l2_split_.unit_range(layer_range_, next_index, 0, next_tile);
+      const TileRange next_tile = l2_split_.first_unit(layer_range_, next_index);
       sink.prefetch(l2_fetch(l2_sequence_ + 1, &l2_tile_, next_tile, counts_));
     }
   }

@@ -262,6 +262,8 @@ class ScheduleCompiler {
   void replay_key(std::size_t loop_position, const SinkSnapshot& entry, ReplayKey& key) const;
   // Whether `loop`'s last iteration walks edge tiles: its dim does not divide into its steps.
   bool ends_in_edge(const Loop& loop) const;
+  // Per dim, whether the last step of `split` across a parent of `parent_size` is an edge one.
+  static std::array<bool, kNumDims> edge_dims(const LevelSplit& split, const DimArray& parent_size);
   // Steps in one iteration of the loop at `loop_position` (full tiles).
   int64_t iteration_steps(std::size_t loop_position) const;
   // Where the iteration about to start begins: its first L2 tile's origin and its first step's.
@@ -415,8 +417,10 @@ class ScheduleCompiler {
   // Walk state: current L2 tile index/range and L1 index.
   DimArray l2_index_{}, l1_index_{};
   TileRange layer_range_, l2_tile_;
-  DimArray l2_trips_{};  // L2 loop trips over the whole layer
-  DimArray l1_trips_{};  // L1 loop trips over the current L2 tile
+  DimArray l2_trips_{};                           // L2 loop trips over the whole layer
+  DimArray l1_trips_{};                           // L1 loop trips over the current L2 tile
+  std::array<bool, kNumDims> l2_ends_in_edge_{};  // edge_dims of the L2 loops
+  std::array<bool, kNumDims> l1_ends_in_edge_{};  // and of the L1 loops in the current L2 tile
   int64_t l2_sequence_ = -1;
   bool has_pending_ = false;
   StepRecord pending_;
