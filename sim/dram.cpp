@@ -76,12 +76,6 @@ int64_t DramModel::access(int64_t now, uint64_t address, int64_t bytes, bool is_
   return saturating_add(data_end, fixed_latency_);
 }
 
-void DramModel::append_state(std::vector<int64_t>& out, int64_t now, int64_t base_row) const {
-  const std::size_t start = out.size();
-  out.resize(start + state_words());
-  write_state(out.data() + start, now, base_row);
-}
-
 void DramModel::write_state(int64_t* next, int64_t now, int64_t base_row) const {
   // A ready time already past acts as `now`, and data can never start before now + t_cas, so
   // clamping there keeps exactly the information that can still delay a request.

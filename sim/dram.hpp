@@ -47,18 +47,17 @@ class DramModel {
   // All banks closed, the bus idle, the busy count zero.
   void reset();
 
-  // Appends what decides the timing of requests received from `now` on: each bank's open row
+  // Writes to out[0 .. state_words()) what decides the timing of requests received from `now` on:
+  // each bank's open row
   // (relative to `base_row`, below which the caller promises never to go again, so a caller whose
   // addresses advance by whole rows between repetitions can see them repeat) and its ready times,
   // and when the bus can carry the next read and the next write, relative to `now` and clamped
   // where an earlier value cannot change the future. Two moments whose vectors are equal give
   // identical timings (shifted by the gap) for the same future requests at addresses shifted by the
   // base.
-  void append_state(std::vector<int64_t>& out, int64_t now, int64_t base_row = 0) const;
-  // The same words, written to out[0 .. state_words()).
-  void write_state(int64_t* out, int64_t now, int64_t base_row) const;
+  void write_state(int64_t* out, int64_t now, int64_t base_row = 0) const;
   std::size_t state_words() const { return banks_.size() * kBankWords + kBusWords; }
-  // Calls visit(offset, floor) for each word of append_state's that counts cycles from now (the
+  // Calls visit(offset, floor) for each word of write_state's that counts cycles from now (the
   // ready times), with its offset from where the state starts and the value it is clamped at.
   template <typename Visit>
   void visit_time_words(Visit&& visit) const {
@@ -70,7 +69,7 @@ class DramModel {
     visit(bus + kReadDataWord, timing_.t_cas);
     visit(bus + kWriteDataWord, timing_.t_cas);
   }
-  // Loads a state append_state wrote, read from in[position] on (position moves past it), as
+  // Loads a state write_state wrote, read from in[position] on (position moves past it), as
   // the state at `now` with rows counted from `base_row`: the timings that follow are the
   // written moment's, shifted.
   void load_state(const std::vector<int64_t>& in, std::size_t& position, int64_t now,
@@ -81,7 +80,7 @@ class DramModel {
   int64_t bus_busy_cycles() const { return bus_busy_cycles_; }
 
  private:
-  // append_state's layout, which visit_time_words reads too: per bank, then the bus.
+  // write_state's layout, which visit_time_words reads too: per bank, then the bus.
   static constexpr std::size_t kOpenWord = 0, kRowWord = 1, kRowReadyWord = 2,
                                kPrechargeReadyWord = 3, kBankWords = 4;
   static constexpr std::size_t kReadDataWord = 0, kWriteDataWord = 1, kBusWords = 2;

@@ -127,6 +127,12 @@ DimArray LevelSplit::last_index(const DimArray& parent_size) const {
   return result;
 }
 
+std::array<bool, kNumDims> LevelSplit::edge_flags(const DimArray& parent_size) const {
+  std::array<bool, kNumDims> edges{};
+  for (int d = 0; d < kNumDims; ++d) edges[d] = parent_size[d] % (child_tile[d] * fanout[d]) != 0;
+  return edges;
+}
+
 namespace {
 
 // Along one dim of a split: the units of a step that hold a tile, `fanout` at most and fewer where
@@ -337,7 +343,7 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
     for (Dim dim : dataflow.levels[level].order) loops_.push_back({level, dim});
   layer_range_.size = layer.dims();
   l2_trips_ = l2_split_.trips(layer_range_.size);
-  l2_ends_in_edge_ = edge_dims(l2_split_, layer_range_.size);
+  l2_ends_in_edge_ = l2_split_.edge_flags(layer_range_.size);
 }
 
 TileFetch ScheduleCompiler::l2_fetch(int64_t sequence, const TileRange* current,
@@ -406,7 +412,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
   if (loop_position == kNumDims) {
     l2_tile_ = l2_split_.first_unit(layer_range_, l2_index_);
     l1_trips_ = l1_split_.trips(l2_tile_.size);
-    l1_ends_in_edge_ = edge_dims(l1_split_, l2_tile_.size);
+    l1_ends_in_edge_ = l1_split_.edge_flags(l2_tile_.size);
   }
   DimArray& index = loop.level == 0 ? l2_index_ : l1_index_;
   const int64_t trips = loop.level == 0 ? l2_trips_[d] : l1_trips_[d];
@@ -594,14 +600,6 @@ std::size_t hash_words(const std::vector<int64_t>& words) {
 }
 
 }  // namespace
-
-std::array<bool, kNumDims> ScheduleCompiler::edge_dims(const LevelSplit& split,
-                                                       const DimArray& parent_size) {
-  std::array<bool, kNumDims> edges{};
-  for (int d = 0; d < kNumDims; ++d)
-    edges[d] = parent_size[d] % (split.child_tile[d] * split.fanout[d]) != 0;
-  return edges;
-}
 
 bool ScheduleCompiler::ends_in_edge(const Loop& loop) const {
   const int d = dim_index(loop.dim);

@@ -85,6 +85,9 @@ struct LevelSplit {
   DimArray trips(const DimArray& parent_size) const;
   // The index of the last step over a parent of `parent_size`: trips - 1 per dim.
   DimArray last_index(const DimArray& parent_size) const;
+  // Per dim, whether the last step over a parent of `parent_size` is an edge one (the parent does
+  // not divide into whole steps).
+  std::array<bool, kNumDims> edge_flags(const DimArray& parent_size) const;
   // Tile of spatial unit `unit` (mixed radix over the fan-outs, K fastest) at temporal index
   // `index`; false if that unit idles.
   bool unit_range(const TileRange& parent, const DimArray& index, int64_t unit,
@@ -262,8 +265,6 @@ class ScheduleCompiler {
   void replay_key(std::size_t loop_position, const SinkSnapshot& entry, ReplayKey& key) const;
   // Whether `loop`'s last iteration walks edge tiles: its dim does not divide into its steps.
   bool ends_in_edge(const Loop& loop) const;
-  // Per dim, whether the last step of `split` across a parent of `parent_size` is an edge one.
-  static std::array<bool, kNumDims> edge_dims(const LevelSplit& split, const DimArray& parent_size);
   // Steps in one iteration of the loop at `loop_position` (full tiles).
   int64_t iteration_steps(std::size_t loop_position) const;
   // Where the iteration about to start begins: its first L2 tile's origin and its first step's.
@@ -419,7 +420,7 @@ class ScheduleCompiler {
   TileRange layer_range_, l2_tile_;
   DimArray l2_trips_{};                           // L2 loop trips over the whole layer
   DimArray l1_trips_{};                           // L1 loop trips over the current L2 tile
-  std::array<bool, kNumDims> l2_ends_in_edge_{};  // edge_dims of the L2 loops
+  std::array<bool, kNumDims> l2_ends_in_edge_{};  // the L2 split's edge_flags
   std::array<bool, kNumDims> l1_ends_in_edge_{};  // and of the L1 loops in the current L2 tile
   int64_t l2_sequence_ = -1;
   bool has_pending_ = false;

@@ -32,8 +32,8 @@ ArchSpec small_arch(int64_t banks = 2) {
 }
 
 std::vector<int64_t> state(const DramModel& dram, int64_t now) {
-  std::vector<int64_t> out;
-  dram.append_state(out, now);
+  std::vector<int64_t> out(dram.state_words());
+  dram.write_state(out.data(), now);
   return out;
 }
 
