@@ -29,11 +29,26 @@ using sc_core::sc_time;
 // per second.
 constexpr sc_dt::uint64 kTimeUnitsPerCycle = 1000;
 
-int64_t now_cycles() {
+[[gnu::always_inline]] inline int64_t kernel_cycles() {
   // The context's inline accessor, not sc_time_stamp(), which is a call into the library: the
   // processes ask for the time tens of times per step.
   const sc_core::sc_time& now = sc_core::sc_get_curr_simcontext()->time_stamp();
   return static_cast<int64_t>(now.value() / kTimeUnitsPerCycle);
+}
+
+// The moment the Agenda has run the model up to while it runs ahead of the kernel's time
+// (temporal decoupling, as TLM-2.0's loosely-timed models do); never later than the kernel's
+// time otherwise, since the kernel catches up before anything else runs.
+int64_t decoupled_cycles = 0;
+
+// The model's time: the kernel's, or the Agenda's while it runs ahead. Inline, as kernel_cycles.
+[[gnu::always_inline]] inline int64_t now_cycles() {
+  return std::max(kernel_cycles(), decoupled_cycles);
+}
+
+// How far the model's time is ahead of the kernel's.
+int64_t lead_cycles() {
+  return now_cycles() - kernel_cycles();
 }
 
 // Longest single wait: its picoseconds must fit SystemC's uint64 time. A longer one only comes
@@ -271,6 +286,16 @@ sc_time cycles_time(int64_t cycles) {
   return sc_time::from_value(static_cast<sc_dt::uint64>(cycles) * kTimeUnitsPerCycle);
 }
 
+// Notifies `event` for the model's present moment: in the next delta cycle, or, while the Agenda
+// runs ahead, when the kernel's time reaches the model's.
+void notify_at_model_now(sc_event& event) {
+  const int64_t lead = lead_cycles();
+  if (lead == 0)
+    event.notify(sc_core::SC_ZERO_TIME);
+  else
+    event.notify(cycles_time(lead));
+}
+
 // Wakes the processes whose timed waits end, those due at one moment in the order the processes
 // were built. The kernel orders events due at one moment as it likes, and differently after a
 // state is loaded; with this order a loaded state runs on exactly as it ran the first time.
@@ -321,9 +346,10 @@ class Agenda : public sc_module {
   void run_woken();
   void run_batch();
   void run_batches_ahead();
+  void run_due(int64_t now);
   void notify_tick(int64_t at) {
     tick_at_ = at;
-    tick_.notify(cycles_time(at - now_cycles()));
+    tick_.notify(cycles_time(at - kernel_cycles()));
   }
   static constexpr int64_t kNoTick = std::numeric_limits<int64_t>::max();
   sc_event tick_;
@@ -405,8 +431,13 @@ void Condition::wait(Process& process) {
 }
 
 void Agenda::wake_due() {
-  const int64_t now = now_cycles();
   tick_at_ = kNoTick;
+  in_activation_ = true;
+  run_due(now_cycles());
+  run_batches_ahead();
+}
+
+void Agenda::run_due(int64_t now) {
   // Taken out first: a process that runs may sleep again, which adds to the sleepers. Those
   // left behind count towards the next tick.
   due_.clear();
@@ -422,17 +453,15 @@ void Agenda::wake_due() {
   }
   sleepers_.resize(left);
   std::sort(due_.begin(), due_.end(), Process::built_before);
-  in_activation_ = true;
   earliest_added_ = earliest_left;
   for (Process* process : due_) process->run_now();
-  run_batches_ahead();
 }
 
 void Agenda::wake_next_delta(Process& process) {
   if (process.woken) return;
   process.woken = true;
   // Inside an activation, run_batches_ahead asks for the next delta cycle if it must.
-  if (woken_.empty() && !in_activation_) delta_.notify(sc_core::SC_ZERO_TIME);
+  if (woken_.empty() && !in_activation_) notify_at_model_now(delta_);
   woken_.push_back(&process);
 }
 
@@ -453,17 +482,32 @@ void Agenda::run_batch() {
 }
 
 void Agenda::run_batches_ahead() {
-  // A batch due in the next delta cycle runs now when nothing else would run before it: the
-  // kernel would only have run the delta cycle for it. Once the controller's thread is woken,
-  // the batches wait for the delta cycles the kernel gives them, so the thread still runs
-  // between the same two batches.
-  while (!woken_.empty() && !thread_due) run_batch();
+  while (true) {
+    // A batch due in the next delta cycle runs now when nothing else would run before it: the
+    // kernel would only have run the delta cycle for it. Once the controller's thread is woken,
+    // the batches wait for the delta cycles the kernel gives them, so the thread still runs
+    // between the same two batches.
+    while (!woken_.empty() && !thread_due) run_batch();
+    if (thread_due) break;
+    // Likewise the next timed wake-up runs now, ahead of the kernel's time, when the kernel has
+    // nothing else to do before it: the kernel would only have advanced its time to it. The
+    // pending tick, if any, is the agenda's own and is taken back first.
+    const int64_t next = std::min(earliest_added_, tick_at_);
+    if (next == kNoTick) break;
+    tick_.cancel();
+    tick_at_ = kNoTick;
+    earliest_added_ = next;
+    if (sc_core::sc_pending_activity()) break;
+    decoupled_cycles = next;
+    run_due(next);
+  }
   in_activation_ = false;
   if (earliest_added_ < tick_at_) notify_tick(earliest_added_);
-  if (!woken_.empty()) delta_.notify(sc_core::SC_ZERO_TIME);
+  if (!woken_.empty()) notify_at_model_now(delta_);
 }
 
 void Agenda::clear() {
+  decoupled_cycles = 0;
   sleepers_.clear();
   tick_.cancel();
   tick_at_ = kNoTick;
@@ -481,7 +525,7 @@ void Condition::wake_waiters() {
   for (Process* waiter : waiters_) waiter->wake();
   waiters_.clear();
   if (thread_waiters_ > 0) {
-    thread_event_.notify(sc_core::SC_ZERO_TIME);
+    notify_at_model_now(thread_event_);
     Agenda::instance()->thread_due = true;
   }
 }
@@ -1516,8 +1560,8 @@ PipelineResult run_pipeline(ScheduleCompiler& compiler, const ArchSpec& arch,
   job = Job{};
   job.arch = &arch;
   job.timeline = timeline;
-  job.start_time = now_cycles();
   model.agenda.clear();
+  job.start_time = now_cycles();
   model.dram.reset(arch);
   model.noc.reset();
   model.l2_port.reset();
