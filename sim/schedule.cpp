@@ -259,7 +259,7 @@ int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tenso
   return total;
 }
 
-int64_t UnitsFootprintMemo::get(const Layer& layer, const StepUnits& units, Tensor tensor) {
+void UnitsFootprintMemo::use(const StepUnits& units) {
   if (units.first.size != first_size_ || units.last.size != last_size_ ||
       units.active_per_dim != active_per_dim_) {
     first_size_ = units.first.size;
@@ -267,6 +267,9 @@ int64_t UnitsFootprintMemo::get(const Layer& layer, const StepUnits& units, Tens
     active_per_dim_ = units.active_per_dim;
     known_ = {};
   }
+}
+
+int64_t UnitsFootprintMemo::get(const Layer& layer, const StepUnits& units, Tensor tensor) {
   const int t = static_cast<int>(tensor);
   if (!known_[t]) {
     elements_[t] = units_footprint(layer, units, tensor);
@@ -746,11 +749,13 @@ void ScheduleCompiler::emit(StepSink& sink) {
   step.l1_union = clusters.span();
   const int64_t active_clusters = clusters.active;
   const TileRange& cluster_tile = clusters.first;
+  cluster_footprints_.use(clusters);
   auto per_cluster = [&](Tensor tensor) {
     return cluster_footprints_.get(layer_, clusters, tensor);
   };
 
   const StepUnits pes = bypass_pes(cluster_tile);
+  if (l1_bypass_bits_ != 0) pe_footprints_.use(pes);
   const PendingRelation relation = relate_pending(l2_tile_, clusters, pes);
   const bool new_l2_tile = relation.new_l2_tile;
   if (new_l2_tile) {

@@ -54,9 +54,10 @@ struct StepUnits {
 // Elements of `tensor` that all active units of a step hold together (each its own copy).
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor);
 // units_footprint for the latest units' sizes, which consecutive steps mostly share; it depends
-// on nothing else.
+// on nothing else. A step calls use() once with its units, then get() per tensor.
 class UnitsFootprintMemo {
  public:
+  void use(const StepUnits& units);
   int64_t get(const Layer& layer, const StepUnits& units, Tensor tensor);
 
  private:
