@@ -1330,12 +1330,6 @@ class Controller : public sc_module, public StepSink {
     }
   }
   void snapshot(SinkSnapshot& snapshot) override {
-    // Nested loops' boundaries often meet (an iteration's end, the next one's start, an inner
-    // loop's first iteration): nothing has happened since the last snapshot, so copy it.
-    if (!moved_) {
-      snapshot = last_snapshot_;
-      return;
-    }
     // Include time advanced by inner loops, so an outer iteration's period covers all of it.
     snapshot.time = now_cycles() + job_.time_offset;
     StateCodec codec(snapshot.state, bases(), state_size_);
@@ -1347,9 +1341,9 @@ class Controller : public sc_module, public StepSink {
     snapshot.steps_received = consumed_;
     snapshot.tiles_received = newest_sequence_;
     state_size_ = snapshot.state.size();
-    last_snapshot_ = snapshot;
     moved_ = false;
   }
+  bool moved_since_snapshot() const override { return moved_; }
   void replay(const SinkSnapshot& before, const SinkSnapshot& after) override {
     account(before, after, 1, "replay of an iteration seen before");
     consumed_ += after.steps_received - before.steps_received;
@@ -1501,9 +1495,8 @@ class Controller : public sc_module, public StepSink {
   int64_t consumed_ = 0;
   int64_t newest_sequence_ = 0;
   std::size_t state_size_ = 0;
-  // Whether anything happened since last_snapshot_ was taken.
+  // Whether anything happened since the last snapshot was taken.
   bool moved_ = true;
-  SinkSnapshot last_snapshot_;
   std::vector<int64_t> scratch_state_;
   std::vector<StateCodec::TimeWord> time_words_;
   std::vector<std::size_t> drifting_words_;

@@ -401,6 +401,7 @@ void ScheduleCompiler::walk(StepSink& sink, const WalkOptions& options) {
   l1_index_ = {};
   replays_.clear();
   snapshots_.resize(loops_.size());
+  latest_snapshot_ = nullptr;
   walk_loop(0, sink);
   finish(sink);
 }
@@ -456,7 +457,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     // took it over.
     const SinkSnapshot* entry = nullptr;
     if (can_repeat && i >= 1 && i <= last_repeating) {
-      sink.snapshot(fresh);
+      take_snapshot(sink, fresh);
       const int64_t skipped = skip_periods(snapshots, last_repeating - i + 1, loop, sink);
       if (skipped > 0) {
         i += skipped;
@@ -467,7 +468,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
       }
     }
     if (reload_) {
-      sink.snapshot(fresh);
+      take_snapshot(sink, fresh);
       sink.replay(fresh, fresh);
     }
     if (!reuse) {
@@ -476,7 +477,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
       continue;
     }
     if (entry == nullptr) {
-      sink.snapshot(fresh);
+      take_snapshot(sink, fresh);
       entry = &fresh;
     }
     const IterationOrigin origin = iteration_origin();
@@ -495,7 +496,7 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     const int64_t emitted_before = emitted_, l2_sequence_before = l2_sequence_;
     walk_loop(loop_position + 1, sink);
     sink.settle();
-    sink.snapshot(recorded.after);
+    take_snapshot(sink, recorded.after);
     // The walk's side: differences for the counters, and the pending step relative to the
     // iteration's first tile and to the stream's position after it.
     recorded.counts = counts_;
@@ -506,7 +507,11 @@ void ScheduleCompiler::walk_loop(std::size_t loop_position, StepSink& sink) {
     recorded.pending = pending_;
     move_pending(recorded.pending, origin, -1);
     // Bounds the memory a long walk takes; the iterations seen first are the most reused.
-    if (replays_.size() < kMaxReplays) replays_.emplace(std::move(key), std::move(recorded));
+    if (replays_.size() < kMaxReplays) {
+      latest_snapshot_ = &replays_.emplace(std::move(key), std::move(recorded)).first->second.after;
+    } else {
+      latest_snapshot_ = nullptr;  // `recorded` goes
+    }
   }
   index[d] = 0;
 }
@@ -545,10 +550,23 @@ int64_t ScheduleCompiler::account_skip(LoopSnapshots& snapshots, int slot, int64
   return skipped;
 }
 
-const SinkSnapshot& ScheduleCompiler::remember_entry(LoopSnapshots& snapshots) const {
+void ScheduleCompiler::take_snapshot(StepSink& sink, SinkSnapshot& into) {
+  if (latest_snapshot_ == nullptr || sink.moved_since_snapshot())
+    sink.snapshot(into);
+  else if (latest_snapshot_ != &into)
+    into = *latest_snapshot_;
+  latest_snapshot_ = &into;
+}
+
+const SinkSnapshot& ScheduleCompiler::remember_entry(LoopSnapshots& snapshots) {
   // The entry moves into the oldest slot, whose room the next snapshot reuses.
   snapshots.latest = (snapshots.latest + 1) % kMaxPeriod;
-  std::swap(snapshots.earlier[snapshots.latest], snapshots.entry);
+  SinkSnapshot& slot = snapshots.earlier[snapshots.latest];
+  std::swap(slot, snapshots.entry);
+  if (latest_snapshot_ == &snapshots.entry)
+    latest_snapshot_ = &slot;
+  else if (latest_snapshot_ == &slot)
+    latest_snapshot_ = &snapshots.entry;
   snapshots.earlier_counts[snapshots.latest] = counts_;
   snapshots.earlier_known = std::min(snapshots.earlier_known + 1, kMaxPeriod);
   return snapshots.earlier[snapshots.latest];

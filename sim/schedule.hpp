@@ -185,6 +185,9 @@ class StepSink {
   virtual void settle() = 0;
   // Fills `snapshot` (reusing its vectors' room).
   virtual void snapshot(SinkSnapshot& snapshot) = 0;
+  // Whether anything has happened (time passed, a step came, a state was loaded) since the last
+  // snapshot(), which would otherwise fill in the same again.
+  virtual bool moved_since_snapshot() const = 0;
   virtual void advance(const SinkSnapshot& before, const SinkSnapshot& after, int64_t times) = 0;
   // Three entry states a period of iterations apart, `first` to `current` (the state the sink
   // is in). When they differ only in clocks that each period moves by its own length, the same
@@ -297,7 +300,11 @@ class ScheduleCompiler {
                        const Loop& loop);
   // Keeps the entry state (and the access counts at it) as the latest iteration's; returns where
   // it now is.
-  const SinkSnapshot& remember_entry(LoopSnapshots& snapshots) const;
+  const SinkSnapshot& remember_entry(LoopSnapshots& snapshots);
+  // Fills `into` with the sink's state. Nested loops' boundaries often meet (an iteration's end,
+  // the next one's start, an inner loop's first iteration): when the sink has not moved since
+  // the latest snapshot, that one is copied, or kept when it is `into` already.
+  void take_snapshot(StepSink& sink, SinkSnapshot& into);
   // Puts the walk where `replay`'s iteration, started at `origin`, ends.
   void replay(const Replay& replay, const IterationOrigin& origin, StepSink& sink);
   // `direction` -1: makes `step`'s position relative to `origin` (its L2 tile to the L2 tile's,
@@ -434,6 +441,8 @@ class ScheduleCompiler {
   std::unordered_map<ReplayKey, Replay, KeyHash> replays_;
   ReplayKey key_;                         // the latest replay key, kept to reuse its room
   std::vector<LoopSnapshots> snapshots_;  // per loop position, kept to reuse their room
+  // Where the latest snapshot is now: it follows the ring's swaps and the move into replays_.
+  const SinkSnapshot* latest_snapshot_ = nullptr;
 };
 
 }  // namespace dcp::sim
