@@ -482,6 +482,9 @@ void Agenda::run_batch() {
 }
 
 void Agenda::run_batches_ahead() {
+  // Once the kernel is found idle it stays so for the rest of the activation: inside it the
+  // processes only reach the kernel through the thread's wake-up, which ends the run ahead.
+  bool kernel_idle = false;
   while (true) {
     // A batch due in the next delta cycle runs now when nothing else would run before it: the
     // kernel would only have run the delta cycle for it. Once the controller's thread is woken,
@@ -494,10 +497,13 @@ void Agenda::run_batches_ahead() {
     // pending tick, if any, is the agenda's own and is taken back first.
     const int64_t next = std::min(earliest_added_, tick_at_);
     if (next == kNoTick) break;
-    tick_.cancel();
-    tick_at_ = kNoTick;
-    earliest_added_ = next;
-    if (sc_core::sc_pending_activity()) break;
+    if (!kernel_idle) {
+      tick_.cancel();
+      tick_at_ = kNoTick;
+      earliest_added_ = next;
+      if (sc_core::sc_pending_activity()) break;
+      kernel_idle = true;
+    }
     decoupled_cycles = next;
     run_due(next);
   }
