@@ -48,13 +48,12 @@ class DramModel {
   void reset();
 
   // Writes to out[0 .. state_words()) what decides the timing of requests received from `now` on:
-  // each bank's open row
-  // (relative to `base_row`, below which the caller promises never to go again, so a caller whose
-  // addresses advance by whole rows between repetitions can see them repeat) and its ready times,
-  // and when the bus can carry the next read and the next write, relative to `now` and clamped
-  // where an earlier value cannot change the future. Two moments whose vectors are equal give
-  // identical timings (shifted by the gap) for the same future requests at addresses shifted by the
-  // base.
+  // each bank's open row (relative to `base_row`, below which the caller promises never to go
+  // again, so a caller whose addresses advance by whole rows between repetitions can see them
+  // repeat) and its ready times, and when the bus can carry the next read and the next write,
+  // relative to `now` and clamped where an earlier value cannot change the future. Two moments
+  // whose vectors are equal give identical timings (shifted by the gap) for the same future
+  // requests at addresses shifted by the base.
   void write_state(int64_t* out, int64_t now, int64_t base_row = 0) const;
   std::size_t state_words() const { return banks_.size() * kBankWords + kBusWords; }
   // Calls visit(offset, floor) for each word of write_state's that counts cycles from now (the

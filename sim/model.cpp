@@ -46,11 +46,6 @@ int64_t decoupled_cycles = 0;
   return std::max(kernel_cycles(), decoupled_cycles);
 }
 
-// How far the model's time is ahead of the kernel's.
-int64_t lead_cycles() {
-  return now_cycles() - kernel_cycles();
-}
-
 // Longest single wait: its picoseconds must fit SystemC's uint64 time. A longer one only comes
 // from a transfer whose cycles saturated (common/saturating.hpp); its unit's busy cycles are
 // saturated too, so evaluate() refuses the result and the shortened wait changes nothing.
@@ -289,7 +284,7 @@ sc_time cycles_time(int64_t cycles) {
 // Notifies `event` for the model's present moment: in the next delta cycle, or, while the Agenda
 // runs ahead, when the kernel's time reaches the model's.
 void notify_at_model_now(sc_event& event) {
-  const int64_t lead = lead_cycles();
+  const int64_t lead = now_cycles() - kernel_cycles();
   if (lead == 0)
     event.notify(sc_core::SC_ZERO_TIME);
   else

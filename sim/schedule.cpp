@@ -123,13 +123,13 @@ DimArray LevelSplit::last_index(const DimArray& parent_size) const {
   // trips - 1 with one division: ceil(ceil(s / c) / f) = ceil(s / (c f)), and for s >= 1
   // ceil(s / m) - 1 = floor((s - 1) / m).
   DimArray result;
-  for (int d = 0; d < kNumDims; ++d) result[d] = (parent_size[d] - 1) / (child_tile[d] * fanout[d]);
+  for (int d = 0; d < kNumDims; ++d) result[d] = (parent_size[d] - 1) / step_extent(d);
   return result;
 }
 
 std::array<bool, kNumDims> LevelSplit::edge_flags(const DimArray& parent_size) const {
   std::array<bool, kNumDims> edges{};
-  for (int d = 0; d < kNumDims; ++d) edges[d] = parent_size[d] % (child_tile[d] * fanout[d]) != 0;
+  for (int d = 0; d < kNumDims; ++d) edges[d] = parent_size[d] % step_extent(d) != 0;
   return edges;
 }
 
@@ -179,8 +179,8 @@ TileRange LevelSplit::step_union(const TileRange& parent, const DimArray& index)
   TileRange range;
   range_at(parent, index, DimArray{}, range);
   for (int d = 0; d < kNumDims; ++d) {
-    const int64_t offset = index[d] * fanout[d] * child_tile[d];
-    range.size[d] = std::min(fanout[d] * child_tile[d], parent.size[d] - offset);
+    const int64_t offset = index[d] * step_extent(d);
+    range.size[d] = std::min(step_extent(d), parent.size[d] - offset);
   }
   return range;
 }
@@ -188,8 +188,7 @@ TileRange LevelSplit::step_union(const TileRange& parent, const DimArray& index)
 DimArray LevelSplit::active_per_dim(const TileRange& parent, const DimArray& index) const {
   DimArray active;
   for (int d = 0; d < kNumDims; ++d)
-    active[d] = active_along(parent.size[d], index[d] * fanout[d] * child_tile[d], child_tile[d],
-                             fanout[d]);
+    active[d] = active_along(parent.size[d], index[d] * step_extent(d), child_tile[d], fanout[d]);
   return active;
 }
 
@@ -641,9 +640,8 @@ int64_t ScheduleCompiler::iteration_steps(std::size_t loop_position) const {
 ScheduleCompiler::IterationOrigin ScheduleCompiler::iteration_origin() const {
   IterationOrigin origin;
   for (int d = 0; d < kNumDims; ++d) {
-    origin.l2_tile[d] = l2_index_[d] * l2_split_.child_tile[d];
-    origin.step[d] =
-        origin.l2_tile[d] + l1_index_[d] * l1_split_.child_tile[d] * l1_split_.fanout[d];
+    origin.l2_tile[d] = l2_index_[d] * l2_split_.step_extent(d);
+    origin.step[d] = origin.l2_tile[d] + l1_index_[d] * l1_split_.step_extent(d);
   }
   return origin;
 }
@@ -752,8 +750,7 @@ void ScheduleCompiler::shift_pending(int level, Dim dim, int64_t iterations) {
   // the last step of the last skipped one, `iterations` tiles further along `dim`.
   ++pending_version_;
   const int d = dim_index(dim);
-  const int64_t extent =
-      level == 0 ? l2_split_.child_tile[d] : l1_split_.child_tile[d] * l1_split_.fanout[d];
+  const int64_t extent = (level == 0 ? l2_split_ : l1_split_).step_extent(d);
   if (level == 0) pending_.l2_tile.origin[d] += iterations * extent;
   pending_.l1_union.origin[d] += iterations * extent;
   pending_.cluster_tile.origin[d] += iterations * extent;

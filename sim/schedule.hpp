@@ -84,6 +84,8 @@ struct LevelSplit {
   int64_t units() const;
   // Temporal trip count per dim over a parent of `parent_size`.
   DimArray trips(const DimArray& parent_size) const;
+  // How far one step advances along dim d: a child tile per unit.
+  int64_t step_extent(int d) const { return child_tile[d] * fanout[d]; }
   // The index of the last step over a parent of `parent_size`: trips - 1 per dim.
   DimArray last_index(const DimArray& parent_size) const;
   // Per dim, whether the last step over a parent of `parent_size` is an edge one (the parent does
