@@ -38,6 +38,14 @@ void print_differences(const dcp::Result& fast, const dcp::Result& full) {
   for (int cause = 0; cause < dcp::kNumStallCauses; ++cause)
     compare(std::string("stall ") + dcp::stall_cause_name(static_cast<dcp::StallCause>(cause)),
             fast.stall_cycles[cause], full.stall_cycles[cause]);
+  compare("busy compute", fast.busy.compute, full.busy.compute);
+  compare("busy L2 port", fast.busy.l2, full.busy.l2);
+  compare("busy NoC", fast.busy.noc, full.busy.noc);
+  compare("busy DRAM", fast.busy.dram, full.busy.dram);
+}
+
+bool same_busy(const dcp::BusyCycles& a, const dcp::BusyCycles& b) {
+  return a.compute == b.compute && a.l2 == b.l2 && a.noc == b.noc && a.dram == b.dram;
 }
 
 int check(int argc, char** argv) {
@@ -79,7 +87,7 @@ int check(int argc, char** argv) {
     const dcp::Result full = dcp::evaluate(layer, arch, dataflow, every_iteration);
     skipped += fast.simulated_steps < full.simulated_steps ? 1 : 0;
     if (fast.cycles == full.cycles && fast.counts == full.counts &&
-        fast.stall_cycles == full.stall_cycles) {
+        fast.stall_cycles == full.stall_cycles && same_busy(fast.busy, full.busy)) {
       ++equal;
     } else {
       std::printf(
@@ -97,7 +105,8 @@ int check(int argc, char** argv) {
   }
   std::printf(
       "%d of %d random legal dataflows equal with and without %s (cycles, counts, "
-      "stalls); %d skipped iterations, %d levels unroll several dims, %d layers have N > 1\n",
+      "stalls, busy cycles); %d skipped iterations, %d levels unroll several dims, %d layers have "
+      "N > 1\n",
       equal, cases, reload ? "reloading the state at every iteration" : "skipping", skipped,
       multi_dim_levels, batched);
   return equal == cases ? 0 : 1;

@@ -282,6 +282,15 @@ class ScheduleCompiler {
   // The state at the start of the latest iterations of a loop: states repeat with a period of
   // one iteration or of a few (double-buffered slots alternate, so two iterations is common).
   static constexpr int kMaxPeriod = 4;
+  // The pending step as an iteration about to start sees it: its position in the stream and
+  // its tiles relative to the iteration's (move_pending), so that it compares equal to the one
+  // a repeating iteration saw.
+  struct PendingAtEntry {
+    bool has_pending = false;
+    StepRecord step;
+  };
+  PendingAtEntry pending_at_entry() const;
+  static bool same_pending(const PendingAtEntry& a, const PendingAtEntry& b);
   struct LoopSnapshots {
     SinkSnapshot entry;
     // A ring: the latest iteration's state is at `latest`, p iterations back at latest - p + 1.
@@ -291,9 +300,19 @@ class ScheduleCompiler {
     int earlier_known = 0;
     // The ring slot of the iteration `back` iterations before this one (1: the latest).
     int slot(int back) const { return (latest - back + 1 + kMaxPeriod) % kMaxPeriod; }
+    // The sink has not had the walk's pending step at an entry yet, so two entries repeat only if
+    // their pending steps do too. From iteration 2 on the pending step is a repeating iteration's
+    // last; at iteration 1 it is iteration 0's, which may differ (its reuse and partial sums
+    // follow the enclosing loop's previous iteration). So that one is kept, with the ring slot
+    // holding iteration 1's entry (-1 once the slot is reused or the ring restarts).
+    PendingAtEntry first_pending;
+    int first_slot = -1;
   };
-  // When the entry state equals one `p` iterations back, advances the whole periods among the
-  // `repeating_left` iterations from this one and returns how many iterations that skipped.
+  // Whether the pending step now is the one the entry in ring slot `slot` saw.
+  bool pending_repeats(const LoopSnapshots& snapshots, int slot) const;
+  // When the entry state and pending step equal those `p` iterations back, advances the whole
+  // periods among the `repeating_left` iterations from this one and returns how many iterations
+  // that skipped.
   int64_t skip_periods(LoopSnapshots& snapshots, int64_t repeating_left, const Loop& loop,
                        StepSink& sink);
   // The walk's side of a skip of `periods` periods of `period` iterations, the period's accesses
