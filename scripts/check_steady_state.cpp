@@ -44,10 +44,6 @@ void print_differences(const dcp::Result& fast, const dcp::Result& full) {
   compare("busy DRAM", fast.busy.dram, full.busy.dram);
 }
 
-bool same_busy(const dcp::BusyCycles& a, const dcp::BusyCycles& b) {
-  return a.compute == b.compute && a.l2 == b.l2 && a.noc == b.noc && a.dram == b.dram;
-}
-
 int check(int argc, char** argv) {
   const bool reload = argc > 1 && std::string(argv[1]) == "--reload";
   if (reload) {
@@ -87,7 +83,7 @@ int check(int argc, char** argv) {
     const dcp::Result full = dcp::evaluate(layer, arch, dataflow, every_iteration);
     skipped += fast.simulated_steps < full.simulated_steps ? 1 : 0;
     if (fast.cycles == full.cycles && fast.counts == full.counts &&
-        fast.stall_cycles == full.stall_cycles && same_busy(fast.busy, full.busy)) {
+        fast.stall_cycles == full.stall_cycles && fast.busy == full.busy) {
       ++equal;
     } else {
       std::printf(

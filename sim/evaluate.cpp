@@ -71,6 +71,10 @@ AccessCounts AccessCounts::scaled(int64_t factor) const {
   return result;
 }
 
+bool BusyCycles::operator==(const BusyCycles& other) const {
+  return compute == other.compute && l2 == other.l2 && noc == other.noc && dram == other.dram;
+}
+
 bool AccessCounts::operator==(const AccessCounts& other) const {
   return reads == other.reads && writes == other.writes && noc_link_words == other.noc_link_words;
 }

@@ -32,6 +32,7 @@ struct BusyCycles {
   int64_t l2 = 0;
   int64_t noc = 0;
   int64_t dram = 0;
+  bool operator==(const BusyCycles& other) const;
 };
 
 struct AccessCounts {
