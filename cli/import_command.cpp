@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/output_file.hpp"
+#include "common/shared_module.hpp"
 #include "workloads/network_writer.hpp"
 #include "workloads/onnx_import.hpp"
 #include "workloads/timeloop_problem.hpp"
@@ -31,7 +32,8 @@ std::string destination(const ImportOptions& options) {
 
 void run_onnx_import(const ImportOptions& options) {
   const OnnxImport imported =
-      import_onnx(options.input_path, OnnxImportOptions{options.name, !options.no_merge});
+      call_module_entry<const OnnxImporter*>(DCP_ONNX_LIBRARY, "dcp_onnx_importer")
+          ->import_file(options.input_path, OnnxImportOptions{options.name, !options.no_merge});
   std::string comment = "Written by `dcp import " + options.input_path + "`.";
   for (const SkippedNode& node : imported.skipped) {
     const std::string line = "not imported (counted as no MACs): " + node.name + " (" +

@@ -1,24 +1,18 @@
 #include "cli/mpi_session.hpp"
 
-#include <mpi.h>
+#include "common/shared_module.hpp"
 
 namespace dcp::cli {
 
-MpiSession::MpiSession() {
-  MPI_Init(nullptr, nullptr);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+MpiSession::MpiSession()
+    // Global: OpenMPI opens its own components, which look for its symbols there.
+    : mpi_(*call_module_entry<const MpiFunctions*>(DCP_MPI_LIBRARY, "dcp_mpi_functions",
+                                                   /*global=*/true)) {
+  mpi_.init(&rank_, &size_);
 }
 
 MpiSession::~MpiSession() {
-  MPI_Finalize();
-}
-
-bool MpiSession::all_succeeded(bool succeeded) const {
-  int local = succeeded ? 1 : 0;
-  int global = 0;
-  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-  return global != 0;
+  mpi_.finalize();
 }
 
 }  // namespace dcp::cli

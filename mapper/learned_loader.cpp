@@ -1,10 +1,9 @@
-#include <dlfcn.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <string>
 
 #include "common/input_error.hpp"
+#include "common/shared_module.hpp"
 #include "mapper/learned_model.hpp"
 
 namespace dcp {
@@ -58,15 +57,8 @@ const LearnedModelLibrary& learned_model_library() {
     // does not link it itself.
     prepare_openmp_environment();
     prepare_openblas_environment();
-    void* handle = dlopen(DCP_LEARNED_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr)
-      throw InputError(DCP_LEARNED_LIBRARY, "",
-                       std::string("cannot load the predictor library: ") + dlerror());
-    const auto entry = reinterpret_cast<const LearnedModelLibrary* (*)()>(
-        dlsym(handle, "dcp_learned_model_library"));
-    if (entry == nullptr)
-      throw InputError(DCP_LEARNED_LIBRARY, "dcp_learned_model_library", "symbol not found");
-    return entry();
+    return call_module_entry<const LearnedModelLibrary*>(DCP_LEARNED_LIBRARY,
+                                                         "dcp_learned_model_library");
   }();
   return *library;
 #else

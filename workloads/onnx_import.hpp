@@ -5,8 +5,9 @@
 // from ONNX shape inference. Every other op is taken to do no MACs (Relu, Add, BatchNorm, pools,
 // Reshape, Softmax, ...), except the known MAC ops dcp cannot express (ConvTranspose, dilated or
 // unevenly strided Conv, RNNs, Einsum, quantized convs and matmuls), which are reported in
-// `skipped` and count as no MACs. Its own library (dcp_onnx_import): only binaries that import
-// link protobuf and onnx, and this header names no onnx type.
+// `skipped` and count as no MACs. Its own library (dcp_onnx_import), and this header names no onnx
+// type: `dcp` reaches it through the module dcp_onnx, opened only by `dcp import`, so that no
+// other command loads protobuf and onnx.
 #include <string>
 #include <vector>
 
@@ -41,4 +42,12 @@ OnnxImport import_onnx(const std::string& path, const OnnxImportOptions& options
 OnnxImport import_onnx_bytes(const std::string& bytes, const std::string& source,
                              const OnnxImportOptions& options = {});
 
+// The entry point of the module dcp_onnx (onnx_module.cpp).
+struct OnnxImporter {
+  OnnxImport (*import_file)(const std::string& path, const OnnxImportOptions& options);
+};
+
 }  // namespace dcp
+
+// The symbol `dcp import` looks up in the module.
+extern "C" const dcp::OnnxImporter* dcp_onnx_importer();
