@@ -1,6 +1,6 @@
 #pragma once
-// The MPI calls `dcp sweep --mpi` needs, behind a small RAII type. MPI (OpenMPI and the eight
-// libraries it brings) lives in the module dcp_mpi, opened only when --mpi is given: a plain
+// The MPI calls `dcp sweep --mpi` needs, behind a small RAII type. MPI (OpenMPI's eight
+// libraries) lives in the module dcp_mpi, opened only when --mpi is given: a plain
 // `dcp` run neither loads nor initialises it.
 namespace dcp::cli {
 
