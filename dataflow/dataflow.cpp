@@ -154,20 +154,21 @@ void check_footprint(const Layer& layer, const ArchSpec& arch, const Dataflow& d
                      std::vector<std::string>& violations) {
   if (overflow_bytes(layer, arch, dataflow, level) == 0) return;
   const DimArray& tile = dataflow.levels[level].tile;
+  const KOrigin origin = k_origin(dataflow, level);
   const auto copies_text = [&arch](Tensor tensor) {
     return std::string(buffer_copies(arch, tensor) == 2 ? " x2 double-buffered" : "");
   };
   if (level == kNumLevels - 1 && l0_partitioned(arch)) {
     for (Tensor tensor : kAllTensors) {
-      const int64_t needed = tensor_footprint_bytes(layer, arch, tile, tensor, level);
+      const int64_t needed = tensor_footprint_bytes(layer, arch, tile, tensor, level, origin);
       const int64_t capacity = arch.l0_partition_bytes[static_cast<int>(tensor)];
       if (needed <= capacity) continue;
       violations.push_back(violation(
           level_field(level, "tile"),
           std::string("L0 ") + tensor_name(tensor) + " footprint " + std::to_string(needed) +
-              " B (" + std::to_string(footprint_elements(layer, tile, tensor)) + " words x " +
-              std::to_string(arch.word_bytes) + " B" + copies_text(tensor) + ") exceeds its " +
-              std::to_string(capacity) + " B scratchpad",
+              " B (" + std::to_string(footprint_elements(layer, tile, tensor, origin)) +
+              " words x " + std::to_string(arch.word_bytes) + " B" + copies_text(tensor) +
+              ") exceeds its " + std::to_string(capacity) + " B scratchpad",
           std::string(tensor_name(tensor)) + " footprint <= " + std::to_string(capacity) + " B"));
     }
     return;
@@ -179,7 +180,7 @@ void check_footprint(const Layer& layer, const ArchSpec& arch, const Dataflow& d
   for (Tensor tensor : kAllTensors) {
     if (bypasses_level(arch, tensor, level)) continue;
     breakdown += std::string(breakdown.empty() ? "" : " + ") + tensor_name(tensor) + " " +
-                 std::to_string(footprint_elements(layer, tile, tensor)) +
+                 std::to_string(footprint_elements(layer, tile, tensor, origin)) +
                  (mixed ? copies_text(tensor) : "");
   }
   breakdown += " words x " + std::to_string(arch.word_bytes) + " B";
@@ -493,9 +494,19 @@ bool Dataflow::operator==(const Dataflow& other) const {
 int64_t groups_spanned(const Layer& layer, int64_t tile_k, KOrigin origin) {
   if (layer.groups <= 1) return 1;
   const int64_t group_size = layer.output_channels_per_group();
-  if (origin == KOrigin::MultipleOfSize && group_size % tile_k == 0) return 1;
-  const int64_t spanned = ceil_div(tile_k, group_size) + (tile_k % group_size != 0 ? 1 : 0);
-  return std::min(layer.groups, spanned);
+  if (origin == KOrigin::MultipleOfSize && (group_size % tile_k == 0 || tile_k % group_size == 0))
+    return std::min(layer.groups, std::max<int64_t>(1, tile_k / group_size));
+  // Anywhere: the first channel may be a group's last, and the other tile_k - 1 run on.
+  return std::min(layer.groups, ceil_div(tile_k - 1, group_size) + 1);
+}
+
+KOrigin k_origin(const Dataflow& dataflow, int level) {
+  const int k = dim_index(Dim::K);
+  const int64_t size = dataflow.levels[level].tile[k];
+  if (size < 1) return KOrigin::Anywhere;
+  for (int enclosing = 0; enclosing < level; ++enclosing)
+    if (dataflow.levels[enclosing].tile[k] % size != 0) return KOrigin::Anywhere;
+  return KOrigin::MultipleOfSize;
 }
 
 int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor,
@@ -551,9 +562,8 @@ bool tied_to_l1_share(const Layer& layer, const ArchSpec& arch, Dim dim) {
 }
 
 int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
-                               Tensor tensor, int level) {
+                               Tensor tensor, int level, KOrigin origin) {
   if (bypasses_level(arch, tensor, level)) return 0;
-  const KOrigin origin = level == 0 ? KOrigin::MultipleOfSize : KOrigin::Anywhere;
   return saturating_mul(
       saturating_mul(footprint_elements(layer, tile, tensor, origin), arch.word_bytes),
       buffer_copies(arch, tensor));
@@ -562,9 +572,10 @@ int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const D
 int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
                         int level) {
   int64_t bytes = 0;
+  const KOrigin origin = k_origin(dataflow, level);
   for (Tensor tensor : kAllTensors) {
-    bytes = saturating_add(
-        bytes, tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level));
+    bytes = saturating_add(bytes, tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile,
+                                                         tensor, level, origin));
   }
   return bytes;
 }
@@ -574,8 +585,8 @@ int64_t overflow_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow&
   if (level == kNumLevels - 1 && l0_partitioned(arch)) {
     int64_t overflow = 0;
     for (Tensor tensor : kAllTensors) {
-      const int64_t needed =
-          tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level);
+      const int64_t needed = tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile,
+                                                    tensor, level, k_origin(dataflow, level));
       overflow = saturating_add(
           overflow,
           std::max<int64_t>(0, needed - arch.l0_partition_bytes[static_cast<int>(tensor)]));

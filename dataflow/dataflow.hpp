@@ -56,6 +56,10 @@ struct Dataflow {
 // and its unit put it), or at a multiple of its size, as every L2 tile does (L2 tiles walk the
 // layer from K = 0).
 enum class KOrigin { Anywhere, MultipleOfSize };
+// Where the K ranges of `level`'s tiles start. A level's tiles (one per unit of the level above)
+// sit at whole multiples of their size from their parent's origin, so a size that divides the K
+// tile of every level above starts at multiples of itself; otherwise it may start anywhere.
+KOrigin k_origin(const Dataflow& dataflow, int level);
 // Groups of a grouped convolution whose output channels a K tile touches; each brings its own
 // C input channels. An upper bound for a tile starting anywhere; exact for one starting at a
 // multiple of its size when the size divides a group (one group) or a group divides it. It never
@@ -65,11 +69,10 @@ int64_t groups_spanned(const Layer& layer, int64_t tile_k, KOrigin origin = KOri
 // rows = (ty - 1) * stride + tr). Unclipped at padded borders, so it never undercounts.
 int64_t footprint_elements(const Layer& layer, const DimArray& tile, Tensor tensor,
                            KOrigin origin = KOrigin::Anywhere);
-// Bytes `tensor`'s share of a `level` tile takes in that level's buffer: its words (an L2 tile's
-// K range starting at a multiple of its size), doubled when the arch double-buffers it; none at
-// L2 when it bypasses the global buffer.
+// Bytes `tensor`'s share of a `level` tile whose K range starts at `origin` takes in that level's
+// buffer: its words, doubled when the arch double-buffers it; none when it bypasses the level.
 int64_t tensor_footprint_bytes(const Layer& layer, const ArchSpec& arch, const DimArray& tile,
-                               Tensor tensor, int level);
+                               Tensor tensor, int level, KOrigin origin);
 // Whether `tensor` skips `level`'s buffer (L2: buffers.l2_bypass, L1: buffers.l1_bypass).
 bool bypasses_level(const ArchSpec& arch, Tensor tensor, int level);
 // Whether the L0 tile along `dim` must be a PE's whole share of the L1 tile: an operand that
@@ -79,7 +82,8 @@ bool tied_to_l1_share(const Layer& layer, const ArchSpec& arch, Dim dim);
 int64_t l1_bypass_share(const Dataflow& dataflow, int d);
 // Whether every L0 tile dim tied by an L1 bypass equals the PE's share of the L1 tile.
 bool keeps_l1_bypass_ties(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow);
-// Bytes one unit at `level` must hold: every tensor's share of its tile.
+// Bytes one unit at `level` must hold: every tensor's share of its tile, its K range starting
+// at k_origin(dataflow, level).
 int64_t footprint_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow& dataflow,
                         int level);
 // Bytes by which `level`'s tile overflows its buffer (summed over the scratchpads when L0 is

@@ -112,10 +112,12 @@ Design nvdla(const Layer& layer, const ArchSpec& arch) {
   return design;
 }
 
-// Whether a `level` tile of `tile` fits that level's buffer (each scratchpad of a split L0).
+// Whether a `level` tile of `tile` fits that level's buffer (each scratchpad of a split L0), its
+// K range starting at a multiple of its size, as the fixed dataflows' tiles do when their sizes
+// nest evenly (repair_dataflow checks the dataflow they end up with).
 bool fits_buffer(const Layer& layer, const ArchSpec& arch, int level, const DimArray& tile) {
   Dataflow probe;
-  probe.levels[level].tile = tile;
+  for (int enclosing = 0; enclosing <= level; ++enclosing) probe.levels[enclosing].tile = tile;
   return overflow_bytes(layer, arch, probe, level) == 0;
 }
 
@@ -135,7 +137,15 @@ std::vector<int64_t> pass_sizes(int64_t unit, int64_t extent) {
 std::pair<DimArray, Order> least_traffic_pass(const Layer& layer, const ArchSpec& arch,
                                               const DimArray& round) {
   const auto sizes = [&](Dim dim) {
-    return pass_sizes(std::min(round[dim_index(dim)], layer.dim(dim)), layer.dim(dim));
+    std::vector<int64_t> sizes =
+        pass_sizes(std::min(round[dim_index(dim)], layer.dim(dim)), layer.dim(dim));
+    // A grouped layer's filters also come in whole groups, so that each pass reads the channels
+    // of the groups it needs and no others.
+    const int64_t group_size = layer.output_channels_per_group();
+    if (dim == Dim::K && layer.groups > 1 && group_size >= round[dim_index(Dim::K)])
+      for (int64_t groups = 1; group_size * groups < layer.K; groups *= 2)
+        sizes.push_back(group_size * groups);
+    return sizes;
   };
   std::array<Dim, 4> outer = {Dim::K, Dim::C, Dim::Y, Dim::N};
   std::sort(outer.begin(), outer.end());
@@ -175,7 +185,8 @@ std::pair<DimArray, Order> least_traffic_pass(const Layer& layer, const ArchSpec
 // a column (L2 fan-out over the array's columns: output rows, then filters, then images) and its
 // PEs the rows (L1 fan-out: filter rows, then channels, then filters).
 //  - A PE's tile is its spads' working set: p x q x S weights, q x S inputs, p partial sums; p
-//    and q are the largest product that fits L0 (more channels on a tie: fewer psum passes).
+//    and q are the largest product that fits L0 (more channels on a tie: fewer psum passes),
+//    and a grouped layer's p divides its groups.
 //  - A step (L1 tile) is one output pixel of every PE at once: the NoC brings each PE the input
 //    column its window slides onto and, when the channels or filters move on, new weights.
 //  - The global buffer holds the pass Eyeriss's mapper would pick (least_traffic_pass). Inside
@@ -196,8 +207,13 @@ Design eyeriss_rs(const Layer& layer, const ArchSpec& arch) {
   const int64_t filters_per_pe = ceil_div(k_left, ways(kL1, Dim::K));
   const int64_t channels_per_pe = ceil_div(layer.C, ways(kL1, Dim::C));
   DimArray pe_tile = {1, 1, 1, 1, 1, layer.S, 1};
+  const int64_t group_size = layer.output_channels_per_group();
   for (int64_t q = 1; q <= channels_per_pe; ++q)
     for (int64_t p = 1; p <= filters_per_pe; ++p) {
+      // A grouped layer's PE takes filters of one group only, so that it needs one group's
+      // channels and the passes can hold whole groups (a depthwise PE's filters each have their
+      // own channel anyway).
+      if (group_size > 1 && layer.groups > 1 && group_size % p != 0) continue;
       const DimArray tile = {p, q, 1, 1, 1, layer.S, 1};
       const int64_t best = pe_tile[dim_index(Dim::K)] * pe_tile[dim_index(Dim::C)];
       if (p * q >= best && fits_buffer(layer, arch, kL0, tile)) pe_tile = tile;
@@ -309,6 +325,18 @@ constexpr std::array<FixedDataflow, 5> kFixedDataflows = {{
     {"tpu-os", tpu_os},
 }};
 
+// How many times a pass of `tile_k` filters reads a grouped layer's input: every L2 tile reads
+// the channels of each group its filters span, counted as the simulator does (tiles start at
+// multiples of their size), and reads them again when the next tile's filters differ, even within
+// one group.
+double grouped_input_reads(const Layer& layer, int64_t tile_k) {
+  if (layer.groups <= 1) return 1;
+  const int64_t full_tiles = layer.K / tile_k, edge = layer.K % tile_k;
+  const int64_t groups_read = full_tiles * groups_spanned(layer, tile_k, KOrigin::MultipleOfSize) +
+                              (edge > 0 ? groups_spanned(layer, edge, KOrigin::MultipleOfSize) : 0);
+  return static_cast<double>(groups_read) / static_cast<double>(layer.groups);
+}
+
 }  // namespace
 
 double pass_dram_words(const Layer& layer, const ArchSpec& arch, const DimArray& pass,
@@ -320,15 +348,12 @@ double pass_dram_words(const Layer& layer, const ArchSpec& arch, const DimArray&
     const bool bypassed =
         bypasses_level(arch, tensor, kL2) &&
         footprint_elements(layer, array_tile, tensor) < footprint_elements(layer, pass, tensor);
-    double refetch = 1;
+    double refetch =
+        tensor == Tensor::Input ? grouped_input_reads(layer, pass[dim_index(Dim::K)]) : 1;
     bool inside_relevant = false;
     for (auto dim = order.rbegin(); dim != order.rend(); ++dim) {
-      int64_t trips = ceil_div(layer.dim(*dim), pass[dim_index(*dim)]);
-      bool relevant = tensor_uses_dim(layer, tensor, *dim);
-      if (tensor == Tensor::Input && *dim == Dim::K && layer.groups > 1) {
-        trips = ceil_div(layer.output_channels_per_group(), pass[dim_index(Dim::K)]);
-        relevant = false;
-      }
+      const int64_t trips = ceil_div(layer.dim(*dim), pass[dim_index(*dim)]);
+      const bool relevant = tensor_uses_dim(layer, tensor, *dim);
       if (trips <= 1) continue;
       if (relevant)
         inside_relevant = true;

@@ -29,8 +29,9 @@ Dataflow make_fixed_dataflow(const std::string& name, const Layer& layer, const 
 // outside the innermost loop it does depend on. A tensor that bypasses L2 and does not fit in
 // `array_tile` (what the PE array holds in one step) is fetched again on every iteration of
 // every such loop. Evicted partial sums are written out and read back. Halos are ignored, and a
-// grouped layer's input depends on K only from one group to the next. eyeriss-rs picks the pass
-// that minimises it, as Eyeriss's mapper does.
+// grouped layer's input is read as the simulator reads it: each pass the channels of every group
+// its filters span, again whenever the filters change. eyeriss-rs picks the pass that minimises
+// it, as Eyeriss's mapper does.
 double pass_dram_words(const Layer& layer, const ArchSpec& arch, const DimArray& pass,
                        const std::array<Dim, kNumDims>& order, const DimArray& array_tile);
 

@@ -2,7 +2,8 @@
 // dims unrolled per level, batches of 1-3, every preset. Prints how many agree on cycles, every
 // access count and every stall, and exits 1 on any difference. Too long for the test suite,
 // which checks 40 cases; this is the wider sweep. With a model file the layers are the model's
-// (deeper loop nests, where replayed iterations matter most) on the eyeriss preset.
+// (deeper loop nests, where replayed iterations matter most) on the eyeriss preset. Every fifth
+// random layer is grouped.
 // With --reload it checks instead that writing the model's state and loading it back at every
 // iteration boundary changes nothing (what a replay relies on).
 // Usage: build/scripts/check_steady_state [--reload] [CASES] [SEED] [MODEL.yaml]
@@ -55,7 +56,7 @@ int check(int argc, char** argv) {
   const char* const presets[] = {"eyeriss", "edge", "cloud", "tpu"};
   const std::vector<dcp::Layer> model_layers =
       argc > 3 ? dcp::load_network(argv[3]).layers : std::vector<dcp::Layer>{};
-  int equal = 0, skipped = 0, multi_dim_levels = 0, batched = 0;
+  int equal = 0, skipped = 0, multi_dim_levels = 0, batched = 0, grouped = 0;
   dcp::EvalOptions every_iteration;
   every_iteration.skip_steady_state = false;
   dcp::EvalOptions checked;  // skipping, or reloading
@@ -69,16 +70,21 @@ int check(int argc, char** argv) {
       return std::uniform_int_distribution<int>(low, high)(rng);
     };
     const int kernel = 2 * pick(0, 2) + 1;
-    dcp::Layer layer = !model_layers.empty()
-                           ? model_layers[which % model_layers.size()]
-                           : dcp::make_conv("check", "layer" + std::to_string(which), pick(1, 32),
-                                            pick(1, 64), pick(4, 20) + kernel, pick(4, 20) + kernel,
-                                            kernel, kernel, pick(1, 2), kernel / 2, 1);
+    // Every fifth layer is grouped, so that tiles meet group boundaries.
+    const int groups = which % 5 == 4 ? pick(2, 4) : 1;
+    dcp::Layer layer =
+        !model_layers.empty()
+            ? model_layers[which % model_layers.size()]
+            : dcp::make_conv("check", "layer" + std::to_string(which),
+                             groups * pick(1, 32 / groups), groups * pick(1, 64 / groups),
+                             pick(4, 20) + kernel, pick(4, 20) + kernel, kernel, kernel, pick(1, 2),
+                             kernel / 2, groups);
     layer.N = 1 + which % 3;
     const dcp::Dataflow dataflow = dcp::random_legal_dataflow(layer, arch, rng);
     for (const dcp::LevelMapping& level : dataflow.levels)
       multi_dim_levels += level.spatial_dims().size() > 1 ? 1 : 0;
     batched += layer.N > 1 ? 1 : 0;
+    grouped += layer.groups > 1 ? 1 : 0;
     const dcp::Result fast = dcp::evaluate(layer, arch, dataflow, checked);
     const dcp::Result full = dcp::evaluate(layer, arch, dataflow, every_iteration);
     skipped += fast.simulated_steps < full.simulated_steps ? 1 : 0;
@@ -102,9 +108,9 @@ int check(int argc, char** argv) {
   std::printf(
       "%d of %d random legal dataflows equal with and without %s (cycles, counts, "
       "stalls, busy cycles); %d skipped iterations, %d levels unroll several dims, %d layers have "
-      "N > 1\n",
+      "N > 1, %d are grouped\n",
       equal, cases, reload ? "reloading the state at every iteration" : "skipping", skipped,
-      multi_dim_levels, batched);
+      multi_dim_levels, batched, grouped);
   return equal == cases ? 0 : 1;
 }
 

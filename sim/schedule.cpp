@@ -231,7 +231,7 @@ TileRange StepUnits::span() const {
   return range;
 }
 
-int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor) {
+int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor, KOrigin origin) {
   // Along each spatial dim every active unit but the last holds a full tile and the last may
   // hold an edge tile; sum the footprint over each mix of full and edge extents.
   std::array<int, kNumDims> edge_dims{};
@@ -254,7 +254,8 @@ int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tenso
       else
         count = saturating_mul(count, units.active_per_dim[d] - 1);
     }
-    total = saturating_add(total, saturating_mul(count, footprint_elements(layer, size, tensor)));
+    total = saturating_add(total,
+                           saturating_mul(count, footprint_elements(layer, size, tensor, origin)));
   }
   return total;
 }
@@ -269,10 +270,11 @@ void UnitsFootprintMemo::use(const StepUnits& units) {
   }
 }
 
-int64_t UnitsFootprintMemo::get(const Layer& layer, const StepUnits& units, Tensor tensor) {
+int64_t UnitsFootprintMemo::get(const Layer& layer, const StepUnits& units, Tensor tensor,
+                                KOrigin origin) {
   const int t = static_cast<int>(tensor);
   if (!known_[t]) {
-    elements_[t] = units_footprint(layer, units, tensor);
+    elements_[t] = units_footprint(layer, units, tensor, origin);
     known_[t] = true;
   }
   return elements_[t];
@@ -332,9 +334,15 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
       const auto t = static_cast<int>(tensor);
       spare.bytes[t] = std::max<int64_t>(
           0, arch.l0_partition_bytes[t] -
-                 tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level));
+                 tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level,
+                                        k_origin(dataflow, level)));
     }
   }
+  const int k = dim_index(Dim::K);
+  k_origins_.cluster = k_origin(dataflow, 1);
+  k_origins_.pe = k_origin(dataflow, 2);
+  k_origins_.clusters = dataflow.levels[0].fanout[k] > 1 ? KOrigin::Anywhere : k_origins_.cluster;
+  k_origins_.pes = dataflow.levels[1].fanout[k] > 1 ? KOrigin::Anywhere : k_origins_.pe;
   l2_split_ = LevelSplit::below(dataflow, 0);
   l1_split_ = LevelSplit::below(dataflow, 1);
   l0_split_ = LevelSplit::below(dataflow, 2);
@@ -811,7 +819,7 @@ void ScheduleCompiler::emit(StepSink& sink) {
   const TileRange& cluster_tile = clusters.first;
   cluster_footprints_.use(clusters);
   auto per_cluster = [&](Tensor tensor) {
-    return cluster_footprints_.get(layer_, clusters, tensor);
+    return cluster_footprints_.get(layer_, clusters, tensor, k_origins_.cluster);
   };
 
   const StepUnits pes = bypass_pes(cluster_tile);
@@ -836,14 +844,17 @@ void ScheduleCompiler::emit(StepSink& sink) {
     // hold from the previous step (the same tile, or a sliding window's shared rows) stays.
     const int t = static_cast<int>(tensor);
     const int64_t words =
-        footprint_elements(layer_, step.l1_union.size, tensor) - relation.l1_union_held[t];
+        footprint_elements(layer_, step.l1_union.size, tensor, k_origins_.clusters) -
+        relation.l1_union_held[t];
     if (words > 0 && (tensor != Tensor::Output || !first_reduction_visit(step.l1_union))) {
       const int64_t cluster_held = relation.cluster_held[t];
       const bool into_pes = flag_of(arch_.l1_bypass, tensor);
       // A PE keeps what its previous tile shares with this one.
       const int64_t unit_words =
-          into_pes ? footprint_elements(layer_, pes.first.size, tensor) - relation.pe_held[t]
-                   : footprint_elements(layer_, cluster_tile.size, tensor) - cluster_held;
+          into_pes ? footprint_elements(layer_, pes.first.size, tensor, k_origins_.pe) -
+                         relation.pe_held[t]
+                   : footprint_elements(layer_, cluster_tile.size, tensor, k_origins_.cluster) -
+                         cluster_held;
       const bool early = flag_of(arch_.double_buffered, tensor) ||
                          spare[into_pes ? 1 : 0].claim(tensor, bytes(unit_words));
       FillBytes& phase = early ? step.fill : step.late_fill;
@@ -1104,18 +1115,23 @@ ScheduleCompiler::PendingRelation ScheduleCompiler::relate_below_l2(const TileRa
   if (into_pes) previous_pe_tile = l0_split_.first_unit(pending_.cluster_tile, DimArray{});
   for (Tensor tensor : {Tensor::Input, Tensor::Weight, Tensor::Output}) {
     const int t = static_cast<int>(tensor);
-    relation.l1_union_held[t] = held_elements(layer_, tensor, pending_.l1_union, l1_union);
-    relation.cluster_held[t] = held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile);
-    if (into_pes) relation.pe_held[t] = held_elements(layer_, tensor, previous_pe_tile, pes.first);
+    relation.l1_union_held[t] =
+        held_elements(layer_, tensor, pending_.l1_union, l1_union, k_origins_.clusters);
+    relation.cluster_held[t] =
+        held_elements(layer_, tensor, pending_.cluster_tile, cluster_tile, k_origins_.cluster);
+    if (into_pes)
+      relation.pe_held[t] =
+          held_elements(layer_, tensor, previous_pe_tile, pes.first, k_origins_.pe);
   }
   return relation;
 }
 
 void ScheduleCompiler::add_l0_deliveries(Tensor tensor, const StepUnits& clusters,
                                          const StepUnits& pes, int64_t pe_new) {
-  const int64_t pe_held = footprint_elements(layer_, pes.first.size, tensor) - pe_new;
-  const int64_t per_cluster =
-      std::max<int64_t>(0, pe_footprints_.get(layer_, pes, tensor) - pes.active * pe_held);
+  const int64_t pe_held =
+      footprint_elements(layer_, pes.first.size, tensor, k_origins_.pe) - pe_new;
+  const int64_t per_cluster = std::max<int64_t>(
+      0, pe_footprints_.get(layer_, pes, tensor, k_origins_.pe) - pes.active * pe_held);
   add_access(counts_, CostLevel::L0, tensor, 0, saturating_mul(clusters.active, per_cluster));
 }
 
@@ -1166,7 +1182,9 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     const StepUnits pes = l0_split_.step_units(cluster_tile, index);
     const TileRange step_union = pes.span();
     const TileRange& pe_tile = pes.first;
-    auto per_pe = [&](Tensor tensor) { return units_footprint(layer_, pes, tensor); };
+    auto per_pe = [&](Tensor tensor) {
+      return units_footprint(layer_, pes, tensor, k_origins_.pe);
+    };
     // Bus words per phase: [0] double-buffered tensors, [1] single-buffered ones.
     std::array<int64_t, 2> bus_words{};
     const auto add_bus_words = [&](Tensor tensor, int64_t words) {
@@ -1175,11 +1193,12 @@ BurstCost ScheduleCompiler::compute_burst(const TileRange& cluster_tile, int kep
     };
     for (Tensor tensor : kOperands) {
       const bool kept = first && (kept_in_l0 & (1 << static_cast<int>(tensor))) != 0;
-      const int64_t words = footprint_elements(layer_, step_union.size, tensor) -
-                            (first ? 0 : held_elements(layer_, tensor, previous_union, step_union));
+      const int64_t words =
+          footprint_elements(layer_, step_union.size, tensor, k_origins_.pes) -
+          (first ? 0 : held_elements(layer_, tensor, previous_union, step_union, k_origins_.pes));
       if (!kept && words > 0) {
         const int64_t pe_held =
-            first ? 0 : held_elements(layer_, tensor, previous_pe_tile, pe_tile);
+            first ? 0 : held_elements(layer_, tensor, previous_pe_tile, pe_tile, k_origins_.pe);
         add_bus_words(tensor, words);
         add_access(cost.counts, CostLevel::L1, tensor, words, 0);
         add_access(cost.counts, CostLevel::L0, tensor, 0,

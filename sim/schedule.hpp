@@ -51,14 +51,15 @@ struct StepUnits {
   // unit's origin to the last one's end along every dim.
   TileRange span() const;
 };
-// Elements of `tensor` that all active units of a step hold together (each its own copy).
-int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor);
+// Elements of `tensor` that all active units of a step hold together (each its own copy), their
+// K ranges starting at `origin`.
+int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor, KOrigin origin);
 // units_footprint for the latest units' sizes, which consecutive steps mostly share; it depends
 // on nothing else. A step calls use() once with its units, then get() per tensor.
 class UnitsFootprintMemo {
  public:
   void use(const StepUnits& units);
-  int64_t get(const Layer& layer, const StepUnits& units, Tensor tensor);
+  int64_t get(const Layer& layer, const StepUnits& units, Tensor tensor, KOrigin origin);
 
  private:
   DimArray first_size_{};
@@ -440,6 +441,11 @@ class ScheduleCompiler {
   Tensor stationary_ = Tensor::Weight;
   int l1_bypass_bits_ = 0;  // bit t: operand t bypasses L1, so no burst ever fills it
   std::array<SpareSpace, kNumLevels> spare_;  // per level, beside the dataflow's tiles
+  // Where the K ranges start (k_origin) of the clusters' tiles, of the PEs' L0 tiles, and of a
+  // step's clusters together and a burst's PEs together: the unit's, unless the units split K.
+  struct KOrigins {
+    KOrigin cluster, pe, clusters, pes;
+  } k_origins_{};
   int64_t noc_tree_depth_ = 0;  // levels of the binary tree over the L2 fan-out's clusters
   bool skip_ = true;
   bool reload_ = false;

@@ -118,9 +118,40 @@ TEST_CASE("footprint of a grouped tile counts the groups its K range spans") {
   // 4 groups of 8 output channels and 4 input channels each.
   const Layer layer = make_conv("test", "grouped", 16, 32, 8, 8, 1, 1, 1, 0, 4);
   REQUIRE(layer.C == 4);
-  CHECK(footprint_elements(layer, {16, 4, 1, 1, 1, 1, 1}, Tensor::Input) == 4 * 2);  // aligned
+  const DimArray two_groups = {16, 4, 1, 1, 1, 1, 1};
+  CHECK(footprint_elements(layer, two_groups, Tensor::Input, KOrigin::MultipleOfSize) == 4 * 2);
+  CHECK(footprint_elements(layer, two_groups, Tensor::Input) == 4 * 3);  // from K = 4: 0, 1, 2
   CHECK(footprint_elements(layer, {12, 4, 1, 1, 1, 1, 1}, Tensor::Input) == 4 * 3);  // may straddle
+  CHECK(footprint_elements(layer, {9, 4, 1, 1, 1, 1, 1}, Tensor::Input) == 4 * 2);
   CHECK(footprint_elements(layer, {32, 4, 1, 1, 1, 1, 1}, Tensor::Input) == 4 * 4);
+}
+
+TEST_CASE("a level's K tiles start at multiples of their size when they nest evenly") {
+  // 4 groups of 8 output channels: a PE tile of 4 filters inside L1 tiles of 8 and an L2 tile
+  // of 16 never straddles two groups, so its input is one group's channels; inside L1 tiles of
+  // 12 it may start at 4, 8, ... and is charged for two.
+  const Layer layer = make_conv("test", "grouped", 16, 32, 8, 8, 1, 1, 1, 0, 4);
+  Dataflow dataflow;
+  for (LevelMapping& mapping : dataflow.levels) mapping.tile[dim_index(Dim::C)] = layer.C;
+  const int k = dim_index(Dim::K);
+  dataflow.levels[0].tile[k] = 16;
+  dataflow.levels[1].tile[k] = 8;
+  dataflow.levels[2].tile[k] = 4;
+  for (int level = 0; level < kNumLevels; ++level)
+    CHECK(k_origin(dataflow, level) == KOrigin::MultipleOfSize);
+  const ArchSpec arch = small_arch();
+  CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[2].tile, Tensor::Input, 2,
+                               k_origin(dataflow, 2)) ==
+        layer.C * arch.word_bytes * buffer_copies(arch, Tensor::Input));
+  dataflow.levels[1].tile[k] = 12;
+  CHECK(k_origin(dataflow, 1) == KOrigin::Anywhere);
+  CHECK(k_origin(dataflow, 2) == KOrigin::MultipleOfSize);
+  dataflow.levels[2].tile[k] = 8;
+  CHECK(k_origin(dataflow, 2) == KOrigin::Anywhere);
+  CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[2].tile, Tensor::Input, 2,
+                               k_origin(dataflow, 2)) ==
+        2 * layer.C * arch.word_bytes * buffer_copies(arch, Tensor::Input));
+  CHECK(k_origin(dataflow, 0) == KOrigin::MultipleOfSize);  // L2 tiles walk the layer from 0
 }
 
 TEST_CASE("footprint of a gemm tile is plain matrix blocks") {
@@ -169,8 +200,8 @@ TEST_CASE("per-tensor allocation: single-buffered tensors count once, bypassed o
   for (int level = 0; level < kNumLevels; ++level) {
     INFO("level " << level);
     const int64_t weight_bytes = level == 0 ? 0 : words(level, Tensor::Weight) * 2;
-    CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, Tensor::Weight, level) ==
-          weight_bytes);
+    CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, Tensor::Weight, level,
+                                 k_origin(dataflow, level)) == weight_bytes);
     CHECK(footprint_bytes(layer, arch, dataflow, level) ==
           (words(level, Tensor::Input) + words(level, Tensor::Output)) * 2 * 2 + weight_bytes);
   }
@@ -216,7 +247,8 @@ TEST_CASE("an operand that bypasses L1 ties the L0 tile to a PE's share of the L
   REQUIRE_FALSE(violations.empty());
   CHECK(violations[0].find("bypasses L1") != std::string::npos);
   // The weights take no L1 space.
-  CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[1].tile, Tensor::Weight, 1) == 0);
+  CHECK(tensor_footprint_bytes(layer, arch, dataflow.levels[1].tile, Tensor::Weight, 1,
+                               k_origin(dataflow, 1)) == 0);
   // The repair ties the tiles and keeps them inside the buffers, also on a tight L0.
   for (const int64_t l0_bytes : {int64_t{512}, int64_t{96}}) {
     arch.l0_bytes = l0_bytes;

@@ -381,13 +381,15 @@ TEST_CASE("eyeriss-rs's DRAM estimate is the traffic the simulator moves on halo
   // Filters bypass the eyeriss preset's global buffer, so a pass keeps them only in the PEs:
   // AlexNet CONV3 at N = 4 fetches them once per pass over the images, conv2_1a's fit the array
   // and are fetched once. Its passes cover whole rows and columns, so no halo is refetched.
-  // CONV4's two groups of 192 filters take 48 per pass, so each pass reads one group's channels.
+  // CONV4's two groups of 192 filters take 48 per pass, so each pass reads one group's channels;
+  // CONV5's two groups of 128 likewise, in passes of 64.
   // ViT's 16 x 16 patch filter rows are split to fit the spads; each part stays while every
   // pixel passes.
   const ArchSpec& eyeriss = preset("eyeriss");
   const std::vector<std::pair<std::string, int64_t>> layers = {
       {"workloads/models/alexnet.yaml:conv3", 4},
       {"workloads/models/alexnet.yaml:conv4", 4},
+      {"workloads/models/alexnet.yaml:conv5", 4},
       {"workloads/models/vit_b16.yaml:patch_embed", 1},
       {"workloads/models/resnet50.yaml:conv2_1a", 1},
       {"workloads/models/resnet50.yaml:conv3_1c", 4},
@@ -406,6 +408,29 @@ TEST_CASE("eyeriss-rs's DRAM estimate is the traffic the simulator moves on halo
     INFO(reference << " N=" << batch << "\n" << dataflow_to_yaml(dataflow));
     CHECK(static_cast<double>(result.dram_bytes) == estimate * eyeriss.word_bytes);
   }
+}
+
+TEST_CASE("a grouped layer whose tiles stay within groups costs its groups run one by one") {
+  // AlexNet CONV5 (two groups of 128 filters over 192 channels each) under eyeriss-rs walks its
+  // filters outermost in passes that nest evenly inside a group, so it does exactly twice the
+  // work of one group alone under the same dataflow: each PE receives one group's channels.
+  const Layer grouped = load_layer_ref("workloads/models/alexnet.yaml:conv5");
+  REQUIRE(grouped.groups == 2);
+  const ArchSpec& eyeriss = preset("eyeriss");
+  const Dataflow dataflow = make_fixed_dataflow("eyeriss-rs", grouped, eyeriss);
+  INFO(dataflow_to_yaml(dataflow));
+  REQUIRE(dataflow.levels[0].order[0] == Dim::K);
+  REQUIRE(grouped.output_channels_per_group() % dataflow.levels[0].tile[dim_index(Dim::K)] == 0);
+  for (int level = 0; level < kNumLevels; ++level)
+    REQUIRE(k_origin(dataflow, level) == KOrigin::MultipleOfSize);
+  Layer one_group = grouped;
+  one_group.groups = 1;
+  one_group.K = grouped.output_channels_per_group();
+  REQUIRE(legality_violations(one_group, eyeriss, dataflow).empty());
+  const Result both = evaluate(grouped, eyeriss, dataflow);
+  const Result single = evaluate(one_group, eyeriss, dataflow);
+  CHECK(both.macs == 2 * single.macs);
+  CHECK(both.counts == single.counts.scaled(2));
 }
 
 TEST_CASE("repeated evaluations in one process give identical results") {
