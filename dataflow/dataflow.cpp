@@ -584,9 +584,10 @@ int64_t overflow_bytes(const Layer& layer, const ArchSpec& arch, const Dataflow&
                        int level) {
   if (level == kNumLevels - 1 && l0_partitioned(arch)) {
     int64_t overflow = 0;
+    const KOrigin origin = k_origin(dataflow, level);
     for (Tensor tensor : kAllTensors) {
-      const int64_t needed = tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile,
-                                                    tensor, level, k_origin(dataflow, level));
+      const int64_t needed =
+          tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level, origin);
       overflow = saturating_add(
           overflow,
           std::max<int64_t>(0, needed - arch.l0_partition_bytes[static_cast<int>(tensor)]));
