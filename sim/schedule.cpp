@@ -322,6 +322,11 @@ bool SpareSpace::claim(Tensor tensor, int64_t wanted) {
 ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
                                    const Dataflow& dataflow)
     : layer_(layer), arch_(arch), dataflow_(dataflow) {
+  const int k = dim_index(Dim::K);
+  k_origins_.cluster = k_origin(dataflow, 1);
+  k_origins_.pe = k_origin(dataflow, 2);
+  k_origins_.clusters = dataflow.levels[0].fanout[k] > 1 ? KOrigin::Anywhere : k_origins_.cluster;
+  k_origins_.pes = dataflow.levels[1].fanout[k] > 1 ? KOrigin::Anywhere : k_origins_.pe;
   for (int level = 0; level < kNumLevels; ++level) {
     SpareSpace& spare = spare_[level];
     spare.per_tensor = level == kNumLevels - 1 && l0_partitioned(arch);
@@ -330,19 +335,15 @@ ScheduleCompiler::ScheduleCompiler(const Layer& layer, const ArchSpec& arch,
           0, level_capacity_bytes(arch, level) - footprint_bytes(layer, arch, dataflow, level));
       continue;
     }
+    // Only L0 (the PEs' tiles) is split per tensor.
     for (Tensor tensor : kAllTensors) {
       const auto t = static_cast<int>(tensor);
-      spare.bytes[t] = std::max<int64_t>(
-          0, arch.l0_partition_bytes[t] -
-                 tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile, tensor, level,
-                                        k_origin(dataflow, level)));
+      spare.bytes[t] =
+          std::max<int64_t>(0, arch.l0_partition_bytes[t] -
+                                   tensor_footprint_bytes(layer, arch, dataflow.levels[level].tile,
+                                                          tensor, level, k_origins_.pe));
     }
   }
-  const int k = dim_index(Dim::K);
-  k_origins_.cluster = k_origin(dataflow, 1);
-  k_origins_.pe = k_origin(dataflow, 2);
-  k_origins_.clusters = dataflow.levels[0].fanout[k] > 1 ? KOrigin::Anywhere : k_origins_.cluster;
-  k_origins_.pes = dataflow.levels[1].fanout[k] > 1 ? KOrigin::Anywhere : k_origins_.pe;
   l2_split_ = LevelSplit::below(dataflow, 0);
   l1_split_ = LevelSplit::below(dataflow, 1);
   l0_split_ = LevelSplit::below(dataflow, 2);

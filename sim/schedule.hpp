@@ -55,7 +55,8 @@ struct StepUnits {
 // K ranges starting at `origin`.
 int64_t units_footprint(const Layer& layer, const StepUnits& units, Tensor tensor, KOrigin origin);
 // units_footprint for the latest units' sizes, which consecutive steps mostly share; it depends
-// on nothing else. A step calls use() once with its units, then get() per tensor.
+// on nothing else. A step calls use() once with its units, then get() per tensor. A memo serves
+// one level's units, so every get() passes the same `origin` (that level's k_origin).
 class UnitsFootprintMemo {
  public:
   void use(const StepUnits& units);
