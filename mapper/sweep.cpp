@@ -51,9 +51,11 @@ struct SampleMessage {
 };
 static_assert(std::is_trivially_copyable_v<SampleMessage>);
 
+// Whether a read of `fd` would return at once. On a poll error it answers no, so that the caller
+// sends what it holds rather than block on a read while the parent waits for those answers.
 bool readable_now(int fd) {
   pollfd polled{fd, POLLIN, 0};
-  return poll(&polled, 1, 0) != 0;
+  return poll(&polled, 1, 0) > 0;
 }
 
 [[noreturn]] void worker_main(const SampleSpace& space, int task_fd, int result_fd) {
