@@ -23,7 +23,7 @@ struct MapOptions {
   // simulator just refuted, and the best simulated dataflows join the starts.
   int rounds = 6;
   // Predictor-ranked walks from the best simulated dataflows added to each round's candidates.
-  int neighbours_per_round = 5000;
+  int neighbours_per_round = 2500;
   // Share of walk steps that are jumps (jump_dataflow) rather than one-gene neighbours.
   double jump_share = 0.3;
   // Candidates of one family (dataflow_family) a round simulates while other families remain.
