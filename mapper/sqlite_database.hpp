@@ -26,7 +26,11 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(path_, "", what + ": " + sqlite3_errmsg(handle_), allowed_);
+    const std::string problem = what + ": " + sqlite3_errmsg(handle_);
+    // A full disk is no fault of the file: say what to do rather than which files are allowed.
+    if (sqlite3_errcode(handle_) == SQLITE_FULL)
+      throw InputError(path_, "", problem + "; free space on its disk and run the command again");
+    throw InputError(path_, "", problem, allowed_);
   }
   void execute(const std::string& sql) {
     if (sqlite3_exec(handle_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)

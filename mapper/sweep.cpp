@@ -365,12 +365,6 @@ SweepSummary run_sweep(const SweepConfig& config, const std::string& out_path,
   summary.rows_present = summary.rows_in_shard - static_cast<int64_t>(pending.size());
   if (options.on_start) options.on_start(static_cast<int64_t>(pending.size()));
 
-  const auto store = [&](const SampleMessage& message, const std::string& dataflow_line) {
-    writer.add_sample({message.sample_index, arch_ids[message.arch], message.layer,
-                       sample_kind_name(static_cast<SampleKind>(message.kind)), dataflow_line,
-                       message.result});
-    if (options.on_row) options.on_row();
-  };
   auto last_commit = std::chrono::steady_clock::now();
   // Commits; false when the keep_going hook ends the run.
   const auto commit = [&] {
@@ -379,20 +373,26 @@ SweepSummary run_sweep(const SweepConfig& config, const std::string& out_path,
     last_commit = std::chrono::steady_clock::now();
     return !options.keep_going || options.keep_going(summary.rows_written);
   };
+  // One read from a worker's pipe can hold hundreds of rows. Committing inside it keeps every
+  // transaction at commit_rows, so a run that dies (or fills the disk) loses at most that many.
+  const auto store = [&](const SampleMessage& message, const std::string& dataflow_line) {
+    if (summary.interrupted) return;
+    writer.add_sample({message.sample_index, arch_ids[message.arch], message.layer,
+                       sample_kind_name(static_cast<SampleKind>(message.kind)), dataflow_line,
+                       message.result});
+    if (options.on_row) options.on_row();
+    if (writer.uncommitted_rows() >= options.commit_rows && !commit()) summary.interrupted = true;
+  };
   try {
     WorkerPool pool(space, std::min<int>(options.jobs, std::max<int>(1, pending.size())));
-    while (!pool.finished()) {
+    while (!pool.finished() && !summary.interrupted) {
       pool.feed(pending);
       const auto until_commit = std::chrono::duration_cast<std::chrono::milliseconds>(
           last_commit + kCommitInterval - std::chrono::steady_clock::now());
       pool.collect(std::max(until_commit, std::chrono::milliseconds(1)), store);
-      const bool due = writer.uncommitted_rows() >= options.commit_rows ||
-                       (writer.uncommitted_rows() > 0 &&
-                        std::chrono::steady_clock::now() - last_commit >= kCommitInterval);
-      if (due && !commit()) {
-        summary.interrupted = true;
-        break;
-      }
+      const bool due = writer.uncommitted_rows() > 0 &&
+                       std::chrono::steady_clock::now() - last_commit >= kCommitInterval;
+      if (due && !commit()) summary.interrupted = true;
     }
     if (!summary.interrupted) commit();
   } catch (const SweepError& error) {
