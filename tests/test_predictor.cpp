@@ -251,6 +251,18 @@ TEST_CASE("save and load give the same predictions, split and hardware range") {
   CHECK(warnings[0].find("l2_bytes") != std::string::npos);
 }
 
+TEST_CASE("each shipped predictor loads and covers the preset it was trained for") {
+  const std::vector<std::pair<std::string, std::string>> shipped = {
+      {"mapper/predictors/eyeriss.pt", "arch/presets/eyeriss.yaml"},
+      {"mapper/predictors/edge.pt", "arch/presets/edge.yaml"},
+      {kBasePredictor, "arch/presets/edge.yaml"}};
+  for (const auto& [predictor_path, arch_path] : shipped) {
+    INFO(predictor_path << " on " << arch_path);
+    const Predictor predictor = Predictor::load(predictor_path);
+    CHECK(predictor.out_of_range_warnings(load_arch(arch_path)).empty());
+  }
+}
+
 TEST_CASE("an interrupted training run resumes from its checkpoint to the same predictor") {
   learned_model_library().set_threads(1);
   TrainingOptions options = small_options(4);
