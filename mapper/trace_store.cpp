@@ -230,6 +230,14 @@ TraceWriter::TraceWriter(const std::string& path, const nlohmann::json& sweep_pa
 TraceWriter::~TraceWriter() {
   try {
     commit();
+    // A finished store is one file. Readers open it read-only, so in WAL mode each of them would
+    // leave an empty -wal and a -shm file beside it that it may not remove. A reader still open
+    // keeps WAL mode (the change needs the only connection, and is not worth waiting for).
+    database_->insert_arch.reset();
+    database_->insert_layer.reset();
+    database_->insert_sample.reset();
+    sqlite3_busy_timeout(database_->connection->handle(), 0);
+    database_->connection->execute("PRAGMA journal_mode = DELETE");
   } catch (const InputError&) {
     // A destructor must not throw; the rows of a failed commit are redone by the next run.
   }

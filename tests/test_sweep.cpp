@@ -478,6 +478,17 @@ TEST_CASE("an interrupted sweep rerun equals an uninterrupted one") {
   CHECK(sweep_into(resumed, small_sweep()).rows_written == 0);
 }
 
+TEST_CASE("a finished store is one file, also once it has been read") {
+  TempDir directory;
+  const std::string path = directory.file("store.sqlite");
+  sweep_into(path, small_sweep());
+  CHECK(read_traces(path).size() == static_cast<std::size_t>(kSweepSamples));
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(directory.path))
+    files.push_back(entry.path().filename().string());
+  CHECK(files == std::vector<std::string>{"store.sqlite"});
+}
+
 TEST_CASE("shards merged equal the single sweep") {
   TempDir directory;
   const std::string whole = directory.file("whole.sqlite");
