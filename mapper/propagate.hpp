@@ -18,11 +18,12 @@
 namespace dcp {
 
 struct PropagationOptions {
-  // Sized so that DCP maps in less time than GA-2000 searches on the simulator as fast as it is
-  // now (the README's bench_map figures; twice these took about twice the time for an EDP within a
-  // few per cent).
+  // Sized so that DCP maps in less time than GA-2000 searches (the README's bench_map figures).
   int random_starts = 15;  // per layer, besides the starting dataflows' codes
-  int steps = 20;
+  // Few steps keep the codes near their starts, where the predictor has seen traces: longer
+  // descents end where its errors favour them (predicted EDP half the simulated one), and their
+  // candidates crowd out better ones in the verification budget.
+  int steps = 5;
   double learning_rate = 0.05;
   double penalty_weight = 4;
   uint64_t seed = 1;
